@@ -1,0 +1,505 @@
+// Manage one consultation: details, services, proposals, stages (open / close / publish) and voter codes.
+import { api, param } from './api.js';
+import { h, field, setFieldError, focusEl, announce } from './dom.js';
+import { layout } from './layout.js';
+import { formatMoney, parseMoney, moneyInputValue, formatDateTime, fill } from './format.js';
+import { requireUser, consoleBar } from './console-common.js';
+import { consultationForm, SETTINGS, FORM_TEXT } from './console-form.js';
+
+const TEXT = {
+  title: 'Manage a consultation',
+  loading: 'Loading…',
+  noId: 'No consultation was chosen.',
+  notFound: 'We could not find this consultation.',
+  loadError: 'We could not load the consultation: {detail}',
+  back: 'Back to the console',
+  created: 'The consultation was created as a draft. Add the services and proposals, then open voting.',
+  phase: { draft: 'Draft', open: 'Open for votes', closed: 'Voting closed', published: 'Results published' },
+  ballotLink: 'Open the ballot page',
+  resultsLink: 'See the results',
+  stageHeading: 'Voting',
+  stageText: {
+    draft: 'This consultation is a draft: residents cannot see it yet, and you can still change everything.',
+    open: 'Voting is open. Residents can vote with their voter codes. The proposals can no longer be changed.',
+    closed: 'Voting has closed. Commissioners can see the results. Publish them to make them public.',
+    published: 'The results are public.',
+  },
+  needProposal: 'Add at least one proposal before you open voting.',
+  open: 'Open voting',
+  close: 'Close voting',
+  publish: 'Publish the results',
+  confirmOpen: 'Open voting on “{title}”? Residents will be able to vote, and you will no longer be able to change the details, services or proposals.',
+  confirmClose: 'Close voting on “{title}”? Residents will no longer be able to vote. This cannot be undone.',
+  confirmPublish: 'Publish the results of “{title}”? Anyone will be able to see them. This cannot be undone.',
+  opened: 'Voting is now open.',
+  closed: 'Voting is now closed.',
+  published: 'The results are now published.',
+  detailsHeading: 'Details',
+  saveDetails: 'Save details',
+  detailsSaved: 'The details were saved.',
+  mustSave: 'Must save: {amount}',
+  noTarget: 'No savings target',
+  canSpend: 'Budget for new spending: {amount}',
+  noLimit: 'No limit on new spending',
+  overall: 'Overall budget: {amount}',
+  areas: 'Areas: {list}',
+  opensAt: 'Voting opens: {date}',
+  closesAt: 'Voting closes: {date}',
+  settingsHeading: 'Counting settings',
+  servicesHeading: 'Services',
+  servicesIntro: 'Services are things residents use, such as a day centre or a library. Link each cut to the service it affects, so that the people who use it get a fair say.',
+  noServices: 'No services yet.',
+  serviceId: 'Short name for the service (optional)',
+  serviceIdHint: 'Letters, numbers and . _ / - only, for example day-centre. Left empty, one is made from the name.',
+  serviceName: 'Name of the service',
+  serviceDescription: 'Description (optional)',
+  addServiceHeading: 'Add a service',
+  editServiceHeading: 'Change the service “{name}”',
+  addService: 'Add service',
+  saveService: 'Save service',
+  cancel: 'Cancel',
+  edit: 'Change',
+  delete: 'Delete',
+  confirmDeleteService: 'Delete the service “{name}”?',
+  confirmDeleteProposal: 'Delete the proposal “{name}”?',
+  serviceAdded: 'Service “{name}” added.',
+  serviceSaved: 'Service “{name}” saved.',
+  serviceDeleted: 'Service “{name}” deleted.',
+  serviceInUse: 'You can’t delete “{name}” while a proposal is linked to it. Change or delete that proposal first.',
+  proposalsHeading: 'Proposals',
+  proposalsIntro: 'Savings are cuts that save money; new spending costs money. Describe each one in plain English.',
+  noProposals: 'No proposals yet.',
+  kindLegend: 'Kind of proposal',
+  kind: { saving: 'Saving (a cut)', development: 'New spending' },
+  kindShort: { saving: 'Saving', development: 'New spending' },
+  propId: 'Short name for the proposal (optional)',
+  propIdHint: 'For example S1. Left empty, one is chosen for you (S1, S2… for savings, D1, D2… for new spending).',
+  propTitle: 'Title',
+  propSummary: 'Summary',
+  propSummaryHint: 'One or two sentences residents see on the ballot.',
+  propDetails: 'More details (optional)',
+  propAmount: 'Amount it saves or costs',
+  propAmountHint: 'In {unit}, for example 80000 or 1,200.50.',
+  propService: 'Service it affects (optional)',
+  propNoService: 'None',
+  addProposalHeading: 'Add a proposal',
+  editProposalHeading: 'Change the proposal “{name}”',
+  addProposal: 'Add proposal',
+  saveProposal: 'Save proposal',
+  proposalAdded: 'Proposal “{name}” added.',
+  proposalSaved: 'Proposal “{name}” saved.',
+  proposalDeleted: 'Proposal “{name}” deleted.',
+  saves: 'saves {amount}',
+  costs: 'costs {amount}',
+  affects: 'affects {name}',
+  idLabel: 'short name {id}',
+  required: 'Type the {what}.',
+  badAmount: 'Type an amount in {unit}, like 800 or 1,200.50.',
+  codesHeading: 'Voter codes',
+  codesIntro: 'Each resident needs one voter code to vote. Make a batch, then download it for a mail merge or print one letter per code.',
+  stats: '{issued} codes made, {used} used to vote.',
+  count: 'How many codes to make',
+  countHint: 'From 1 to 10,000 at a time.',
+  badCount: 'Type a whole number from 1 to 10,000.',
+  generate: 'Make voter codes',
+  generating: 'Making codes…',
+  codesNotNow: 'Voter codes can be made only while the consultation is a draft or open.',
+  newCodesHeading: 'Your new voter codes ({count})',
+  onlyOnce: 'These codes are shown only once. Download them or print the letters now: the council keeps only a scrambled copy, so they can never be shown again.',
+  downloadCsv: 'Download the codes (CSV spreadsheet)',
+  printLetters: 'Print one letter per code',
+  forget: 'I have saved them: hide the codes',
+  ballotAddress: 'Ballot page address: {url}',
+  error: 'Something went wrong: {detail}',
+  problem: 'There is a problem',
+};
+
+const main = layout({ title: TEXT.title, root: '../', current: 'console' });
+const id = param('c');
+const CODES_KEY = 'pbvote.codes';
+let user;
+let C;
+let flash = null; // {section, text, kind}
+let editingService = null;
+let editingProposal = null;
+
+const enc = encodeURIComponent;
+const money = (m) => formatMoney(m, C.currency);
+const unit = () => FORM_TEXT.unit[C.currency] || C.currency;
+const editable = () => user.role === 'organiser' && C.phase === 'draft';
+
+async function start() {
+  user = await requireUser();
+  if (!user) return;
+  if (!id) {
+    main.replaceChildren(h('h1', {}, TEXT.title), consoleBar(user), h('div', { class: 'notice notice--error' }, h('p', {}, TEXT.noId)));
+    return;
+  }
+  main.replaceChildren(h('h1', {}, TEXT.title), h('p', { role: 'status' }, TEXT.loading));
+  await reload();
+  if (param('created') && C) {
+    flash = { section: 'top', text: TEXT.created, kind: 'success' };
+    render();
+    history.replaceState(null, '', `?c=${enc(id)}`);
+  }
+}
+
+async function reload(focusSelector) {
+  try {
+    C = await api(`/consultations/${enc(id)}`);
+  } catch (e) {
+    const text = e.status === 404 ? TEXT.notFound : fill(TEXT.loadError, { detail: e.detail || e.message });
+    main.replaceChildren(h('h1', {}, TEXT.title), consoleBar(user), h('div', { class: 'notice notice--error', role: 'alert' }, h('p', {}, text)));
+    return;
+  }
+  render();
+  if (focusSelector) {
+    const el = typeof focusSelector === 'string' ? document.querySelector(focusSelector) : focusSelector;
+    if (el) focusEl(el);
+  }
+}
+
+function flashFor(section) {
+  if (!flash || flash.section !== section) return null;
+  const f = flash;
+  return h('div', { class: `notice notice--${f.kind || 'success'}`, id: `${section}-flash`, tabindex: '-1', role: f.kind === 'error' ? 'alert' : 'status' }, h('p', {}, f.text));
+}
+
+function render() {
+  document.title = `${C.title} – ${TEXT.title}`;
+  main.replaceChildren(
+    h('h1', {}, C.title),
+    h('p', {}, h('span', { class: 'tag tag--phase', id: 'phase' }, TEXT.phase[C.phase] || C.phase)),
+    consoleBar(user),
+    flashFor('top'),
+    C.phase !== 'draft' ? h('ul', { class: 'card__meta' },
+      h('li', {}, h('a', { href: `../vote.html?c=${enc(C.id)}` }, TEXT.ballotLink)),
+      h('li', {}, h('a', { href: `../results.html?c=${enc(C.id)}`, id: 'results-link' }, TEXT.resultsLink))) : null,
+    stageSection(),
+    detailsSection(),
+    servicesSection(),
+    proposalsSection(),
+    codesSection(),
+    h('p', {}, h('a', { href: 'index.html' }, TEXT.back)));
+  flash = null;
+}
+
+// ---------- stage ----------
+
+function stageSection() {
+  const buttons = [];
+  const action = (label, path, confirmText, done, cls = '') => h('button', {
+    type: 'button', class: cls, id: `${path}-button`,
+    onclick: async () => {
+      if (!window.confirm(fill(confirmText, { title: C.title }))) return;
+      try {
+        await api(`/consultations/${enc(C.id)}/${path}`, { method: 'POST' });
+        flash = { section: 'stage', text: done };
+      } catch (e) {
+        flash = { section: 'stage', text: fill(TEXT.error, { detail: e.detail || e.message }), kind: 'error' };
+      }
+      await reload('#stage-flash');
+      announce(document.getElementById('stage-flash')?.textContent || '');
+    },
+  }, label);
+  if (user.role === 'organiser' && C.phase === 'draft') {
+    if ((C.proposals || []).length) buttons.push(action(TEXT.open, 'open', TEXT.confirmOpen, TEXT.opened));
+    else buttons.push(h('p', { class: 'hint' }, TEXT.needProposal));
+  }
+  if (user.role === 'organiser' && C.phase === 'open') buttons.push(action(TEXT.close, 'close', TEXT.confirmClose, TEXT.closed, 'btn--danger'));
+  if (C.phase === 'closed') buttons.push(action(TEXT.publish, 'publish', TEXT.confirmPublish, TEXT.published));
+  return h('section', { 'aria-labelledby': 'stage-heading', class: 'panel' },
+    h('h2', { id: 'stage-heading' }, TEXT.stageHeading),
+    flashFor('stage'),
+    h('p', {}, TEXT.stageText[C.phase] || ''),
+    buttons.length ? h('div', { class: 'btn-row' }, buttons) : null);
+}
+
+// ---------- details ----------
+
+function detailsSection() {
+  const b = C.budget || {};
+  if (editable()) {
+    const form = consultationForm(C, {
+      submitText: TEXT.saveDetails,
+      onSubmit: async (body) => {
+        try {
+          await api(`/consultations/${enc(C.id)}`, { method: 'PATCH', body });
+          flash = { section: 'details', text: TEXT.detailsSaved };
+          await reload('#details-flash');
+        } catch (e) {
+          form.showProblem(e);
+        }
+      },
+    });
+    return h('section', { 'aria-labelledby': 'details-heading' },
+      h('h2', { id: 'details-heading' }, TEXT.detailsHeading), flashFor('details'), form.element);
+  }
+  return h('section', { 'aria-labelledby': 'details-heading' },
+    h('h2', { id: 'details-heading' }, TEXT.detailsHeading),
+    C.description ? h('p', {}, C.description) : null,
+    h('ul', {},
+      h('li', {}, b.savings_target != null ? fill(TEXT.mustSave, { amount: money(b.savings_target) }) : TEXT.noTarget),
+      h('li', {}, b.development_budget != null ? fill(TEXT.canSpend, { amount: money(b.development_budget) }) : TEXT.noLimit),
+      b.overall_budget != null ? h('li', {}, fill(TEXT.overall, { amount: money(b.overall_budget) })) : null,
+      (C.areas || []).length ? h('li', {}, fill(TEXT.areas, { list: C.areas.join(', ') })) : null,
+      C.opens_at ? h('li', {}, fill(TEXT.opensAt, { date: formatDateTime(C.opens_at) })) : null,
+      C.closes_at ? h('li', {}, fill(TEXT.closesAt, { date: formatDateTime(C.closes_at) })) : null),
+    h('h3', {}, TEXT.settingsHeading),
+    h('ul', {}, SETTINGS.map(([k, def]) => h('li', {}, `${FORM_TEXT[k]}: ${C.settings?.[k] ?? def}`))));
+}
+
+// ---------- services ----------
+
+function servicesSection() {
+  const services = C.services || [];
+  const list = services.length ? h('ul', { class: 'card-list', id: 'services-list' }, services.map((s) => h('li', { class: 'card', 'data-id': s.id },
+    h('div', { class: 'item-row' },
+      h('div', {}, h('h3', { style: 'margin:0' }, s.name), h('p', { class: 'muted small', style: 'margin:0' }, s.id), s.description ? h('p', { style: 'margin:0.25rem 0 0' }, s.description) : null),
+      editable() ? h('div', { class: 'btn-row btn-row--tight', style: 'margin:0' },
+        h('button', { type: 'button', class: 'btn--small btn--secondary', onclick: () => { editingService = s.id; render(); focusEl(document.getElementById('svc-name')); } }, TEXT.edit, h('span', { class: 'visually-hidden' }, `: ${s.name}`)),
+        h('button', { type: 'button', class: 'btn--small btn--danger', onclick: () => deleteService(s) }, TEXT.delete, h('span', { class: 'visually-hidden' }, `: ${s.name}`))) : null)))) : h('p', {}, TEXT.noServices);
+  return h('section', { 'aria-labelledby': 'services-heading' },
+    h('h2', { id: 'services-heading' }, TEXT.servicesHeading),
+    h('p', {}, TEXT.servicesIntro),
+    flashFor('services'),
+    list,
+    editable() ? serviceForm() : null);
+}
+
+function serviceForm() {
+  const s = editingService ? (C.services || []).find((x) => x.id === editingService) : null;
+  const fid = s ? null : field({ id: 'svc-id', label: TEXT.serviceId, hint: TEXT.serviceIdHint, attrs: { autocomplete: 'off', spellcheck: 'false', class: 'input--short' } });
+  const name = field({ id: 'svc-name', label: TEXT.serviceName, value: s?.name ?? '', attrs: { autocomplete: 'off' } });
+  const desc = field({ id: 'svc-description', label: TEXT.serviceDescription, multiline: true, value: s?.description ?? '' });
+  const fields = { id: fid, name, description: desc };
+  const error = h('div', { class: 'notice notice--error', hidden: true, tabindex: '-1' });
+  const heading = s ? fill(TEXT.editServiceHeading, { name: s.name }) : TEXT.addServiceHeading;
+  return h('form', { novalidate: true, id: 'service-form', class: 'panel', onsubmit: async (e) => {
+    e.preventDefault();
+    error.hidden = true;
+    for (const f of Object.values(fields)) if (f) setFieldError(f, '');
+    const body = { name: name.input.value.trim() };
+    if (!body.name) { setFieldError(name, fill(TEXT.required, { what: 'name of the service' })); name.input.focus(); return; }
+    const d = desc.input.value.trim();
+    if (d) body.description = d;
+    if (fid && fid.input.value.trim()) body.id = fid.input.value.trim();
+    try {
+      const r = s
+        ? await api(`/consultations/${enc(C.id)}/services/${enc(s.id)}`, { method: 'PUT', body })
+        : await api(`/consultations/${enc(C.id)}/services`, { method: 'POST', body });
+      flash = { section: 'services', text: fill(s ? TEXT.serviceSaved : TEXT.serviceAdded, { name: r?.name ?? body.name }) };
+      editingService = null;
+      announce(flash.text);
+      await reload(s ? '#services-flash' : '#svc-name');
+    } catch (err) {
+      showProblem(err, fields, error);
+    }
+  } },
+  h('h3', {}, heading),
+  error,
+  fid ? fid.wrap : null, name.wrap, desc.wrap,
+  h('div', { class: 'btn-row' },
+    h('button', { type: 'submit', id: 'service-submit' }, s ? TEXT.saveService : TEXT.addService),
+    s ? h('button', { type: 'button', class: 'btn--secondary', onclick: () => { editingService = null; render(); focusEl(document.getElementById('services-heading')); } }, TEXT.cancel) : null));
+}
+
+async function deleteService(s) {
+  if (!window.confirm(fill(TEXT.confirmDeleteService, { name: s.name }))) return;
+  try {
+    await api(`/consultations/${enc(C.id)}/services/${enc(s.id)}`, { method: 'DELETE' });
+    flash = { section: 'services', text: fill(TEXT.serviceDeleted, { name: s.name }) };
+  } catch (e) {
+    flash = { section: 'services', kind: 'error', text: e.type === 'conflict' ? fill(TEXT.serviceInUse, { name: s.name }) : fill(TEXT.error, { detail: e.detail || e.message }) };
+  }
+  await reload('#services-flash');
+}
+
+// ---------- proposals ----------
+
+function proposalsSection() {
+  const proposals = C.proposals || [];
+  const svcName = (sid) => (C.services || []).find((s) => s.id === sid)?.name ?? sid;
+  const list = proposals.length ? h('ul', { class: 'card-list', id: 'proposals-list' }, proposals.map((p) => h('li', { class: 'card', 'data-id': p.id },
+    h('div', { class: 'item-row' },
+      h('div', {},
+        h('h3', { style: 'margin:0 0 0.25rem' }, p.title),
+        h('ul', { class: 'card__meta' },
+          h('li', {}, h('span', { class: `tag tag--${p.kind === 'saving' ? 'saving' : 'development'}` }, TEXT.kindShort[p.kind] || p.kind)),
+          h('li', {}, h('strong', {}, fill(p.kind === 'saving' ? TEXT.saves : TEXT.costs, { amount: money(p.amount) }))),
+          p.service ? h('li', {}, fill(TEXT.affects, { name: svcName(p.service) })) : null,
+          h('li', {}, fill(TEXT.idLabel, { id: p.id }))),
+        p.summary ? h('p', { style: 'margin:0' }, p.summary) : null),
+      editable() ? h('div', { class: 'btn-row btn-row--tight', style: 'margin:0' },
+        h('button', { type: 'button', class: 'btn--small btn--secondary', onclick: () => { editingProposal = p.id; render(); focusEl(document.getElementById('prop-title')); } }, TEXT.edit, h('span', { class: 'visually-hidden' }, `: ${p.title}`)),
+        h('button', { type: 'button', class: 'btn--small btn--danger', onclick: () => deleteProposal(p) }, TEXT.delete, h('span', { class: 'visually-hidden' }, `: ${p.title}`))) : null)))) : h('p', {}, TEXT.noProposals);
+  return h('section', { 'aria-labelledby': 'proposals-heading' },
+    h('h2', { id: 'proposals-heading' }, TEXT.proposalsHeading),
+    h('p', {}, TEXT.proposalsIntro),
+    flashFor('proposals'),
+    list,
+    editable() ? proposalForm() : null);
+}
+
+function proposalForm() {
+  const p = editingProposal ? (C.proposals || []).find((x) => x.id === editingProposal) : null;
+  const kindError = h('p', { class: 'field-error', id: 'prop-kind-error', hidden: true });
+  const kinds = ['saving', 'development'].map((k) => h('li', {}, h('label', { class: 'check', for: `prop-kind-${k}` },
+    h('input', { type: 'radio', name: 'prop-kind', id: `prop-kind-${k}`, value: k, checked: (p?.kind ?? 'saving') === k }),
+    h('span', {}, TEXT.kind[k]))));
+  const kindSet = h('fieldset', { class: 'field', id: 'prop-kind' }, h('legend', {}, TEXT.kindLegend), kindError, h('ul', { class: 'radios' }, kinds));
+  const fid = p ? null : field({ id: 'prop-id', label: TEXT.propId, hint: TEXT.propIdHint, attrs: { autocomplete: 'off', spellcheck: 'false', class: 'input--short' } });
+  const title = field({ id: 'prop-title', label: TEXT.propTitle, value: p?.title ?? '', attrs: { autocomplete: 'off' } });
+  const summary = field({ id: 'prop-summary', label: TEXT.propSummary, hint: TEXT.propSummaryHint, multiline: true, value: p?.summary ?? '' });
+  const details = field({ id: 'prop-details', label: TEXT.propDetails, multiline: true, value: p?.details ?? '' });
+  const amount = field({ id: 'prop-amount', label: TEXT.propAmount, hint: fill(TEXT.propAmountHint, { unit: unit() }), value: moneyInputValue(p?.amount, C.currency), attrs: { inputmode: 'decimal', class: 'input--short' } });
+  const service = field({ id: 'prop-service', label: TEXT.propService, options: [['', TEXT.propNoService], ...(C.services || []).map((s) => [s.id, s.name])], value: p?.service ?? '' });
+  const fields = { id: fid, title, summary, details, amount, service };
+  const error = h('div', { class: 'notice notice--error', hidden: true, tabindex: '-1' });
+  const heading = p ? fill(TEXT.editProposalHeading, { name: p.title }) : TEXT.addProposalHeading;
+  return h('form', { novalidate: true, id: 'proposal-form', class: 'panel', onsubmit: async (e) => {
+    e.preventDefault();
+    error.hidden = true;
+    kindError.hidden = true;
+    for (const f of Object.values(fields)) if (f) setFieldError(f, '');
+    const kind = document.querySelector('input[name="prop-kind"]:checked')?.value || 'saving';
+    const body = { kind, title: title.input.value.trim(), summary: summary.input.value.trim() };
+    const amt = parseMoney(amount.input.value, C.currency);
+    let bad = null;
+    if (!body.title) { setFieldError(title, fill(TEXT.required, { what: 'title' })); bad = bad || title; }
+    if (!body.summary) { setFieldError(summary, fill(TEXT.required, { what: 'summary' })); bad = bad || summary; }
+    if (amt === null || Number.isNaN(amt)) { setFieldError(amount, fill(TEXT.badAmount, { unit: unit() })); bad = bad || amount; }
+    if (bad) { focusEl(bad.input); return; }
+    body.amount = amt;
+    const d = details.input.value.trim();
+    if (d) body.details = d;
+    if (service.input.value) body.service = service.input.value;
+    if (fid && fid.input.value.trim()) body.id = fid.input.value.trim();
+    try {
+      const r = p
+        ? await api(`/consultations/${enc(C.id)}/proposals/${enc(p.id)}`, { method: 'PUT', body })
+        : await api(`/consultations/${enc(C.id)}/proposals`, { method: 'POST', body });
+      flash = { section: 'proposals', text: fill(p ? TEXT.proposalSaved : TEXT.proposalAdded, { name: r?.title ?? body.title }) };
+      editingProposal = null;
+      announce(flash.text);
+      await reload(p ? '#proposals-flash' : '#prop-title');
+    } catch (err) {
+      if (String(err.field || '') === 'kind') {
+        kindError.textContent = err.detail;
+        kindError.hidden = false;
+        focusEl(document.getElementById('prop-kind-saving'));
+        return;
+      }
+      showProblem(err, fields, error);
+    }
+  } },
+  h('h3', {}, heading),
+  error,
+  kindSet, fid ? fid.wrap : null, title.wrap, summary.wrap, details.wrap, amount.wrap, service.wrap,
+  h('div', { class: 'btn-row' },
+    h('button', { type: 'submit', id: 'proposal-submit' }, p ? TEXT.saveProposal : TEXT.addProposal),
+    p ? h('button', { type: 'button', class: 'btn--secondary', onclick: () => { editingProposal = null; render(); focusEl(document.getElementById('proposals-heading')); } }, TEXT.cancel) : null));
+}
+
+async function deleteProposal(p) {
+  if (!window.confirm(fill(TEXT.confirmDeleteProposal, { name: p.title }))) return;
+  try {
+    await api(`/consultations/${enc(C.id)}/proposals/${enc(p.id)}`, { method: 'DELETE' });
+    flash = { section: 'proposals', text: fill(TEXT.proposalDeleted, { name: p.title }) };
+  } catch (e) {
+    flash = { section: 'proposals', kind: 'error', text: fill(TEXT.error, { detail: e.detail || e.message }) };
+  }
+  await reload('#proposals-flash');
+}
+
+function showProblem(err, fields, box) {
+  const key = String(err.field || '').split(/[.[]/)[0];
+  const f = fields[key];
+  if (f) {
+    setFieldError(f, err.detail || err.message);
+    focusEl(f.input);
+    return;
+  }
+  box.replaceChildren(h('h4', {}, TEXT.problem), h('p', {}, err.detail || err.message));
+  box.hidden = false;
+  focusEl(box);
+}
+
+// ---------- voter codes ----------
+
+function storedCodes() {
+  try {
+    const s = JSON.parse(sessionStorage.getItem(CODES_KEY) || 'null');
+    return s && s.consultation_id === C.id ? s : null;
+  } catch { return null; }
+}
+
+function csvCell(v) {
+  const s = String(v ?? '');
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function downloadCsv(batch) {
+  const lines = ['code,ballot_url', ...batch.codes.map((c) => `${csvCell(c)},${csvCell(batch.ballot_url)}`)];
+  const blob = new Blob([lines.join('\r\n') + '\r\n'], { type: 'text/csv;charset=utf-8' });
+  const url = URL.createObjectURL(blob);
+  const slug = (C.title || 'consultation').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'consultation';
+  const a = h('a', { href: url, download: `voter-codes-${slug}.csv` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+function codesSection() {
+  const stats = h('p', { id: 'codes-stats', class: 'muted' });
+  api(`/consultations/${enc(C.id)}/voter-codes/stats`).then((s) => { stats.textContent = fill(TEXT.stats, s); }).catch(() => {});
+  const batch = storedCodes();
+  const canMake = user.role === 'organiser' && (C.phase === 'draft' || C.phase === 'open');
+  let form = null;
+  if (canMake) {
+    const count = field({ id: 'code-count', label: TEXT.count, hint: TEXT.countHint, type: 'number', value: '100', attrs: { min: 1, max: 10000, step: 1, inputmode: 'numeric', class: 'input--short' } });
+    const error = h('div', { class: 'notice notice--error', hidden: true, tabindex: '-1' });
+    const button = h('button', { type: 'submit', id: 'generate-button' }, TEXT.generate);
+    form = h('form', { novalidate: true, id: 'codes-form', onsubmit: async (e) => {
+      e.preventDefault();
+      error.hidden = true;
+      setFieldError(count, '');
+      const raw = count.input.value.trim();
+      const n = Number(raw);
+      if (!/^\d+$/.test(raw) || n < 1 || n > 10000) { setFieldError(count, TEXT.badCount); count.input.focus(); return; }
+      button.disabled = true;
+      button.textContent = TEXT.generating;
+      try {
+        const r = await api(`/consultations/${enc(C.id)}/voter-codes`, { method: 'POST', body: { count: n } });
+        sessionStorage.setItem(CODES_KEY, JSON.stringify({ consultation_id: C.id, title: C.title, ballot_url: r.ballot_url, codes: r.codes }));
+        await reload('#new-codes-heading');
+        announce(fill(TEXT.newCodesHeading, { count: r.codes.length }));
+      } catch (err) {
+        button.disabled = false;
+        button.textContent = TEXT.generate;
+        if (String(err.field || '') === 'count') { setFieldError(count, err.detail); count.input.focus(); return; }
+        error.replaceChildren(h('p', {}, fill(TEXT.error, { detail: err.detail || err.message })));
+        error.hidden = false;
+        focusEl(error);
+      }
+    } }, error, count.wrap, h('div', { class: 'btn-row' }, button));
+  }
+  const panel = batch ? h('div', { class: 'notice notice--warning', id: 'new-codes' },
+    h('h3', { id: 'new-codes-heading', tabindex: '-1' }, fill(TEXT.newCodesHeading, { count: batch.codes.length })),
+    h('p', {}, h('strong', {}, TEXT.onlyOnce)),
+    h('p', { class: 'small' }, fill(TEXT.ballotAddress, { url: batch.ballot_url })),
+    h('ol', { class: 'codes-list', id: 'codes-list', tabindex: '0', 'aria-labelledby': 'new-codes-heading' }, batch.codes.map((c) => h('li', {}, c))),
+    h('div', { class: 'btn-row' },
+      h('button', { type: 'button', id: 'download-csv', onclick: () => downloadCsv(batch) }, TEXT.downloadCsv),
+      h('a', { class: 'btn btn--secondary', id: 'letters-link', href: `letters.html?c=${enc(C.id)}` }, TEXT.printLetters),
+      h('button', { type: 'button', class: 'btn--link', onclick: () => { sessionStorage.removeItem(CODES_KEY); reload('#codes-heading'); } }, TEXT.forget))) : null;
+  return h('section', { 'aria-labelledby': 'codes-heading' },
+    h('h2', { id: 'codes-heading' }, TEXT.codesHeading),
+    h('p', {}, TEXT.codesIntro),
+    stats,
+    panel,
+    form || h('p', { class: 'hint' }, TEXT.codesNotNow));
+}
+
+start();

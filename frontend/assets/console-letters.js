@@ -1,0 +1,55 @@
+// Printable letters: one voter code per printed page.
+import { param } from './api.js';
+import { h, icon } from './dom.js';
+import { layout } from './layout.js';
+import { fill } from './format.js';
+import { requireUser } from './console-common.js';
+
+const TEXT = {
+  title: 'Letters with voter codes',
+  intro: 'Each letter below prints on its own page. There are {count} letters.',
+  onlyOnce: 'These codes are shown only once. Print the letters now; close this page once they are printed.',
+  print: 'Print the letters',
+  back: 'Back to the consultation',
+  none: 'There are no codes to print. Codes are shown only once, just after they are made. Make a new batch on the consultation page.',
+  letterHeading: 'Have your say: {title}',
+  letterIntro: 'The council is asking residents what it should cut and what new things it should pay for. Your views count.',
+  goTo: 'To vote, go to this address:',
+  typeCode: 'and type your voter code:',
+  codeLabel: 'Your voter code',
+  private: 'Keep this code private: it lets one person vote. If you vote again with it, your newest vote replaces the older one.',
+  noCodeNeededToRead: 'You can read all the proposals before you decide.',
+};
+
+const main = layout({ title: TEXT.title, root: '../', current: 'console' });
+const id = param('c');
+
+async function start() {
+  const user = await requireUser();
+  if (!user) return;
+  let batch = null;
+  try { batch = JSON.parse(sessionStorage.getItem('pbvote.codes') || 'null'); } catch { batch = null; }
+  if (batch && id && batch.consultation_id !== id) batch = null;
+  const back = h('a', { href: `consultation.html?c=${encodeURIComponent(id || batch?.consultation_id || '')}` }, TEXT.back);
+  if (!batch || !batch.codes?.length) {
+    main.replaceChildren(h('h1', {}, TEXT.title), h('div', { class: 'notice notice--warning' }, h('p', {}, TEXT.none)), h('p', {}, back));
+    return;
+  }
+  main.replaceChildren(
+    h('div', { class: 'no-print' },
+      h('h1', {}, TEXT.title),
+      h('p', {}, fill(TEXT.intro, { count: batch.codes.length })),
+      h('div', { class: 'notice notice--warning' }, h('p', {}, h('strong', {}, TEXT.onlyOnce))),
+      h('div', { class: 'btn-row' }, h('button', { type: 'button', id: 'print-letters', onclick: () => window.print() }, icon('print'), TEXT.print), back)),
+    h('div', { id: 'letters' }, batch.codes.map((code, i) => h('article', { class: 'letter', 'aria-labelledby': `letter-${i}` },
+      h('h2', { id: `letter-${i}` }, fill(TEXT.letterHeading, { title: batch.title })),
+      h('p', {}, TEXT.letterIntro),
+      h('p', {}, TEXT.goTo),
+      h('p', { class: 'letter-url' }, batch.ballot_url),
+      h('p', {}, TEXT.typeCode),
+      h('p', { class: 'letter-code' }, h('span', { class: 'visually-hidden' }, `${TEXT.codeLabel}: `), code),
+      h('p', {}, TEXT.noCodeNeededToRead),
+      h('p', {}, TEXT.private)))));
+}
+
+start();

@@ -1,0 +1,121 @@
+// Organiser console: sign in, then the list of every consultation.
+import { api, getToken, saveSession, clearSession } from './api.js';
+import { h, field, setFieldError, focusEl } from './dom.js';
+import { layout } from './layout.js';
+import { formatDateTime, fill } from './format.js';
+import { consoleBar, safeNext } from './console-common.js';
+
+const TEXT = {
+  title: 'Organiser console',
+  signInHeading: 'Sign in',
+  signInIntro: 'For council organisers and commissioners. Residents don’t need to sign in: your voter code is all you need to vote.',
+  email: 'Email address',
+  password: 'Password',
+  signIn: 'Sign in',
+  signingIn: 'Signing in…',
+  emailEmpty: 'Type your email address.',
+  passwordEmpty: 'Type your password.',
+  wrong: 'The email address or password is not right.',
+  rateLimited: 'Too many tries. Please wait {seconds} seconds and try again.',
+  error: 'We could not sign you in: {detail}',
+  heading: 'Consultations',
+  create: 'Create a consultation',
+  loading: 'Loading…',
+  none: 'There are no consultations yet.',
+  listError: 'We could not load the consultations: {detail}',
+  colTitle: 'Consultation',
+  colPhase: 'Stage',
+  colUpdated: 'Last changed',
+  colLinks: 'Links',
+  manage: 'Manage',
+  ballot: 'Ballot page',
+  results: 'Results',
+  phase: { draft: 'Draft', open: 'Open for votes', closed: 'Voting closed', published: 'Results published' },
+};
+
+const main = layout({ title: TEXT.title, root: '../', current: 'console' });
+
+function signInForm() {
+  const email = field({ id: 'email', label: TEXT.email, type: 'email', attrs: { autocomplete: 'username', spellcheck: 'false' } });
+  const password = field({ id: 'password', label: TEXT.password, type: 'password', attrs: { autocomplete: 'current-password' } });
+  const error = h('div', { class: 'notice notice--error', hidden: true, tabindex: '-1', id: 'sign-in-error' });
+  const button = h('button', { type: 'submit' }, TEXT.signIn);
+  const form = h('form', { novalidate: true, onsubmit: async (e) => {
+    e.preventDefault();
+    error.hidden = true;
+    setFieldError(email, '');
+    setFieldError(password, '');
+    if (!email.input.value.trim()) { setFieldError(email, TEXT.emailEmpty); email.input.focus(); return; }
+    if (!password.input.value) { setFieldError(password, TEXT.passwordEmpty); password.input.focus(); return; }
+    button.disabled = true;
+    button.textContent = TEXT.signingIn;
+    try {
+      const r = await api('/auth/sign-in', { method: 'POST', auth: false, body: { email: email.input.value.trim(), password: password.input.value } });
+      saveSession(r.token, r.user);
+      const next = safeNext();
+      if (next) { location.href = next; return; }
+      dashboard(r.user);
+    } catch (err) {
+      let text;
+      if (err.status === 401 || err.status === 422 || err.type === 'unauthenticated') text = TEXT.wrong;
+      else if (err.status === 429) text = fill(TEXT.rateLimited, { seconds: err.retryAfter || 60 });
+      else text = fill(TEXT.error, { detail: err.detail || err.message });
+      error.replaceChildren(h('p', {}, text));
+      error.hidden = false;
+      focusEl(error);
+      password.input.value = '';
+    } finally {
+      button.disabled = false;
+      button.textContent = TEXT.signIn;
+    }
+  } }, error, email.wrap, password.wrap, h('div', { class: 'btn-row' }, button));
+  main.replaceChildren(h('h1', {}, TEXT.title), h('h2', {}, TEXT.signInHeading), h('p', {}, TEXT.signInIntro), form);
+}
+
+async function dashboard(user) {
+  const status = h('p', { role: 'status' }, TEXT.loading);
+  main.replaceChildren(
+    h('h1', { tabindex: '-1', id: 'console-heading' }, TEXT.title),
+    consoleBar(user, { home: false }),
+    h('h2', {}, TEXT.heading),
+    user.role === 'organiser' ? h('p', {}, h('a', { class: 'btn', href: 'new.html', id: 'create-link' }, TEXT.create)) : null,
+    status);
+  document.getElementById('console-heading').focus();
+  let list;
+  try {
+    list = await api('/manage/consultations');
+  } catch (e) {
+    if (e.status === 401) { signInForm(); return; }
+    status.replaceWith(h('div', { class: 'notice notice--error', role: 'alert' }, h('p', {}, fill(TEXT.listError, { detail: e.detail || e.message }))));
+    return;
+  }
+  const items = Array.isArray(list) ? list : (list && (list.consultations || list.items)) || [];
+  if (!items.length) { status.replaceWith(h('p', {}, TEXT.none)); return; }
+  const enc = encodeURIComponent;
+  status.replaceWith(h('div', { class: 'table-wrap' }, h('table', { id: 'consultations' },
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, TEXT.colTitle), h('th', { scope: 'col' }, TEXT.colPhase), h('th', { scope: 'col' }, TEXT.colUpdated), h('th', { scope: 'col' }, TEXT.colLinks))),
+    h('tbody', {}, items.map((c) => h('tr', { 'data-id': c.id },
+      h('th', { scope: 'row' }, h('a', { href: `consultation.html?c=${enc(c.id)}` }, c.title)),
+      h('td', {}, TEXT.phase[c.phase] || c.phase),
+      h('td', {}, formatDateTime(c.updated_at || c.created_at)),
+      h('td', {}, h('ul', { class: 'card__meta', style: 'margin:0' },
+        h('li', {}, h('a', { href: `consultation.html?c=${enc(c.id)}` }, TEXT.manage, h('span', { class: 'visually-hidden' }, `: ${c.title}`))),
+        c.phase !== 'draft' ? h('li', {}, h('a', { href: `../vote.html?c=${enc(c.id)}` }, TEXT.ballot, h('span', { class: 'visually-hidden' }, `: ${c.title}`))) : null,
+        c.phase !== 'draft' ? h('li', {}, h('a', { href: `../results.html?c=${enc(c.id)}` }, TEXT.results, h('span', { class: 'visually-hidden' }, `: ${c.title}`))) : null))))))));
+}
+
+async function start() {
+  if (!getToken()) { signInForm(); return; }
+  try {
+    const me = await api('/auth/me');
+    saveSession(getToken(), me);
+    const next = safeNext();
+    if (next) { location.replace(next); return; }
+    dashboard(me);
+  } catch {
+    clearSession();
+    signInForm();
+  }
+}
+
+start();

@@ -1,0 +1,268 @@
+// Results: savings and new spending ranked, with the protected count beside the simple majority count.
+import { api, param, getUser } from './api.js';
+import { h, icon, srOnly } from './dom.js';
+import { layout } from './layout.js';
+import { formatMoney, formatScore, fill } from './format.js';
+
+const TEXT = {
+  title: 'Results',
+  heading: 'Results: {title}',
+  loading: 'Loading the results…',
+  noId: 'No consultation was chosen. Go back to the list of consultations and pick one.',
+  backHome: 'See all consultations',
+  notFound: 'We could not find this consultation.',
+  notPublic: 'These results are not public yet. They will appear here once the council publishes them.',
+  signInHint: 'Commissioners and organisers can see them before then:',
+  signIn: 'sign in to the organiser console',
+  loadError: 'We could not load the results: {detail}',
+  signedInAs: 'You are signed in as {email}.',
+  phase: {
+    draft: 'This consultation is still a draft.',
+    open: 'Voting is still open. These early results are only for commissioners and organisers, and may change.',
+    closed: 'Voting has closed. These results are not public yet: only commissioners and organisers can see them.',
+    published: 'These are the published results.',
+  },
+  summaryHeading: 'Summary',
+  ballots: 'Votes counted',
+  codesUsed: '{used} of {issued} voter codes used.',
+  savingsStat: 'Savings',
+  target: 'Target: save {amount}.',
+  noTarget: 'There was no savings target.',
+  agreed: 'Savings agreed: {amount}.',
+  targetMet: 'Target met',
+  targetMissed: 'Target missed by {amount}',
+  plainSavings: 'A simple majority count would have agreed {amount} of savings.',
+  devStat: 'New spending',
+  spent: 'Spent {spent} of {budget}.',
+  spentNoLimit: 'Spent {spent}. There was no fixed limit.',
+  left: '{left} left.',
+  protectedStat: 'Protected cuts',
+  protectedCount: { one: '1 cut is protected', other: '{n} cuts are protected' },
+  protectedNone: 'No cut is protected.',
+  protectedWhy: 'Most of the people who use the service rejected these cuts, so the count does not adopt them. The commissioners must make and record a decision about each one.',
+  howHeading: 'How the count works',
+  how: [
+    'Everyone could list what they want and what they don’t want, most important first. A first choice earns the most points, the next one a little fewer, and so on. Points from “want” lists count for a proposal and points from “don’t want” lists count against it. The score is the difference.',
+    'On a proposal that affects a service, the people who use that service get {share}, as long as at least {min} of them took part. Their votes can count up to {max} times as much as other votes on that proposal, and never on any other.',
+    'A cut that at least {threshold}% of its users put in their “don’t want” list is protected: the count does not adopt it, and the commissioners must make and record a decision about it.',
+    'Savings are agreed from the top of the list until the savings target is met. New spending is agreed from the top whenever it still fits in the money left. Anything with a score of zero or less is not agreed.',
+    'Beside each score you can see the simple majority score, where every vote counts the same, so that everyone can see what the protection changed.',
+  ],
+  shareHalf: 'as much say, together, as everyone else together',
+  shareOther: 'at least {phi}% of the say',
+  legend: 'How to read the bars',
+  legendProtected: 'Score with protection (the result)',
+  legendPlain: 'Simple majority score',
+  legendZero: 'Bars to the left of the zero line are negative: more people did not want it.',
+  savingsHeading: 'Savings, ranked',
+  devHeading: 'New spending, ranked',
+  none: 'There were no proposals of this kind.',
+  rank: 'Rank {rank}',
+  saves: 'Saves {amount}',
+  costs: 'Costs {amount}',
+  service: 'Affects: {name}',
+  resultLabel: 'Result (with protection)',
+  plainLabel: 'Simple majority count',
+  adopted: 'Adopted',
+  notAdopted: 'Not adopted',
+  protected: 'Protected',
+  protectedNote: 'Protected:',
+  changed: 'Protection changed the outcome for this proposal.',
+  scoreProtected: 'Score with protection',
+  scorePlain: 'Simple majority score',
+  counts: 'In {want} “want” lists and {dont} “don’t want” lists.',
+  users: '{users} people said they or someone they care for use {service}; on this proposal each of their votes counted {weight} times.',
+  usersSmall: '{users} people said they or someone they care for use {service}.',
+  why: 'Why: {text}',
+  export: 'Download every counted vote (to recount it yourself)',
+  exportNote: 'The file lists the votes in a fixed order with nothing that shows who voted or when. Anyone can recount it with the pbvote program.',
+  exportError: 'We could not download the votes: {detail}',
+};
+
+const main = layout({ title: TEXT.title });
+const id = param('c');
+
+function num(x) { const n = Number(x); return Number.isFinite(n) ? n : 0; }
+
+function notice(kind, ...children) {
+  return h('div', { class: `notice notice--${kind}` }, children);
+}
+
+async function start() {
+  main.replaceChildren(h('h1', {}, TEXT.title), h('p', { role: 'status' }, TEXT.loading));
+  if (!id) {
+    main.replaceChildren(h('h1', {}, TEXT.title), notice('error', h('p', {}, TEXT.noId)), h('p', {}, h('a', { href: 'index.html' }, TEXT.backHome)));
+    return;
+  }
+  let R;
+  try {
+    R = await api(`/consultations/${encodeURIComponent(id)}/results`);
+  } catch (e) {
+    let body;
+    if (e.status === 401 || e.status === 403) {
+      const next = encodeURIComponent(`results.html?c=${id}`);
+      body = notice('warning', h('p', {}, TEXT.notPublic), h('p', {}, TEXT.signInHint, ' ', h('a', { href: `console/index.html?next=${next}` }, TEXT.signIn), '.'));
+    } else if (e.status === 404) {
+      body = notice('error', h('p', {}, TEXT.notFound));
+    } else if (e.type === 'wrong-phase') {
+      body = notice('warning', h('p', {}, e.detail || TEXT.notPublic));
+    } else {
+      body = notice('error', h('p', {}, fill(TEXT.loadError, { detail: e.detail || e.message })));
+    }
+    main.replaceChildren(h('h1', {}, TEXT.title), body, h('p', {}, h('a', { href: 'index.html' }, TEXT.backHome)));
+    return;
+  }
+  render(R);
+}
+
+function render(R) {
+  const C = R.consultation || {};
+  const S = R.summary || {};
+  const cur = C.currency || 'GBP';
+  const money = (m) => formatMoney(m, cur);
+  const settings = C.settings || {};
+  const budget = C.budget || {};
+  const all = (R.proposals || []).slice();
+  const savings = all.filter((p) => p.kind === 'saving').sort((a, b) => num(a.rank) - num(b.rank));
+  const devs = all.filter((p) => p.kind !== 'saving').sort((a, b) => num(a.rank) - num(b.rank));
+  const protectedOnes = savings.filter((p) => p.protected);
+  document.title = `${fill(TEXT.heading, { title: C.title || '' })} – ${document.title.split(' – ').slice(-1)[0]}`;
+
+  const user = getUser();
+  const codesLine = h('p', { class: 'muted', id: 'codes-used', hidden: true });
+
+  // Summary
+  const target = budget.savings_target;
+  const savingsStat = h('div', { class: `stat ${target == null ? '' : (S.target_reached ? 'stat--good' : 'stat--bad')}` },
+    h('h3', {}, TEXT.savingsStat),
+    h('p', {}, target != null ? fill(TEXT.target, { amount: money(target) }) : TEXT.noTarget),
+    h('p', { class: 'big' }, fill(TEXT.agreed, { amount: money(S.savings_adopted ?? 0) })),
+    target != null ? h('p', { class: `outcome ${S.target_reached ? 'outcome--yes' : 'outcome--no'}` },
+      icon(S.target_reached ? 'check' : 'cross'),
+      S.target_reached ? TEXT.targetMet : fill(TEXT.targetMissed, { amount: money(S.shortfall ?? 0) })) : null,
+    S.plain_savings_adopted != null ? h('p', { class: 'small' }, fill(TEXT.plainSavings, { amount: money(S.plain_savings_adopted) })) : null);
+  const devBudget = budget.development_budget;
+  const devStat = h('div', { class: 'stat' },
+    h('h3', {}, TEXT.devStat),
+    h('p', { class: 'big' }, devBudget != null
+      ? fill(TEXT.spent, { spent: money(S.development_spent ?? 0), budget: money(devBudget) })
+      : fill(TEXT.spentNoLimit, { spent: money(S.development_spent ?? 0) })),
+    S.development_left != null ? h('p', {}, fill(TEXT.left, { left: money(S.development_left) })) : null);
+  const protStat = h('div', { class: `stat ${protectedOnes.length ? '' : ''}`, style: protectedOnes.length ? 'border-left-color: var(--protected)' : null },
+    h('h3', {}, TEXT.protectedStat),
+    h('p', { class: 'big' }, protectedOnes.length
+      ? fill(protectedOnes.length === 1 ? TEXT.protectedCount.one : TEXT.protectedCount.other, { n: protectedOnes.length })
+      : TEXT.protectedNone),
+    protectedOnes.length ? h('p', { class: 'small' }, TEXT.protectedWhy) : null);
+
+  const phi = num(settings.minority_share_percent ?? 50);
+  const how = h('section', { 'aria-labelledby': 'how-heading', class: 'panel' },
+    h('h2', { id: 'how-heading' }, TEXT.howHeading),
+    TEXT.how.map((t) => h('p', {}, fill(t, {
+      share: phi === 50 ? TEXT.shareHalf : fill(TEXT.shareOther, { phi }),
+      min: settings.min_group ?? 5,
+      max: settings.max_weight ?? 10,
+      threshold: settings.protect_threshold_percent ?? 50,
+    }))));
+
+  const exportBtn = h('button', { type: 'button', class: 'btn--secondary', onclick: () => download(C) }, TEXT.export);
+  const exportMsg = h('p', { class: 'field-error', hidden: true, id: 'export-error' });
+
+  main.replaceChildren(
+    h('h1', {}, fill(TEXT.heading, { title: C.title || '' })),
+    notice(C.phase === 'published' ? 'success' : 'warning', h('p', {}, TEXT.phase[C.phase] || '')),
+    user ? h('p', { class: 'muted' }, fill(TEXT.signedInAs, { email: user.email })) : null,
+    h('section', { 'aria-labelledby': 'summary-heading' },
+      h('h2', { id: 'summary-heading' }, TEXT.summaryHeading),
+      h('div', { class: 'summary-grid' },
+        h('div', { class: 'stat' }, h('h3', {}, TEXT.ballots), h('p', { class: 'big', id: 'ballot-count' }, String(S.ballots ?? 0)), codesLine),
+        savingsStat, devStat, protStat)),
+    how,
+    h('section', { 'aria-labelledby': 'legend-heading' },
+      h('h2', { id: 'legend-heading', class: 'visually-hidden' }, TEXT.legend),
+      h('ul', { class: 'legend' },
+        h('li', {}, h('span', { class: 'swatch swatch--protected', 'aria-hidden': 'true' }), TEXT.legendProtected),
+        h('li', {}, h('span', { class: 'swatch swatch--plain', 'aria-hidden': 'true' }), TEXT.legendPlain),
+        h('li', {}, TEXT.legendZero))),
+    section('savings', TEXT.savingsHeading, savings, money),
+    section('developments', TEXT.devHeading, devs, money),
+    h('section', { class: 'panel' }, h('p', {}, TEXT.exportNote), exportBtn, exportMsg));
+
+  if (user) {
+    api(`/consultations/${encodeURIComponent(C.id || id)}/voter-codes/stats`).then((s) => {
+      codesLine.textContent = fill(TEXT.codesUsed, { used: s.used, issued: s.issued });
+      codesLine.hidden = false;
+    }).catch(() => {});
+  }
+
+  async function download(C) {
+    exportMsg.hidden = true;
+    try {
+      const text = await api(`/consultations/${encodeURIComponent(C.id || id)}/export`, { raw: true });
+      const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+      const a = h('a', { href: url, download: `pbvote-${C.id || id}-votes.json` });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (e) {
+      exportMsg.textContent = fill(TEXT.exportError, { detail: e.detail || e.message });
+      exportMsg.hidden = false;
+    }
+  }
+}
+
+function section(key, heading, list, money) {
+  const hid = `${key}-heading`;
+  const max = Math.max(1, ...list.flatMap((p) => [Math.abs(num(p.score)), Math.abs(num(p.plain_score))]));
+  return h('section', { 'aria-labelledby': hid },
+    h('h2', { id: hid }, heading),
+    list.length ? h('ol', { class: 'card-list', id: `${key}-results` }, list.map((p) => result(p, money, max))) : h('p', {}, TEXT.none));
+}
+
+function outcome(label, yes, cls) {
+  return h('li', { class: `outcome ${yes ? 'outcome--yes' : 'outcome--no'} ${cls}` },
+    icon(yes ? 'check' : 'cross'),
+    h('span', {}, h('span', { class: 'muted', style: 'font-weight:400' }, `${label}: `), yes ? TEXT.adopted : TEXT.notAdopted));
+}
+
+function bar(label, value, max, kind) {
+  const v = num(value);
+  const width = (Math.abs(v) / max) * 50;
+  const style = v >= 0 ? `left:50%;width:${width}%` : `left:${50 - width}%;width:${width}%`;
+  return h('div', { class: 'chart__row' },
+    h('div', { class: 'chart__label' }, h('span', {}, label), h('b', {}, formatScore(v))),
+    h('div', { class: 'chart__track', 'aria-hidden': 'true' },
+      h('div', { class: `chart__bar chart__bar--${kind}`, style }),
+      h('div', { class: 'chart__zero' })));
+}
+
+function result(p, money, max) {
+  const changed = Boolean(p.adopted) !== Boolean(p.plain_adopted);
+  const weight = num(p.user_weight);
+  return h('li', { class: `result ${p.protected ? 'result--protected' : ''}`, 'data-proposal': p.id, id: `result-${p.id}` },
+    h('h3', {},
+      h('span', { class: 'rank' }, fill(TEXT.rank, { rank: p.rank }), srOnly(':')),
+      h('span', {}, p.title),
+      p.protected ? h('span', { class: 'tag tag--protected' }, icon('shield'), TEXT.protected) : null),
+    h('ul', { class: 'card__meta' },
+      h('li', {}, h('strong', {}, fill(p.kind === 'saving' ? TEXT.saves : TEXT.costs, { amount: money(p.amount) }))),
+      p.service_name || p.service ? h('li', {}, fill(TEXT.service, { name: p.service_name || p.service })) : null),
+    h('ul', { class: 'outcomes' },
+      outcome(TEXT.resultLabel, p.adopted, 'outcome-result'),
+      outcome(TEXT.plainLabel, p.plain_adopted, 'outcome-plain')),
+    changed ? h('p', { class: 'small' }, h('strong', {}, TEXT.changed)) : null,
+    p.protected ? h('p', { class: 'protected-note' }, h('strong', {}, TEXT.protectedNote), ' ', p.explanation || '') : null,
+    h('div', { class: 'chart' },
+      bar(TEXT.scoreProtected, p.score, max, 'protected'),
+      bar(TEXT.scorePlain, p.plain_score, max, 'plain'),
+      h('div', { class: 'chart__row', 'aria-hidden': 'true' }, h('span', {}),
+        h('div', { class: 'chart__axis' },
+          h('span', {}, formatScore(-max)), h('span', {}, '0'), h('span', {}, formatScore(max))))),
+    h('p', { class: 'numbers' },
+      fill(TEXT.counts, { want: p.want_count ?? 0, dont: p.dont_want_count ?? 0 }),
+      num(p.users) > 0 ? ' ' + fill(weight > 1 ? TEXT.users : TEXT.usersSmall, { users: p.users, service: p.service_name || p.service, weight: formatScore(weight) }) : ''),
+    !p.protected && p.explanation ? h('p', { class: 'explanation' }, fill(TEXT.why, { text: p.explanation })) : null);
+}
+
+start();

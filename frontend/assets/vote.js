@@ -1,0 +1,559 @@
+// The ballot: residents rank what they WANT and what they DON'T WANT, then send it with their voter code.
+import { api, param } from './api.js';
+import { h, srOnly, focusEl, announce, field, setFieldError, icon } from './dom.js';
+import { layout } from './layout.js';
+import { formatMoney, formatDateTime, fill } from './format.js';
+
+const TEXT = {
+  title: 'Your vote',
+  loading: 'Loading the ballot…',
+  noId: 'No consultation was chosen. Go back to the list of consultations and pick one.',
+  notFound: 'We could not find this consultation. The link may be wrong or out of date.',
+  loadError: 'We could not load the ballot: {detail}',
+  backHome: 'See all consultations',
+  moneyHeading: 'The money',
+  mustSave: 'The council must save {amount}.',
+  noTarget: 'The council does not have a set amount it must save.',
+  canSpend: 'It can spend up to {amount} on new things.',
+  noLimit: 'There is no fixed limit on new spending.',
+  overall: 'Its overall budget is {amount}.',
+  closesAt: 'Voting closes on {date}.',
+  notOpen: {
+    draft: 'This consultation is not open for votes yet.',
+    closed: 'Voting on this consultation has closed. Thank you to everyone who took part.',
+    published: 'Voting on this consultation has closed and the results are published.',
+    early: 'Voting opens on {date}. Please come back then.',
+    late: 'Voting closed on {date}.',
+  },
+  resultsLink: 'See the results',
+  howHeading: 'How to vote',
+  how: [
+    'Choose up to {n} proposals you want, the most important first, and up to {n} you don’t want, the one you most oppose first.',
+    'Your first choice in each list counts the most. You don’t have to fill the lists, and a proposal can be in only one of them.',
+    'Use the buttons under each proposal to add it to a list. In your lists you can move a choice up or down, or remove it.',
+  ],
+  savingsHeading: 'Savings: ways to cut spending',
+  savingsIntro: 'Each of these would save money, but would cut or change something.',
+  devHeading: 'New spending',
+  devIntro: 'Each of these would cost money from the budget for new things.',
+  kind: { saving: 'Saving', development: 'New spending' },
+  saves: 'Saves {amount}',
+  costs: 'Costs {amount}',
+  service: 'Affects: {name}',
+  moreDetails: 'More about this proposal',
+  addWant: 'Add to want',
+  removeWant: 'Remove from want',
+  addDont: 'Add to don’t want',
+  removeDont: 'Remove from don’t want',
+  inWant: 'In your want list: number {pos} of {count}.',
+  inDont: 'In your don’t want list: number {pos} of {count}.',
+  listsHeading: 'Your choices',
+  listName: { want: 'want list', dont: 'don’t want list' },
+  wantHeading: 'What you want (most important first)',
+  dontHeading: 'What you don’t want (most opposed first)',
+  emptyList: 'Nothing here yet.',
+  countOf: '{count} of {max} chosen',
+  moveUp: 'Move up',
+  moveDown: 'Move down',
+  remove: 'Remove',
+  announceAdded: '{title} added to your {list} at position {pos} of {count}.',
+  announceSwitched: '{title} moved from your {from} to your {list}, position {pos} of {count}.',
+  announceRemoved: '{title} removed from your {list}.',
+  announceMoved: '{title} moved to position {pos} of {count} in your {list}.',
+  announceTop: '{title} is already at the top of your {list}.',
+  announceBottom: '{title} is already at the bottom of your {list}.',
+  full: 'Your {list} is full: you can choose up to {max}. Remove one before adding another.',
+  aboutHeading: 'About you',
+  usesLegend: 'Which of these services do you or someone you care for use?',
+  usesHint: 'Tick all that apply. People who use a service get a fair say on cuts to it, even if they are few. Your answer is not linked to your name.',
+  areaLabel: 'Your area (optional)',
+  areaHint: 'This is only used to show how different areas voted.',
+  areaNone: 'Prefer not to say',
+  codeHeading: 'Your voter code',
+  codeLabel: 'Voter code',
+  codeHint: 'It is on the letter we sent you, for example K7QF-M2XD-9PRT. Capital or small letters, with or without the dashes.',
+  codeEmpty: 'Type the voter code from your letter.',
+  codeShape: 'A voter code has 12 letters and numbers, for example K7QF-M2XD-9PRT. Check it against your letter.',
+  codeInvalid: 'We don’t recognise this voter code for this consultation. Check it against your letter: it has 12 letters and numbers, for example K7QF-M2XD-9PRT.',
+  rateLimited: 'Too many tries with a wrong code. Please wait {seconds} seconds and try again.',
+  review: 'Review my choices',
+  reviewHeading: 'Check your vote before you send it',
+  reviewWant: 'What you want',
+  reviewDont: 'What you don’t want',
+  reviewUses: 'Services you or someone you care for use',
+  reviewArea: 'Your area',
+  reviewCode: 'Your voter code',
+  reviewNone: 'Nothing chosen.',
+  reviewNoUses: 'None ticked.',
+  reviewEmpty: 'You have not chosen anything. Your vote will count as taking part without a preference.',
+  reviewAgain: 'You can vote again later with the same code. Your newest vote replaces the older one.',
+  change: 'Change my choices',
+  submit: 'Send my vote',
+  sending: 'Sending…',
+  doneHeading: 'Your vote has been received',
+  receiptLabel: 'Your receipt',
+  keep: 'Keep this receipt: write it down, print this page or take a photo. It proves your vote arrived, without showing how you voted.',
+  replaced: 'This vote replaces the one you sent before with the same code. Only this newest receipt is valid.',
+  receivedAt: 'Received on {date}.',
+  print: 'Print this receipt',
+  checkReceipt: 'Check your receipt',
+  errorWrongPhase: 'Voting on this consultation has closed, so your vote could not be sent.',
+  errorGeneric: 'Your vote could not be sent: {detail}',
+  errorField: 'There is a problem with this list: {detail}',
+  errorUses: 'There is a problem with the services you ticked: {detail}',
+  errorArea: 'There is a problem with your area: {detail}',
+  errorSummary: 'There is a problem',
+};
+
+const main = layout({ title: TEXT.title });
+const id = param('c');
+const LISTS = ['want', 'dont'];
+
+let C = null; // the consultation
+let proposals = new Map();
+let services = new Map();
+let depth = 5;
+const state = { want: [], dont: [], uses: [], area: '', code: '' };
+const ui = {}; // elements we update
+
+const draftKey = () => `pbvote.draft.${id}`;
+
+function saveDraft() {
+  try { sessionStorage.setItem(draftKey(), JSON.stringify(state)); } catch { /* storage full or blocked */ }
+}
+
+function loadDraft() {
+  let d;
+  try { d = JSON.parse(sessionStorage.getItem(draftKey()) || 'null'); } catch { d = null; }
+  if (!d) return;
+  const seen = new Set();
+  for (const l of LISTS) {
+    state[l] = (Array.isArray(d[l]) ? d[l] : []).filter((p) => proposals.has(p) && !seen.has(p) && seen.add(p)).slice(0, depth);
+  }
+  state.uses = (Array.isArray(d.uses) ? d.uses : []).filter((s) => services.has(s));
+  state.area = (C.areas || []).includes(d.area) ? d.area : '';
+  state.code = typeof d.code === 'string' ? d.code : '';
+}
+
+function money(minor) { return formatMoney(minor, C.currency); }
+function title(pid) { return proposals.get(pid)?.title ?? pid; }
+function listOf(pid) { return LISTS.find((l) => state[l].includes(pid)) || null; }
+
+function message(kind, text, { alert = false } = {}) {
+  return h('div', { class: `notice notice--${kind}`, role: alert ? 'alert' : null }, h('p', {}, text));
+}
+
+// ---------- loading ----------
+
+async function start() {
+  main.replaceChildren(h('h1', {}, TEXT.title), h('p', { role: 'status' }, TEXT.loading));
+  if (!id) {
+    main.replaceChildren(h('h1', {}, TEXT.title), message('error', TEXT.noId), h('p', {}, h('a', { href: 'index.html' }, TEXT.backHome)));
+    return;
+  }
+  try {
+    C = await api(`/consultations/${encodeURIComponent(id)}`);
+  } catch (e) {
+    const text = e.status === 404 ? TEXT.notFound : fill(TEXT.loadError, { detail: e.detail || e.message });
+    main.replaceChildren(h('h1', {}, TEXT.title), message('error', text, { alert: true }), h('p', {}, h('a', { href: 'index.html' }, TEXT.backHome)));
+    return;
+  }
+  document.title = `${C.title} – ${document.title}`;
+  proposals = new Map((C.proposals || []).map((p) => [p.id, p]));
+  services = new Map((C.services || []).map((s) => [s.id, s]));
+  depth = Number(C.settings?.rank_depth) || 5;
+  loadDraft();
+  render();
+}
+
+function budgetPanel() {
+  const b = C.budget || {};
+  const lines = [];
+  lines.push(b.savings_target != null ? fill(TEXT.mustSave, { amount: money(b.savings_target) }) : TEXT.noTarget);
+  lines.push(b.development_budget != null ? fill(TEXT.canSpend, { amount: money(b.development_budget) }) : TEXT.noLimit);
+  const extra = [];
+  if (b.overall_budget != null) extra.push(fill(TEXT.overall, { amount: money(b.overall_budget) }));
+  if (C.phase === 'open' && C.closes_at) extra.push(fill(TEXT.closesAt, { date: formatDateTime(C.closes_at) }));
+  return h('section', { class: 'panel budget', 'aria-labelledby': 'money-heading' },
+    h('h2', { id: 'money-heading' }, TEXT.moneyHeading),
+    h('p', { class: 'lead', id: 'budget-sentence' }, lines.join(' ')),
+    extra.length ? h('p', {}, extra.join(' ')) : null);
+}
+
+function notOpenReason() {
+  const now = new Date();
+  if (C.phase !== 'open') return TEXT.notOpen[C.phase] || TEXT.notOpen.closed;
+  if (C.opens_at && new Date(C.opens_at) > now) return fill(TEXT.notOpen.early, { date: formatDateTime(C.opens_at) });
+  if (C.closes_at && new Date(C.closes_at) <= now) return fill(TEXT.notOpen.late, { date: formatDateTime(C.closes_at) });
+  return null;
+}
+
+// ---------- rendering ----------
+
+function render() {
+  const heading = h('h1', {}, C.title);
+  const intro = C.description ? h('p', { class: 'lead' }, C.description) : null;
+  const reason = notOpenReason();
+  if (reason) {
+    main.replaceChildren(heading, intro || '', budgetPanel(), message('warning', reason),
+      C.phase === 'published' ? h('p', {}, h('a', { class: 'btn', href: `results.html?c=${encodeURIComponent(C.id)}` }, TEXT.resultsLink)) : null,
+      h('p', {}, h('a', { href: 'index.html' }, TEXT.backHome)));
+    return;
+  }
+
+  ui.formError = h('div', { id: 'form-error', class: 'notice notice--error', hidden: true, tabindex: '-1' });
+  ui.choose = h('div', { id: 'step-choose' });
+  ui.review = h('div', { id: 'step-review', hidden: true });
+  ui.done = h('div', { id: 'step-done', hidden: true });
+  main.replaceChildren(heading, intro || '', ui.formError, ui.choose, ui.review, ui.done);
+
+  const savings = [...proposals.values()].filter((p) => p.kind === 'saving');
+  const devs = [...proposals.values()].filter((p) => p.kind !== 'saving');
+  ui.cards = new Map();
+
+  const section = (hid, headingText, introText, list) => list.length ? h('section', { 'aria-labelledby': hid },
+    h('h2', { id: hid }, headingText),
+    h('p', {}, introText),
+    h('ul', { class: 'card-list' }, list.map(card))) : null;
+
+  ui.lists = {};
+  const choices = h('section', { class: 'choices', 'aria-labelledby': 'choices-heading' },
+    h('h2', { id: 'choices-heading' }, TEXT.listsHeading),
+    choiceList('want'),
+    choiceList('dont'));
+
+  ui.choose.append(
+    budgetPanel(),
+    h('section', { 'aria-labelledby': 'how-heading' },
+      h('h2', { id: 'how-heading' }, TEXT.howHeading),
+      TEXT.how.map((t) => h('p', {}, fill(t, { n: depth })))),
+    h('div', { class: 'ballot-layout' },
+      h('div', {},
+        section('savings-heading', TEXT.savingsHeading, TEXT.savingsIntro, savings),
+        section('dev-heading', TEXT.devHeading, TEXT.devIntro, devs)),
+      choices),
+    aboutForm());
+
+  refresh();
+}
+
+function card(p) {
+  const svc = p.service ? services.get(p.service) : null;
+  const wantBtn = h('button', { type: 'button', class: 'btn--small', 'data-action': 'want', 'data-id': p.id, onclick: () => toggle('want', p.id) });
+  const dontBtn = h('button', { type: 'button', class: 'btn--small btn--secondary', 'data-action': 'dont', 'data-id': p.id, onclick: () => toggle('dont', p.id) });
+  const status = h('p', { class: 'card__status', hidden: true });
+  const note = h('p', { class: 'field-error', hidden: true });
+  const hid = `proposal-${p.id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  const el = h('li', { class: 'card', id: `card-${hid}`, 'data-proposal': p.id },
+    h('h3', { id: hid }, p.title),
+    h('ul', { class: 'card__meta' },
+      h('li', {}, h('span', { class: `tag tag--${p.kind === 'saving' ? 'saving' : 'development'}` }, TEXT.kind[p.kind] || p.kind)),
+      h('li', {}, h('strong', {}, fill(p.kind === 'saving' ? TEXT.saves : TEXT.costs, { amount: money(p.amount) }))),
+      svc ? h('li', {}, fill(TEXT.service, { name: svc.name })) : null),
+    p.summary ? h('p', {}, p.summary) : null,
+    p.details ? h('details', {}, h('summary', {}, TEXT.moreDetails, srOnly(`: ${p.title}`)), h('div', {}, String(p.details).split(/\n{2,}/).map((para) => h('p', {}, para)))) : null,
+    status,
+    note,
+    h('div', { class: 'btn-row btn-row--tight', role: 'group', 'aria-labelledby': hid }, wantBtn, dontBtn));
+  ui.cards.set(p.id, { el, wantBtn, dontBtn, status, note });
+  return el;
+}
+
+function choiceList(l) {
+  const hid = `${l}-list-heading`;
+  const ol = h('ol', { id: `${l}-list`, 'aria-labelledby': hid });
+  const count = h('p', { class: 'hint', id: `${l}-count` });
+  const error = h('p', { class: 'field-error', id: l === 'want' ? 'want-error' : 'dont_want-error', hidden: true, tabindex: '-1' });
+  const msg = h('p', { class: 'list-message hint', hidden: true });
+  const heading = h('h3', { id: hid, tabindex: '-1' }, l === 'want' ? TEXT.wantHeading : TEXT.dontHeading);
+  ui.lists[l] = { ol, count, error, msg, heading };
+  return h('div', { class: `choice-list choice-list--${l}` }, heading, count, error, ol, msg);
+}
+
+function aboutForm() {
+  const parts = [];
+  const svcs = [...services.values()];
+  ui.usesError = h('p', { class: 'field-error', id: 'uses-error', hidden: true, tabindex: '-1' });
+  if (svcs.length) {
+    parts.push(h('fieldset', { class: 'field', id: 'uses-fieldset', 'aria-describedby': 'uses-hint' },
+      h('legend', {}, TEXT.usesLegend),
+      h('p', { class: 'hint', id: 'uses-hint' }, TEXT.usesHint),
+      ui.usesError,
+      h('ul', { class: 'checkboxes' }, svcs.map((s) => {
+        const cid = `uses-${s.id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+        const box = h('input', { type: 'checkbox', id: cid, name: 'uses', value: s.id, checked: state.uses.includes(s.id), onchange: onUsesChange });
+        return h('li', {}, h('label', { class: 'check', for: cid }, box, h('span', {}, s.name, s.description ? h('span', { class: 'hint', style: 'display:block' }, s.description) : null)));
+      }))));
+  }
+  if ((C.areas || []).length) {
+    ui.area = field({ id: 'area', label: TEXT.areaLabel, hint: TEXT.areaHint, options: [['', TEXT.areaNone], ...C.areas.map((a) => [a, a])], value: state.area });
+    ui.area.input.addEventListener('change', () => { state.area = ui.area.input.value; saveDraft(); });
+    parts.push(ui.area.wrap);
+  }
+  ui.code = field({ id: 'voter-code', label: TEXT.codeLabel, hint: TEXT.codeHint, value: state.code,
+    attrs: { class: 'input--code', autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false', inputmode: 'text' } });
+  ui.code.input.addEventListener('input', () => { state.code = ui.code.input.value; saveDraft(); });
+  const form = h('form', { id: 'ballot-form', novalidate: true, onsubmit: (e) => { e.preventDefault(); toReview(); } },
+    parts.length ? h('section', { 'aria-labelledby': 'about-heading' }, h('h2', { id: 'about-heading' }, TEXT.aboutHeading), parts) : null,
+    h('section', { 'aria-labelledby': 'code-heading' }, h('h2', { id: 'code-heading' }, TEXT.codeHeading), ui.code.wrap),
+    h('div', { class: 'btn-row' }, h('button', { type: 'submit', id: 'review-button' }, TEXT.review)));
+  return form;
+}
+
+function onUsesChange() {
+  state.uses = [...document.querySelectorAll('input[name="uses"]:checked')].map((b) => b.value);
+  saveDraft();
+}
+
+/** Bring every card and both lists up to date with `state`. */
+function refresh() {
+  for (const [pid, c] of ui.cards) {
+    const l = listOf(pid);
+    c.wantBtn.replaceChildren(l === 'want' ? TEXT.removeWant : TEXT.addWant, srOnly(`: ${title(pid)}`));
+    c.dontBtn.replaceChildren(l === 'dont' ? TEXT.removeDont : TEXT.addDont, srOnly(`: ${title(pid)}`));
+    c.wantBtn.setAttribute('aria-pressed', String(l === 'want'));
+    c.dontBtn.setAttribute('aria-pressed', String(l === 'dont'));
+    c.el.classList.toggle('card--chosen-want', l === 'want');
+    c.el.classList.toggle('card--chosen-dont', l === 'dont');
+    if (l) {
+      c.status.hidden = false;
+      c.status.textContent = fill(l === 'want' ? TEXT.inWant : TEXT.inDont, { pos: state[l].indexOf(pid) + 1, count: state[l].length });
+    } else {
+      c.status.hidden = true;
+      c.status.textContent = '';
+    }
+  }
+  for (const l of LISTS) renderList(l);
+}
+
+function renderList(l) {
+  const { ol, count, msg } = ui.lists[l];
+  const items = state[l];
+  count.textContent = fill(TEXT.countOf, { count: items.length, max: depth });
+  if (items.length < depth) { msg.hidden = true; msg.textContent = ''; }
+  if (!items.length) {
+    ol.replaceChildren(h('li', { class: 'empty' }, TEXT.emptyList));
+    return;
+  }
+  ol.replaceChildren(...items.map((pid, i) => {
+    const p = proposals.get(pid);
+    const btn = (action, text, disabled, ic) => h('button', {
+      type: 'button', class: `btn--small ${action === 'remove' ? 'btn--secondary' : 'btn--secondary'}`,
+      'data-list': l, 'data-id': pid, 'data-action': action,
+      'aria-disabled': disabled ? 'true' : null,
+      onclick: () => listAction(l, pid, action),
+    }, ic ? icon(ic) : null, text, srOnly(`: ${p.title}`));
+    return h('li', { 'data-id': pid },
+      h('p', { class: 'choice-title', style: 'margin:0' }, h('span', {}, p.title, ' ', h('span', { class: 'muted small' }, `(${money(p.amount)})`))),
+      h('div', { class: 'btn-row btn-row--tight' },
+        btn('up', TEXT.moveUp, i === 0, 'up'),
+        btn('down', TEXT.moveDown, i === items.length - 1, 'down'),
+        btn('remove', TEXT.remove, false, 'cross')));
+  }));
+}
+
+// ---------- actions ----------
+
+function clearNotes() {
+  for (const c of ui.cards.values()) { c.note.hidden = true; c.note.textContent = ''; }
+}
+
+function toggle(l, pid) {
+  clearNotes();
+  clearListErrors();
+  const current = listOf(pid);
+  const words = { title: title(pid), list: TEXT.listName[l] };
+  if (current === l) {
+    state[l] = state[l].filter((x) => x !== pid);
+    announce(fill(TEXT.announceRemoved, words));
+  } else {
+    if (state[l].length >= depth) {
+      const text = fill(TEXT.full, { list: TEXT.listName[l], max: depth });
+      const c = ui.cards.get(pid);
+      c.note.textContent = text;
+      c.note.hidden = false;
+      ui.lists[l].msg.textContent = text;
+      ui.lists[l].msg.hidden = false;
+      announce(text);
+      return;
+    }
+    if (current) state[current] = state[current].filter((x) => x !== pid);
+    state[l].push(pid);
+    const pos = { pos: state[l].length, count: state[l].length };
+    announce(current
+      ? fill(TEXT.announceSwitched, { ...words, ...pos, from: TEXT.listName[current] })
+      : fill(TEXT.announceAdded, { ...words, ...pos }));
+  }
+  saveDraft();
+  refresh(); // buttons on the card are updated in place, so focus stays where it was
+}
+
+function listAction(l, pid, action) {
+  clearNotes();
+  const items = state[l];
+  const i = items.indexOf(pid);
+  if (i < 0) return;
+  const words = { title: title(pid), list: TEXT.listName[l] };
+  if (action === 'remove') {
+    items.splice(i, 1);
+    announce(fill(TEXT.announceRemoved, words));
+    saveDraft();
+    refresh();
+    // Focus the next choice's Remove button, else the previous one, else the list heading.
+    const next = items[i] ?? items[i - 1];
+    if (next) focusButton(l, next, 'remove');
+    else ui.lists[l].heading.focus();
+    return;
+  }
+  const j = action === 'up' ? i - 1 : i + 1;
+  if (j < 0 || j >= items.length) {
+    announce(fill(action === 'up' ? TEXT.announceTop : TEXT.announceBottom, words));
+    return;
+  }
+  [items[i], items[j]] = [items[j], items[i]];
+  announce(fill(TEXT.announceMoved, { ...words, pos: j + 1, count: items.length }));
+  saveDraft();
+  refresh();
+  focusButton(l, pid, action);
+}
+
+function focusButton(l, pid, action) {
+  const b = [...ui.lists[l].ol.querySelectorAll('button')].find((x) => x.dataset.id === pid && x.dataset.action === action);
+  if (b) b.focus();
+}
+
+// ---------- review and sending ----------
+
+function normaliseCode(text) {
+  return String(text || '').toUpperCase().replace(/[\s-]+/g, '');
+}
+
+function clearListErrors() {
+  for (const l of LISTS) { ui.lists[l].error.hidden = true; ui.lists[l].error.textContent = ''; }
+  if (ui.usesError) { ui.usesError.hidden = true; ui.usesError.textContent = ''; }
+}
+
+function clearErrors() {
+  clearListErrors();
+  ui.formError.hidden = true;
+  ui.formError.replaceChildren();
+  setFieldError(ui.code, '');
+  if (ui.area) setFieldError(ui.area, '');
+}
+
+function toReview() {
+  clearErrors();
+  const code = normaliseCode(ui.code.input.value);
+  if (!code) return showCodeError(TEXT.codeEmpty);
+  if (code.length !== 12 || !/^[A-Z0-9]+$/.test(code)) return showCodeError(TEXT.codeShape);
+  showReview();
+}
+
+function showCodeError(text) {
+  showStep('choose');
+  setFieldError(ui.code, text);
+  focusEl(ui.code.input);
+}
+
+function showStep(step) {
+  ui.choose.hidden = step !== 'choose';
+  ui.review.hidden = step !== 'review';
+  ui.done.hidden = step !== 'done';
+}
+
+function showReview() {
+  const list = (l) => state[l].length
+    ? h('ol', { class: 'review-list' }, state[l].map((pid) => h('li', {}, `${title(pid)} (${money(proposals.get(pid).amount)})`)))
+    : h('p', {}, TEXT.reviewNone);
+  const heading = h('h2', { tabindex: '-1' }, TEXT.reviewHeading);
+  const sendBtn = h('button', { type: 'button', id: 'send-button', onclick: () => send(sendBtn) }, TEXT.submit);
+  ui.review.replaceChildren(
+    heading,
+    !state.want.length && !state.dont.length ? message('warning', TEXT.reviewEmpty) : null,
+    h('div', { class: 'panel' },
+      h('h3', {}, TEXT.reviewWant), list('want'),
+      h('h3', {}, TEXT.reviewDont), list('dont'),
+      services.size ? [h('h3', {}, TEXT.reviewUses), state.uses.length ? h('ul', {}, state.uses.map((s) => h('li', {}, services.get(s)?.name ?? s))) : h('p', {}, TEXT.reviewNoUses)] : null,
+      (C.areas || []).length ? [h('h3', {}, TEXT.reviewArea), h('p', {}, state.area || TEXT.areaNone)] : null,
+      h('h3', {}, TEXT.reviewCode), h('p', { class: 'code-text' }, ui.code.input.value.trim().toUpperCase())),
+    h('p', {}, TEXT.reviewAgain),
+    h('div', { class: 'btn-row' },
+      h('button', { type: 'button', class: 'btn--secondary', id: 'change-button', onclick: () => { showStep('choose'); focusEl(document.getElementById('review-button')); } }, TEXT.change),
+      sendBtn));
+  showStep('review');
+  focusEl(heading);
+}
+
+async function send(btn) {
+  btn.disabled = true;
+  btn.textContent = TEXT.sending;
+  const body = { voter_code: ui.code.input.value.trim(), want: [...state.want], dont_want: [...state.dont], uses: [...state.uses] };
+  if (state.area) body.area = state.area;
+  let r;
+  try {
+    r = await api(`/consultations/${encodeURIComponent(C.id)}/ballots`, { method: 'POST', body, auth: false });
+  } catch (e) {
+    btn.disabled = false;
+    btn.textContent = TEXT.submit;
+    showSendError(e);
+    return;
+  }
+  try { sessionStorage.removeItem(draftKey()); } catch { /* ignore */ }
+  showReceipt(r);
+}
+
+function showSendError(e) {
+  showStep('choose');
+  const f = String(e.field || '');
+  const detail = e.detail || e.message;
+  if (e.type === 'invalid-voter-code' || f === 'voter_code') {
+    return showCodeError(e.type === 'invalid-voter-code' ? TEXT.codeInvalid : detail);
+  }
+  if (e.type === 'rate-limited') {
+    return showCodeError(fill(TEXT.rateLimited, { seconds: e.retryAfter || 60 }));
+  }
+  if (e.type === 'wrong-phase') {
+    ui.formError.replaceChildren(h('h2', {}, TEXT.errorSummary), h('p', {}, TEXT.errorWrongPhase));
+    ui.formError.hidden = false;
+    return focusEl(ui.formError);
+  }
+  if (e.type === 'invalid-field') {
+    let target = null;
+    if (f.startsWith('want')) target = ui.lists.want.error;
+    else if (f.startsWith('dont_want')) target = ui.lists.dont.error;
+    else if (f.startsWith('uses') && ui.usesError) target = ui.usesError;
+    if (target) {
+      target.textContent = fill(f.startsWith('uses') ? TEXT.errorUses : TEXT.errorField, { detail });
+      target.hidden = false;
+      return focusEl(target);
+    }
+    if (f.startsWith('area') && ui.area) {
+      setFieldError(ui.area, fill(TEXT.errorArea, { detail }));
+      return focusEl(ui.area.input);
+    }
+  }
+  ui.formError.replaceChildren(h('h2', {}, TEXT.errorSummary), h('p', {}, fill(TEXT.errorGeneric, { detail })));
+  ui.formError.hidden = false;
+  focusEl(ui.formError);
+}
+
+function showReceipt(r) {
+  const heading = h('h2', { tabindex: '-1' }, icon('check'), ' ', TEXT.doneHeading);
+  ui.done.replaceChildren(
+    h('div', { class: 'receipt-box', id: 'receipt-box' },
+      heading,
+      h('p', {}, TEXT.receiptLabel),
+      h('strong', { class: 'receipt-code', id: 'receipt-code' }, r.receipt),
+      h('p', {}, h('strong', {}, TEXT.keep)),
+      r.replaced ? h('p', {}, TEXT.replaced) : null,
+      r.received_at ? h('p', {}, fill(TEXT.receivedAt, { date: formatDateTime(r.received_at) })) : null),
+    h('div', { class: 'btn-row' },
+      h('button', { type: 'button', id: 'print-button', onclick: () => window.print() }, icon('print'), TEXT.print),
+      h('a', { class: 'btn btn--secondary', href: `receipt.html?r=${encodeURIComponent(r.receipt)}` }, TEXT.checkReceipt)),
+    h('p', {}, h('a', { href: 'index.html' }, TEXT.backHome)));
+  ui.formError.hidden = true;
+  showStep('done');
+  focusEl(heading);
+}
+
+start();

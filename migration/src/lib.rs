@@ -1,0 +1,17 @@
+//! Database schema migrations for pbvote.
+//!
+//! They run at start-up (`pbvote serve`) and on demand (`pbvote migrate`). Each migration
+//! uses sea-orm-migration's portable schema helpers so the same code creates the same
+//! tables on SQLite and PostgreSQL. Never edit a migration that has shipped: add a new one.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_initial;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_initial::Migration)]
+    }
+}

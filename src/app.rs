@@ -1,0 +1,61 @@
+//! The state every request handler shares: the database, the keys, the settings and a
+//! cache of ballot papers.
+use std::{collections::HashMap, sync::{Arc, RwLock}};
+
+use uuid::Uuid;
+
+use crate::{
+    config::Settings,
+    domain::Phase,
+    errors::AppError,
+    model::Consultation,
+    security::Keys,
+    storage::{self, Db},
+};
+
+#[derive(Clone)]
+pub struct AppContext {
+    pub db: Db,
+    pub keys: Keys,
+    pub settings: Arc<Settings>,
+    papers: PaperCache,
+}
+
+/// A consultation that is open, closed or published together with its checked ballot
+/// paper. Its services and proposals can no longer change (edits are for drafts only), so
+/// caching it is safe on every instance; only the phase moves on, and the ballot
+/// transaction checks that afresh.
+pub struct FrozenPaper {
+    pub consultation: Consultation,
+    pub paper: pbvote_tally::BallotPaper,
+}
+
+#[derive(Clone, Default)]
+struct PaperCache(Arc<RwLock<HashMap<Uuid, Arc<FrozenPaper>>>>);
+
+impl AppContext {
+    pub fn new(db: Db, settings: Settings) -> Self {
+        AppContext { keys: Keys::new(settings.secret.clone()), db, settings: Arc::new(settings), papers: PaperCache::default() }
+    }
+
+    /// The ballot paper of a consultation that is past its draft.
+    pub async fn frozen_paper(&self, id: Uuid) -> Result<Arc<FrozenPaper>, AppError> {
+        if let Some(hit) = self.papers.0.read().map_err(|_| AppError::internal("paper cache poisoned"))?.get(&id) {
+            return Ok(hit.clone());
+        }
+        let consultation = storage::consultations::get(&self.db, id).await?;
+        if consultation.phase == Phase::Draft {
+            return Err(AppError::wrong_phase("voting has not started yet"));
+        }
+        let paper = consultation
+            .ballot_paper()
+            .map_err(|e| AppError::internal(format!("stored ballot paper is not valid: {e}")))?;
+        let frozen = Arc::new(FrozenPaper { consultation, paper });
+        self.papers
+            .0
+            .write()
+            .map_err(|_| AppError::internal("paper cache poisoned"))?
+            .insert(id, frozen.clone());
+        Ok(frozen)
+    }
+}

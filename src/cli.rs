@@ -1,0 +1,225 @@
+//! The `pbvote` command line: `serve` (the default), `migrate`, `user add` and `tally`.
+use std::{io::Read, path::PathBuf, process::ExitCode, time::Duration};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::{
+    config::{DEFAULT_BIND, DEFAULT_DATABASE_URL, DatabaseSettings, Secret, Settings, default_frontend_dir},
+    domain::{Email, Password, Role},
+    security::hash_password,
+    startup::Application,
+    storage::{self, Db},
+};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "pbvote",
+    version,
+    about = "Participatory budgeting: residents rank what they WANT and DON'T WANT; the users of a service have a protected say.",
+    long_about = "Participatory budgeting: residents rank what they WANT and DON'T WANT; the users of a service have a protected say.\n\nWith no command, `pbvote` serves the web app (`pbvote serve`). Settings come from the environment (see .env.template); flags override them."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CommonArgs {
+    /// Database: sqlite://FILE?mode=rwc or postgres://USER@HOST/DB.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+    /// Log filter, e.g. info, debug, pbvote=debug,actix_web=warn.
+    #[arg(long, env = "PBVOTE_LOG", default_value = "info", global = true)]
+    pub log: String,
+    /// Log format: text or json.
+    #[arg(long, env = "PBVOTE_LOG_FORMAT", default_value = "text", global = true)]
+    pub log_format: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the web pages and the API (the default command).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage organiser and commissioner accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Count an election file in the exchange format (docs/tally.md) and print the result as JSON.
+    Tally(TallyArgs),
+}
+
+#[derive(Args, Debug, Default)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0: any free port).
+    #[arg(long, env = "PBVOTE_BIND", default_value = DEFAULT_BIND)]
+    pub bind: String,
+    /// Load a demo consultation (open for voting) and print voter codes for it.
+    #[arg(long)]
+    pub demo: bool,
+    /// Key for voter-code and ballot hashes (at least 32 characters). If unset, a key is
+    /// kept in PBVOTE_KEY_FILE, created on first run.
+    #[arg(long, env = "PBVOTE_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+    /// Where the key is kept when PBVOTE_SECRET is not set.
+    #[arg(long, env = "PBVOTE_KEY_FILE", default_value = "pbvote.key")]
+    pub key_file: PathBuf,
+    /// Directory of the static pages.
+    #[arg(long, env = "PBVOTE_FRONTEND_DIR")]
+    pub frontend_dir: Option<PathBuf>,
+    /// The address residents see (used in voter-code letters), e.g. https://vote.example.gov.uk.
+    #[arg(long, env = "PBVOTE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// How many hours a sign-in lasts.
+    #[arg(long, env = "PBVOTE_SESSION_HOURS", default_value_t = 12)]
+    pub session_hours: u64,
+    /// Most database connections per instance.
+    #[arg(long, env = "PBVOTE_DB_CONNECTIONS", default_value_t = 10)]
+    pub db_connections: u32,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add an account. The password is asked for, or read from standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_enum)]
+        role: Role,
+        /// Read the password from standard input instead of asking.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct TallyArgs {
+    /// The election file, or - for standard input.
+    pub file: PathBuf,
+    /// Indent the output for people to read.
+    #[arg(long)]
+    pub pretty: bool,
+}
+
+pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("pbvote: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let command = cli.command.unwrap_or_else(|| Command::Serve(ServeArgs::parse_from_env()));
+    if let Command::Tally(args) = &command {
+        return tally_file(args);
+    }
+    crate::telemetry::init(&cli.common.log, cli.common.log_format == "json");
+    let database = DatabaseSettings::from_url(&cli.common.database_url)?;
+    match command {
+        Command::Serve(args) => serve(database, args).await,
+        Command::Migrate => {
+            let db = Db::connect(&database).await?;
+            db.migrate().await?;
+            println!("migrations applied");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(UserCommand::Add { email, role, password_stdin }) => {
+            let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("--email {e}"))?;
+            let raw = if password_stdin {
+                let mut s = String::new();
+                std::io::stdin().read_to_string(&mut s)?;
+                s.trim_end_matches(['\n', '\r']).to_owned()
+            } else {
+                let first = rpassword::prompt_password("Password: ")?;
+                let again = rpassword::prompt_password("Password again: ")?;
+                anyhow::ensure!(first == again, "the two passwords differ");
+                first
+            };
+            let password = Password::parse(&raw).map_err(|e| anyhow::anyhow!("the password {e}"))?;
+            let db = Db::connect(&database).await?;
+            db.migrate().await?;
+            let user = storage::accounts::create_user(&db, &email, hash_password(&password)?, role)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("added {} ({})", user.email, user.role.as_str());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tally(_) => unreachable!("handled above"),
+    }
+}
+
+impl ServeArgs {
+    /// `pbvote` with no command: serve with settings from the environment.
+    fn parse_from_env() -> Self {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        Only::parse_from(["pbvote"]).serve
+    }
+}
+
+async fn serve(mut database: DatabaseSettings, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    database.max_connections = args.db_connections.max(1);
+    let secret = match args.secret {
+        Some(s) => Secret::new(s.into_bytes())?,
+        None => crate::security::load_or_create_key_file(&args.key_file)?,
+    };
+    let settings = Settings {
+        database,
+        bind: args.bind,
+        secret,
+        frontend_dir: args.frontend_dir.unwrap_or_else(default_frontend_dir),
+        public_url: args.public_url,
+        session_ttl: Duration::from_secs(args.session_hours.max(1) * 3600),
+        max_body_bytes: 256 * 1024,
+    };
+    let bind_host = settings.bind_addr()?.ip();
+    let app = Application::build(settings).await?;
+    let address = format!("http://{}:{}", bind_host, app.port());
+    if args.demo {
+        let demo = crate::demo::load(app.context()).await.map_err(|e| anyhow::anyhow!("loading the demo: {e}"))?;
+        println!("demo consultation: {}", demo.consultation_id);
+        println!("vote at: {address}/vote.html?c={}", demo.consultation_id);
+        for code in &demo.voter_codes {
+            println!("demo voter code: {code}");
+        }
+        for (email, password) in &demo.accounts {
+            println!("demo account: {email} password: {password}");
+        }
+    }
+    println!("pbvote listening on {address}");
+    tracing::info!(%address, "listening");
+    app.run_until_stopped().await?;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `pbvote tally FILE`: the same counting function as the server, on a file.
+fn tally_file(args: &TallyArgs) -> anyhow::Result<ExitCode> {
+    let input = if args.file.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin().read_to_end(&mut buf)?;
+        buf
+    } else {
+        std::fs::read(&args.file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?
+    };
+    match crate::tally::exchange::count(&input) {
+        Ok(result) => {
+            let out = if args.pretty { result.to_json_pretty() } else { result.to_json() };
+            println!("{out}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            eprintln!("pbvote tally: {}: {err}", args.file.display());
+            Ok(ExitCode::from(2))
+        }
+    }
+}

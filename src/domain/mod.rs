@@ -1,0 +1,23 @@
+//! Types that parse, not validate: once you hold a `VoterCode`, an `Amount` or a `ShortId`,
+//! it cannot hold a bad value. Each `parse` returns a [`ParseError`](crate::errors::ParseError)
+//! in plain English; the caller adds the field name.
+mod account;
+mod money;
+mod phase;
+mod receipt;
+mod short_id;
+mod text;
+mod voter_code;
+
+pub use account::{Email, Password, Role};
+pub use money::{Amount, Currency};
+pub use phase::Phase;
+pub use receipt::Receipt;
+pub use short_id::ShortId;
+pub use text::{BoundedText, Title};
+pub use voter_code::VoterCode;
+
+/// The kind of a proposal, shared with the counting rule.
+pub use pbvote_tally::ProposalKind;
+/// How a ballot reached us, shared with the counting rule.
+pub use pbvote_tally::Channel;

@@ -1,0 +1,167 @@
+//! Signing in and out, and the `SignedIn` extractor that guards staff routes.
+use std::{future::Future, pin::Pin};
+
+use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, get, post, web};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{json::JsonBody, problem::Problem};
+use crate::{
+    app::AppContext,
+    domain::{Email, Role},
+    errors::AppError,
+    model::User,
+    security::{SessionToken, verify_password},
+    storage,
+};
+
+/// The person behind a valid session token.
+pub struct SignedIn(pub User);
+
+impl SignedIn {
+    /// Refuse unless the user has one of `roles`.
+    pub fn require(&self, roles: &[Role], action: &str) -> Result<&User, AppError> {
+        if roles.contains(&self.0.role) {
+            Ok(&self.0)
+        } else {
+            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            Err(AppError::forbidden(format!("only {} can {action}", names.join(" or "))))
+        }
+    }
+}
+
+fn bearer_token(req: &HttpRequest) -> Option<SessionToken> {
+    let header = req.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = header.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| SessionToken::from_client(token))
+}
+
+impl FromRequest for SignedIn {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let ctx = req.app_data::<web::Data<AppContext>>().cloned();
+        let token = bearer_token(req);
+        Box::pin(async move {
+            let ctx = ctx.ok_or_else(|| AppError::internal("no app context"))?;
+            let token = token.ok_or(AppError::Unauthenticated)?;
+            storage::accounts::session_user(&ctx.db, &token.hash(), Utc::now())
+                .await?
+                .map(SignedIn)
+                .ok_or(AppError::Unauthenticated)
+        })
+    }
+}
+
+/// Also used where signing in is optional (drafts are visible to staff only).
+pub struct MaybeSignedIn(pub Option<User>);
+
+impl FromRequest for MaybeSignedIn {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let has_token = bearer_token(req).is_some();
+        let inner = SignedIn::from_request(req, payload);
+        Box::pin(async move {
+            if !has_token {
+                return Ok(MaybeSignedIn(None));
+            }
+            match inner.await {
+                Ok(SignedIn(user)) => Ok(MaybeSignedIn(Some(user))),
+                Err(AppError::Unauthenticated) => Ok(MaybeSignedIn(None)),
+                Err(other) => Err(other),
+            }
+        })
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignInRequest {
+    #[schema(example = "organiser@council.gov.uk")]
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SignInResponse {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub expires_at: chrono::DateTime<Utc>,
+    pub user: User,
+}
+
+/// Sign in with e-mail and password; returns a session token.
+#[utoipa::path(
+    tag = "accounts",
+    request_body = SignInRequest,
+    responses(
+        (status = 200, description = "Signed in", body = SignInResponse),
+        (status = 401, description = "Wrong e-mail or password", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is not valid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/auth/sign-in")]
+pub async fn sign_in(ctx: web::Data<AppContext>, body: JsonBody<SignInRequest>) -> Result<web::Json<SignInResponse>, AppError> {
+    let body = body.0;
+    let email = Email::parse(&body.email).map_err(|e| AppError::invalid("email", e))?;
+    let found = storage::accounts::find_for_sign_in(&ctx.db, &email).await?;
+    // Verify against a dummy hash when the account is unknown, so timing does not tell.
+    let (user, ok) = match found {
+        Some((user, hash)) => {
+            let ok = verify_in_background(body.password, hash).await?;
+            (Some(user), ok)
+        }
+        None => {
+            verify_in_background(body.password, crate::security::dummy_hash().to_owned()).await?;
+            (None, false)
+        }
+    };
+    let user = match (user, ok) {
+        (Some(user), true) => user,
+        _ => return Err(AppError::Unauthenticated),
+    };
+    let token = SessionToken::generate();
+    let expires_at = Utc::now() + chrono::Duration::from_std(ctx.settings.session_ttl).unwrap_or(chrono::Duration::hours(12));
+    storage::accounts::create_session(&ctx.db, user.id, token.hash(), expires_at).await?;
+    Ok(web::Json(SignInResponse { token: token.expose().to_owned(), expires_at, user }))
+}
+
+/// argon2 is deliberately slow: keep it off the async workers.
+async fn verify_in_background(password: String, hash: String) -> Result<bool, AppError> {
+    web::block(move || verify_password(&password, &hash)).await.map_err(|e| AppError::internal(format!("password check: {e}")))
+}
+
+/// Sign out: the token stops working at once, on every instance.
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/auth/sign-out")]
+pub async fn sign_out(ctx: web::Data<AppContext>, req: HttpRequest, _user: SignedIn) -> Result<HttpResponse, AppError> {
+    if let Some(token) = bearer_token(&req) {
+        storage::accounts::delete_session(&ctx.db, &token.hash()).await?;
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Who is signed in.
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The signed-in user", body = User),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/auth/me")]
+pub async fn me(user: SignedIn) -> web::Json<User> {
+    web::Json(user.0)
+}

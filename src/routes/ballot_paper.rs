@@ -1,0 +1,274 @@
+//! Editing a draft's services and proposals.
+use actix_web::{HttpResponse, delete, post, put, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{auth::SignedIn, consultations::{MAX_PROPOSALS, MAX_SERVICES}, json::JsonBody, problem::Problem};
+use crate::{
+    app::AppContext,
+    domain::{Amount, BoundedText, ProposalKind, Role, ShortId, Title},
+    errors::{AppError, FieldContext},
+    model::{Consultation, Proposal, Service},
+    storage::{self, consultations::{ProposalInput, ServiceInput}},
+};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceRequest {
+    /// Short id (letters, digits, `. _ / -`); made from the name if left out.
+    #[schema(example = "day-centre")]
+    pub id: Option<String>,
+    #[schema(example = "Day centre")]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProposalRequest {
+    /// Short id; `S1`, `S2`… or `D1`, `D2`… if left out.
+    #[schema(example = "S1")]
+    pub id: Option<String>,
+    /// `saving` or `development`.
+    #[schema(example = "saving")]
+    pub kind: String,
+    #[schema(example = "Close the day centre")]
+    pub title: String,
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default)]
+    pub details: String,
+    /// Minor units (pence): what it saves or costs.
+    #[schema(example = 8000000)]
+    pub amount: i64,
+    /// Id of the service it touches.
+    pub service: Option<String>,
+}
+
+/// Parse a service; `fixed_id` is the id from the path when replacing one.
+pub(super) fn service_input(req: &ServiceRequest, fixed_id: Option<&str>, taken: &[String]) -> Result<ServiceInput, AppError> {
+    let name = Title::parse(&req.name).field("name")?;
+    let id = match (fixed_id, &req.id) {
+        (Some(path_id), _) => ShortId::parse(path_id).field("id")?,
+        (None, Some(id)) => ShortId::parse(id).field("id")?,
+        (None, None) => {
+            let base = ShortId::slug_of(name.as_str());
+            let mut candidate = base.clone();
+            let mut n = 2;
+            while taken.iter().any(|t| t == candidate.as_str()) {
+                candidate = ShortId::parse(&format!("{}-{n}", base.as_str())).field("id")?;
+                n += 1;
+            }
+            candidate
+        }
+    };
+    if fixed_id.is_none() && taken.iter().any(|t| t == id.as_str()) {
+        return Err(AppError::conflict(Some("id"), format!("there is already a service with the id {:?}", id.as_str())));
+    }
+    Ok(ServiceInput { id, name, description: BoundedText::parse(&req.description, 5_000).field("description")? })
+}
+
+fn parse_kind(raw: &str) -> Result<ProposalKind, AppError> {
+    match raw {
+        "saving" => Ok(ProposalKind::Saving),
+        "development" => Ok(ProposalKind::Development),
+        other => Err(AppError::invalid("kind", format!("must be \"saving\" or \"development\", got {other:?}"))),
+    }
+}
+
+pub(super) fn proposal_input(req: &ProposalRequest, fixed_id: Option<&str>, taken: &[String]) -> Result<ProposalInput, AppError> {
+    let kind = parse_kind(&req.kind)?;
+    let id = match (fixed_id, &req.id) {
+        (Some(path_id), _) => ShortId::parse(path_id).field("id")?,
+        (None, Some(id)) => ShortId::parse(id).field("id")?,
+        (None, None) => {
+            let prefix = if kind == ProposalKind::Saving { "S" } else { "D" };
+            let n = (1..).find(|n| !taken.iter().any(|t| *t == format!("{prefix}{n}"))).unwrap_or(1);
+            ShortId::parse(&format!("{prefix}{n}")).field("id")?
+        }
+    };
+    if fixed_id.is_none() && taken.iter().any(|t| t == id.as_str()) {
+        return Err(AppError::conflict(Some("id"), format!("there is already a proposal with the id {:?}", id.as_str())));
+    }
+    Ok(ProposalInput {
+        id,
+        kind,
+        title: Title::parse(&req.title).field("title")?,
+        summary: BoundedText::parse(&req.summary, 2_000).field("summary")?,
+        details: BoundedText::parse(&req.details, 20_000).field("details")?,
+        amount: Amount::parse(req.amount).field("amount")?,
+        service: req.service.as_deref().filter(|s| !s.is_empty()).map(ShortId::parse).transpose().field("service")?,
+    })
+}
+
+pub(super) fn service_model(s: &ServiceInput) -> Service {
+    Service { id: s.id.as_str().to_owned(), name: s.name.as_str().to_owned(), description: s.description.clone().into_string() }
+}
+
+pub(super) fn proposal_model(p: &ProposalInput) -> Proposal {
+    Proposal {
+        id: p.id.as_str().to_owned(),
+        kind: p.kind,
+        title: p.title.as_str().to_owned(),
+        summary: p.summary.clone().into_string(),
+        details: p.details.clone().into_string(),
+        amount: p.amount.minor_units(),
+        service: p.service.as_ref().map(|s| s.as_str().to_owned()),
+    }
+}
+
+/// Add a service to a draft.
+#[utoipa::path(
+    tag = "ballot paper",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Consultation id")),
+    request_body = ServiceRequest,
+    responses(
+        (status = 201, body = Consultation),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/consultations/{id}/services")]
+pub async fn add_service(ctx: web::Data<AppContext>, user: SignedIn, id: web::Path<Uuid>, body: JsonBody<ServiceRequest>) -> Result<HttpResponse, AppError> {
+    user.require(&[Role::Organiser], "edit consultations")?;
+    let current = storage::consultations::get(&ctx.db, *id).await?;
+    if current.services.len() >= MAX_SERVICES {
+        return Err(AppError::invalid("services", format!("at most {MAX_SERVICES} services")));
+    }
+    let taken: Vec<String> = current.services.iter().map(|s| s.id.clone()).collect();
+    let input = service_input(&body.0, None, &taken)?;
+    Ok(HttpResponse::Created().json(storage::consultations::add_service(&ctx.db, *id, input).await?))
+}
+
+/// Rename or re-describe a draft's service.
+#[utoipa::path(
+    tag = "ballot paper",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Consultation id"), ("service_id" = String, Path, description = "Service id")),
+    request_body = ServiceRequest,
+    responses(
+        (status = 200, body = Consultation),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/api/v1/consultations/{id}/services/{service_id}")]
+pub async fn replace_service(ctx: web::Data<AppContext>, user: SignedIn, path: web::Path<(Uuid, String)>, body: JsonBody<ServiceRequest>) -> Result<web::Json<Consultation>, AppError> {
+    user.require(&[Role::Organiser], "edit consultations")?;
+    let (id, service_id) = path.into_inner();
+    let input = service_input(&body.0, Some(&service_id), &[]).map_err(|e| match e {
+        AppError::InvalidField { field, .. } if field == "id" => AppError::not_found("service"),
+        other => other,
+    })?;
+    Ok(web::Json(storage::consultations::replace_service(&ctx.db, id, input).await?))
+}
+
+/// Remove a draft's service (refused while a proposal touches it).
+#[utoipa::path(
+    tag = "ballot paper",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Consultation id"), ("service_id" = String, Path, description = "Service id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/api/v1/consultations/{id}/services/{service_id}")]
+pub async fn delete_service(ctx: web::Data<AppContext>, user: SignedIn, path: web::Path<(Uuid, String)>) -> Result<HttpResponse, AppError> {
+    user.require(&[Role::Organiser], "edit consultations")?;
+    let (id, service_id) = path.into_inner();
+    let service = ShortId::parse(&service_id).map_err(|_| AppError::not_found("service"))?;
+    storage::consultations::delete_service(&ctx.db, id, service).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Add a proposal to a draft.
+#[utoipa::path(
+    tag = "ballot paper",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Consultation id")),
+    request_body = ProposalRequest,
+    responses(
+        (status = 201, body = Consultation),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/consultations/{id}/proposals")]
+pub async fn add_proposal(ctx: web::Data<AppContext>, user: SignedIn, id: web::Path<Uuid>, body: JsonBody<ProposalRequest>) -> Result<HttpResponse, AppError> {
+    user.require(&[Role::Organiser], "edit consultations")?;
+    let current = storage::consultations::get(&ctx.db, *id).await?;
+    if current.proposals.len() >= MAX_PROPOSALS {
+        return Err(AppError::invalid("proposals", format!("at most {MAX_PROPOSALS} proposals")));
+    }
+    let taken: Vec<String> = current.proposals.iter().map(|p| p.id.clone()).collect();
+    let input = proposal_input(&body.0, None, &taken)?;
+    Ok(HttpResponse::Created().json(storage::consultations::add_proposal(&ctx.db, *id, input).await?))
+}
+
+/// Replace a draft's proposal (its id stays).
+#[utoipa::path(
+    tag = "ballot paper",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Consultation id"), ("proposal_id" = String, Path, description = "Proposal id")),
+    request_body = ProposalRequest,
+    responses(
+        (status = 200, body = Consultation),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/api/v1/consultations/{id}/proposals/{proposal_id}")]
+pub async fn replace_proposal(ctx: web::Data<AppContext>, user: SignedIn, path: web::Path<(Uuid, String)>, body: JsonBody<ProposalRequest>) -> Result<web::Json<Consultation>, AppError> {
+    user.require(&[Role::Organiser], "edit consultations")?;
+    let (id, proposal_id) = path.into_inner();
+    let input = proposal_input(&body.0, Some(&proposal_id), &[]).map_err(|e| match e {
+        AppError::InvalidField { field, .. } if field == "id" => AppError::not_found("proposal"),
+        other => other,
+    })?;
+    Ok(web::Json(storage::consultations::replace_proposal(&ctx.db, id, input).await?))
+}
+
+/// Remove a draft's proposal.
+#[utoipa::path(
+    tag = "ballot paper",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Consultation id"), ("proposal_id" = String, Path, description = "Proposal id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/api/v1/consultations/{id}/proposals/{proposal_id}")]
+pub async fn delete_proposal(ctx: web::Data<AppContext>, user: SignedIn, path: web::Path<(Uuid, String)>) -> Result<HttpResponse, AppError> {
+    user.require(&[Role::Organiser], "edit consultations")?;
+    let (id, proposal_id) = path.into_inner();
+    let proposal = ShortId::parse(&proposal_id).map_err(|_| AppError::not_found("proposal"))?;
+    storage::consultations::delete_proposal(&ctx.db, id, proposal).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,86 @@
+//! The HTTP layer: thin handlers that read a request, call the service, and answer.
+//! Only this module (and `startup`) imports `actix_web`.
+//!
+//! Every API handler is listed once, in [`api_routes!`], which both registers it with
+//! actix and lists it in the OpenAPI document, so the two cannot drift apart.
+mod auth;
+mod ballot_paper;
+mod ballots;
+mod consultations;
+mod health;
+mod json;
+mod openapi;
+mod problem;
+mod results;
+mod voter_codes;
+
+pub use problem::Problem;
+
+use actix_web::web;
+use openapi::BearerAuth;
+
+macro_rules! api_routes {
+    ($($module:ident :: $handler:ident),+ $(,)?) => {
+        /// Register every API handler.
+        fn register_api(cfg: &mut web::ServiceConfig) {
+            $( cfg.service($module::$handler); )+
+        }
+
+        /// The OpenAPI document, generated from the same list.
+        #[derive(utoipa::OpenApi)]
+        #[openapi(
+            info(title = "pbvote", description = "Participatory budgeting with ranked WANT / DON'T WANT ballots and protection for the users of a service. See docs/api.md."),
+            paths($( $module::$handler ),+),
+            components(schemas(problem::Problem)),
+            modifiers(&BearerAuth),
+            tags(
+                (name = "consultations", description = "Consultations and their phases"),
+                (name = "ballot paper", description = "A draft's services and proposals"),
+                (name = "voter codes", description = "Codes for residents' letters"),
+                (name = "ballots", description = "Residents' ballots and receipts"),
+                (name = "results", description = "The count, for commissioners and the public"),
+                (name = "accounts", description = "Signing in"),
+                (name = "operations", description = "Health checks"),
+            )
+        )]
+        pub struct ApiDoc;
+    };
+}
+
+api_routes!(
+    health::health,
+    health::ready,
+    auth::sign_in,
+    auth::sign_out,
+    auth::me,
+    consultations::list_public,
+    consultations::list_all,
+    consultations::create,
+    consultations::get_one,
+    consultations::update,
+    consultations::open,
+    consultations::close,
+    consultations::publish,
+    ballot_paper::add_service,
+    ballot_paper::replace_service,
+    ballot_paper::delete_service,
+    ballot_paper::add_proposal,
+    ballot_paper::replace_proposal,
+    ballot_paper::delete_proposal,
+    voter_codes::issue,
+    voter_codes::stats,
+    ballots::cast,
+    ballots::check_receipt,
+    results::get_results,
+    results::export,
+);
+
+/// Everything the app serves: the API, its description, and the static pages.
+pub fn configure(cfg: &mut web::ServiceConfig, frontend_dir: std::path::PathBuf) {
+    cfg.app_data(web::PathConfig::default().error_handler(problem::path_error))
+        .app_data(web::QueryConfig::default().error_handler(problem::query_error));
+    register_api(cfg);
+    cfg.service(openapi::document).service(openapi::reference_page);
+    cfg.service(web::scope("/api").default_service(web::to(problem::no_such_route)));
+    cfg.service(actix_files::Files::new("/", frontend_dir).index_file("index.html").prefer_utf8(true));
+}

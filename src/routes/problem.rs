@@ -1,0 +1,95 @@
+//! AppError as RFC 9457 problem details, and the extractor error handlers that make bad
+//! paths and queries answer with problems too.
+use actix_web::{HttpResponse, ResponseError, http::StatusCode};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::errors::AppError;
+
+/// An error answer (RFC 9457 problem details).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// `urn:pbvote:problem:<kind>`; see docs/api.md for the list.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A short summary of the kind of problem.
+    pub title: String,
+    pub status: u16,
+    /// What went wrong this time, in plain English.
+    pub detail: String,
+    /// The field to blame, as a JSON path (`proposals[2].amount`), when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl AppError {
+    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            AppError::Malformed { .. } => (StatusCode::BAD_REQUEST, "malformed-request", "The request could not be read"),
+            AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated", "Please sign in"),
+            AppError::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden", "Not allowed"),
+            AppError::NotFound { .. } => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            AppError::WrongPhase { .. } => (StatusCode::CONFLICT, "wrong-phase", "Not possible at this stage"),
+            AppError::Conflict { .. } => (StatusCode::CONFLICT, "conflict", "That clashes with what is already there"),
+            AppError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "The request is too large"),
+            AppError::InvalidField { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-field", "A field is not valid"),
+            AppError::InvalidVoterCode => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-voter-code", "Voter code not recognised"),
+            AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many attempts"),
+            AppError::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Temporarily unavailable"),
+            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side"),
+        }
+    }
+
+    pub fn to_problem(&self) -> Problem {
+        let (status, kind, title) = self.parts();
+        let (detail, field) = match self {
+            AppError::Malformed { detail, field } => (detail.clone(), field.clone()),
+            AppError::Unauthenticated => ("sign in first; send the token as 'Authorization: Bearer <token>'".to_owned(), None),
+            AppError::Forbidden { detail } | AppError::WrongPhase { detail } | AppError::Unavailable { detail } => (detail.clone(), None),
+            AppError::NotFound { what } => (format!("no such {what}"), None),
+            AppError::Conflict { detail, field } => (detail.clone(), field.clone()),
+            AppError::PayloadTooLarge { limit } => (format!("send at most {limit} bytes"), None),
+            AppError::InvalidField { field, detail } => (detail.clone(), Some(field.clone())),
+            AppError::InvalidVoterCode => (
+                "we do not recognise this voter code for this consultation; please check it against your letter".to_owned(),
+                Some("voter_code".to_owned()),
+            ),
+            AppError::RateLimited { retry_after_seconds } => (format!("please wait {retry_after_seconds} seconds and try again"), None),
+            AppError::Internal(_) => ("the error has been logged; please try again later".to_owned(), None),
+        };
+        Problem { kind: format!("urn:pbvote:problem:{kind}"), title: title.to_owned(), status: status.as_u16(), detail, field }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::Internal(detail) = self {
+            tracing::error!(%detail, "internal error");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.content_type("application/problem+json");
+        if let AppError::RateLimited { retry_after_seconds } = self {
+            response.insert_header(("Retry-After", retry_after_seconds.to_string()));
+        }
+        response.json(self.to_problem())
+    }
+}
+
+/// Bad path segments (an id that is not a UUID) name nothing: answer 404.
+pub fn path_error(err: actix_web::error::PathError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+    tracing::debug!(error = %err, "bad path");
+    AppError::not_found("resource with that id").into()
+}
+
+pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+    AppError::malformed(format!("the query string is not valid: {err}")).into()
+}
+
+/// Unknown API routes and wrong methods.
+pub async fn no_such_route(req: actix_web::HttpRequest) -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound { what: format!("API route {} {}", req.method(), req.path()) })
+}

@@ -1,0 +1,60 @@
+//! Results and the recountable export.
+use actix_web::{HttpResponse, get, web};
+use uuid::Uuid;
+
+use super::{auth::MaybeSignedIn, problem::Problem};
+use crate::{app::AppContext, domain::Phase, errors::AppError, results as counting, storage};
+
+/// Results are for staff once voting has opened, and for everyone once published.
+async fn check_access(ctx: &AppContext, id: Uuid, user: &MaybeSignedIn) -> Result<(), AppError> {
+    let consultation = storage::consultations::get(&ctx.db, id).await?;
+    match (consultation.phase, &user.0) {
+        (Phase::Published, _) => Ok(()),
+        (Phase::Draft, Some(_)) => Err(AppError::wrong_phase("there are no results before voting opens")),
+        (_, Some(_)) => Ok(()),
+        (Phase::Draft, None) => Err(AppError::not_found("consultation")),
+        (_, None) => Err(AppError::Unauthenticated),
+    }
+}
+
+/// The full result: protected and plain-majority scores, ranks, adoption and each
+/// proposal's explanation, with the summary and breakdowns.
+#[utoipa::path(
+    tag = "results",
+    security((), ("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Consultation id")),
+    responses(
+        (status = 200, description = "The result (see docs/api.md and docs/tally.md for the fields)", body = Object),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/consultations/{id}/results")]
+pub async fn get_results(ctx: web::Data<AppContext>, id: web::Path<Uuid>, user: MaybeSignedIn) -> Result<HttpResponse, AppError> {
+    check_access(&ctx, *id, &user).await?;
+    let (consultation, result) = counting::count(&ctx, *id).await?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(counting::present(&consultation, &result)))
+}
+
+/// The consultation and every counted ballot in the exchange format, for recounting with
+/// `pbvote tally`. Ballots carry no voter key, receipt or time.
+#[utoipa::path(
+    tag = "results",
+    security((), ("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Consultation id")),
+    responses(
+        (status = 200, description = "The exchange format (see docs/tally.md)", body = Object),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/consultations/{id}/export")]
+pub async fn export(ctx: web::Data<AppContext>, id: web::Path<Uuid>, user: MaybeSignedIn) -> Result<HttpResponse, AppError> {
+    check_access(&ctx, *id, &user).await?;
+    let election = counting::export(&ctx, *id).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"consultation-{}.json\"", *id)))
+        .json(election))
+}

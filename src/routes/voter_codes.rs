@@ -1,0 +1,126 @@
+//! Issuing voter codes for letters or a mail merge.
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{auth::SignedIn, json::JsonBody, problem::Problem};
+use crate::{app::AppContext, domain::{Role, VoterCode}, errors::AppError, storage};
+
+pub const MAX_CODES_PER_BATCH: u32 = 10_000;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueCodesRequest {
+    /// How many codes to make (1 to 10,000).
+    #[schema(example = 100, minimum = 1, maximum = 10000)]
+    pub count: u32,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct IssueCodesQuery {
+    /// `csv` for a `text/csv` file with the columns `code,ballot_url`; otherwise JSON.
+    pub format: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IssuedCodes {
+    pub consultation_id: Uuid,
+    pub count: u32,
+    /// The address residents vote at.
+    pub ballot_url: String,
+    /// The codes, shown this once only.
+    pub codes: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CodeStats {
+    pub issued: u64,
+    /// Codes that have cast a ballot.
+    pub used: u64,
+}
+
+pub fn ballot_url(ctx: &AppContext, req: &HttpRequest, consultation: Uuid) -> String {
+    let base = ctx.settings.public_url.clone().unwrap_or_else(|| {
+        let info = req.connection_info();
+        format!("{}://{}", info.scheme(), info.host())
+    });
+    format!("{}/vote.html?c={consultation}", base.trim_end_matches('/'))
+}
+
+/// Make a batch of voter codes. They are shown once: the server keeps only keyed hashes.
+#[utoipa::path(
+    tag = "voter codes",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Consultation id"), IssueCodesQuery),
+    request_body = IssueCodesRequest,
+    responses(
+        (status = 201, body = IssuedCodes, description = "JSON, or CSV with `?format=csv`"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/consultations/{id}/voter-codes")]
+pub async fn issue(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    user: SignedIn,
+    id: web::Path<Uuid>,
+    query: web::Query<IssueCodesQuery>,
+    body: JsonBody<IssueCodesRequest>,
+) -> Result<HttpResponse, AppError> {
+    user.require(&[Role::Organiser], "make voter codes")?;
+    let count = body.0.count;
+    if count == 0 || count > MAX_CODES_PER_BATCH {
+        return Err(AppError::invalid("count", format!("must be between 1 and {MAX_CODES_PER_BATCH}")));
+    }
+    let csv = match query.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => return Err(AppError::invalid("format", format!("must be csv or json, got {other:?}"))),
+    };
+    let id = *id;
+    let codes: Vec<VoterCode> = (0..count).map(|_| VoterCode::generate()).collect();
+    let hashes = codes.iter().map(|c| ctx.keys.code_lookup_hash(id, c)).collect();
+    storage::voter_codes::issue(&ctx.db, id, hashes).await?;
+    let url = ballot_url(&ctx, &req, id);
+    let shown: Vec<String> = codes.iter().map(VoterCode::display).collect();
+    if csv {
+        let mut body = String::from("code,ballot_url\r\n");
+        for code in &shown {
+            body.push_str(&format!("{code},{url}\r\n"));
+        }
+        return Ok(HttpResponse::Created()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header(("Content-Disposition", format!("attachment; filename=\"voter-codes-{id}.csv\"")))
+            .insert_header(("Cache-Control", "no-store"))
+            .body(body));
+    }
+    Ok(HttpResponse::Created()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(IssuedCodes { consultation_id: id, count, ballot_url: url, codes: shown }))
+}
+
+/// How many codes were issued and how many have voted.
+#[utoipa::path(
+    tag = "voter codes",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Consultation id")),
+    responses(
+        (status = 200, body = CodeStats),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/consultations/{id}/voter-codes/stats")]
+pub async fn stats(ctx: web::Data<AppContext>, user: SignedIn, id: web::Path<Uuid>) -> Result<web::Json<CodeStats>, AppError> {
+    user.require(&[Role::Organiser, Role::Commissioner], "see voter code numbers")?;
+    storage::consultations::get(&ctx.db, *id).await?;
+    let (issued, used) = storage::voter_codes::stats(&ctx.db, *id).await?;
+    Ok(web::Json(CodeStats { issued, used }))
+}

@@ -1,0 +1,127 @@
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::{config::Secret, domain::VoterCode};
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The keyed hashes the database stores instead of secrets.
+///
+/// Two different hashes are taken of a voter code, under different labels:
+/// - the **lookup hash** finds the issued code (`voter_codes.code_hash`);
+/// - the **voter key** marks the ballot (`ballots.voter_key`) so a second ballot with the
+///   same code replaces the first and the unique index allows only one.
+///
+/// Without the code, nobody — not even someone holding the database and the key — can tell
+/// which issued code a ballot belongs to, so a voter roll attached to codes later cannot
+/// be joined to ballot contents.
+#[derive(Clone, Debug)]
+pub struct Keys {
+    secret: Secret,
+}
+
+impl Keys {
+    pub fn new(secret: Secret) -> Self {
+        Keys { secret }
+    }
+
+    fn mac(&self, label: &str, parts: &[&[u8]]) -> String {
+        let mut mac = HmacSha256::new_from_slice(self.secret.expose()).expect("HMAC takes keys of any length");
+        mac.update(label.as_bytes());
+        for part in parts {
+            // Length-prefix each part so ("ab","c") and ("a","bc") differ.
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part);
+        }
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    pub fn code_lookup_hash(&self, consultation: Uuid, code: &VoterCode) -> String {
+        self.mac("pbvote/voter-code/lookup/v1", &[consultation.as_bytes(), code.canonical().as_bytes()])
+    }
+
+    pub fn voter_key(&self, consultation: Uuid, code: &VoterCode) -> String {
+        self.mac("pbvote/voter-code/ballot/v1", &[consultation.as_bytes(), code.canonical().as_bytes()])
+    }
+}
+
+/// A sign-in token: 256 random bits, given to the client once; the database keeps its
+/// SHA-256 (a fast hash is right here: the token is random, not a password).
+pub struct SessionToken(String);
+
+impl SessionToken {
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        SessionToken(hex::encode(bytes))
+    }
+
+    pub fn from_client(raw: &str) -> Self {
+        SessionToken(raw.trim().to_owned())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn hash(&self) -> String {
+        hex::encode(Sha256::digest(self.0.as_bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(byte: u8) -> Keys {
+        Keys::new(Secret::new(vec![byte; 32]).unwrap())
+    }
+
+    #[test]
+    fn the_two_hashes_of_a_code_differ_and_depend_on_key_and_consultation() {
+        let code = VoterCode::generate();
+        let c1 = Uuid::new_v4();
+        let c2 = Uuid::new_v4();
+        let k = keys(1);
+        assert_ne!(k.code_lookup_hash(c1, &code), k.voter_key(c1, &code));
+        assert_ne!(k.code_lookup_hash(c1, &code), k.code_lookup_hash(c2, &code));
+        assert_ne!(k.code_lookup_hash(c1, &code), keys(2).code_lookup_hash(c1, &code));
+        assert_eq!(k.code_lookup_hash(c1, &code), k.code_lookup_hash(c1, &code));
+        assert!(!k.code_lookup_hash(c1, &code).contains(code.canonical()));
+    }
+
+    #[test]
+    fn session_tokens_are_random_and_hashed() {
+        let t = SessionToken::generate();
+        assert_eq!(t.expose().len(), 64);
+        assert_ne!(t.hash(), t.expose());
+        assert_eq!(SessionToken::from_client(t.expose()).hash(), t.hash());
+    }
+}
+
+/// The server key when `PBVOTE_SECRET` is not set: read from `path`, or made from the
+/// CSPRNG and written there (mode 0600) on first run, so restarts keep working codes.
+pub fn load_or_create_key_file(path: &std::path::Path) -> anyhow::Result<Secret> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Secret::new(text.trim().as_bytes().to_vec())
+            .map_err(|e| anyhow::anyhow!("the key file {} is not valid: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut bytes = [0u8; 32];
+            rand::rng().fill_bytes(&mut bytes);
+            let key = hex::encode(bytes);
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            use std::io::Write;
+            let mut file = options.open(path).map_err(|e| anyhow::anyhow!("cannot create the key file {}: {e}", path.display()))?;
+            file.write_all(key.as_bytes())?;
+            file.sync_all()?;
+            tracing::info!(path = %path.display(), "created a new server key");
+            Secret::new(key.into_bytes())
+        }
+        Err(e) => Err(anyhow::anyhow!("cannot read the key file {}: {e}", path.display())),
+    }
+}

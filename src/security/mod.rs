@@ -1,0 +1,8 @@
+//! Secrets at rest: password hashing (argon2id), keyed hashes of voter codes and session
+//! tokens (HMAC-SHA-256 under the server secret). Nothing here talks to the database.
+mod keys;
+mod passwords;
+
+pub use keys::{Keys, SessionToken, load_or_create_key_file};
+pub use passwords::{hash_password, verify_password};
+pub(crate) use passwords::dummy_hash;

@@ -1,0 +1,62 @@
+//! Wiring the web server: `Application::build` connects the database, runs migrations and
+//! binds the port (port 0 picks a free one, which the tests use); `run_until_stopped`
+//! serves until SIGTERM or Ctrl-C, then finishes the requests in flight.
+use std::net::TcpListener;
+
+use actix_web::{App, HttpServer, dev::Server, middleware, web};
+use tracing_actix_web::TracingLogger;
+
+use crate::{app::AppContext, config::Settings, routes, storage::Db};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    context: AppContext,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = Db::connect(&settings.database).await?;
+        db.migrate().await?;
+        Self::build_with_db(settings, db)
+    }
+
+    pub fn build_with_db(settings: Settings, db: Db) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.bind_addr()?)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let frontend_dir = settings.frontend_dir.clone();
+        let context = AppContext::new(db, settings);
+        let data = web::Data::new(context.clone());
+        let server = HttpServer::new(move || {
+            let frontend_dir = frontend_dir.clone();
+            App::new()
+                .wrap(middleware::Compress::default())
+                .wrap(
+                    middleware::DefaultHeaders::new()
+                        .add(("X-Content-Type-Options", "nosniff"))
+                        .add(("Referrer-Policy", "no-referrer"))
+                        .add(("X-Frame-Options", "DENY")),
+                )
+                .wrap(TracingLogger::default())
+                .app_data(data.clone())
+                .configure(move |cfg| routes::configure(cfg, frontend_dir))
+        })
+        .listen(listener)?
+        .shutdown_timeout(30)
+        .run();
+        Ok(Application { port, server, context })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn context(&self) -> &AppContext {
+        &self.context
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

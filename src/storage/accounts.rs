@@ -1,0 +1,80 @@
+//! Organiser and commissioner accounts, and their sign-in sessions.
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use super::{Db, entities::{sessions, users}};
+use crate::{
+    domain::{Email, Role},
+    errors::AppError,
+    model::User,
+};
+
+fn to_user(row: users::Model) -> Result<User, AppError> {
+    let role = Role::parse(&row.role).map_err(|e| AppError::internal(format!("stored role: {e}")))?;
+    Ok(User { id: row.id, email: row.email, role })
+}
+
+/// Add an account. A taken e-mail address is a `Conflict` naming `email`.
+pub async fn create_user(db: &Db, email: &Email, password_hash: String, role: Role) -> Result<User, AppError> {
+    let row = users::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        email: Set(email.as_str().to_owned()),
+        password_hash: Set(password_hash),
+        role: Set(role.as_str().to_owned()),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&db.write)
+    .await
+    .map_err(|e| match AppError::from(e) {
+        AppError::Conflict { .. } => AppError::conflict(Some("email"), "an account with this e-mail address already exists"),
+        other => other,
+    })?;
+    to_user(row)
+}
+
+/// The account and its password hash, for sign-in.
+pub async fn find_for_sign_in(db: &Db, email: &Email) -> Result<Option<(User, String)>, AppError> {
+    let row = users::Entity::find().filter(users::Column::Email.eq(email.as_str())).one(&db.read).await?;
+    row.map(|r| {
+        let hash = r.password_hash.clone();
+        to_user(r).map(|u| (u, hash))
+    })
+    .transpose()
+}
+
+pub async fn create_session(db: &Db, user: Uuid, token_hash: String, expires_at: DateTime<Utc>) -> Result<(), AppError> {
+    sessions::ActiveModel {
+        token_hash: Set(token_hash),
+        user_id: Set(user),
+        created_at: Set(Utc::now()),
+        expires_at: Set(expires_at),
+    }
+    .insert(&db.write)
+    .await?;
+    Ok(())
+}
+
+/// The signed-in user for a session token hash, if the session exists and has not expired.
+/// Sessions live in the database so every instance of the service honours them.
+pub async fn session_user(db: &Db, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>, AppError> {
+    let found = sessions::Entity::find_by_id(token_hash.to_owned())
+        .find_also_related(users::Entity)
+        .one(&db.read)
+        .await?;
+    match found {
+        Some((session, Some(user))) if session.expires_at > now => Ok(Some(to_user(user)?)),
+        _ => Ok(None),
+    }
+}
+
+pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), AppError> {
+    sessions::Entity::delete_by_id(token_hash.to_owned()).exec(&db.write).await?;
+    Ok(())
+}
+
+/// Remove expired sessions (run now and then; expired ones are refused anyway).
+pub async fn purge_expired_sessions(db: &Db, now: DateTime<Utc>) -> Result<u64, AppError> {
+    let result = sessions::Entity::delete_many().filter(sessions::Column::ExpiresAt.lte(now)).exec(&db.write).await?;
+    Ok(result.rows_affected)
+}

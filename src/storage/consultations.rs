@@ -1,0 +1,468 @@
+//! Consultations with their services and proposals: the organiser's side.
+//!
+//! Edits are allowed only while a consultation is a draft. Each edit first "touches" the
+//! consultation row with `UPDATE … WHERE phase = 'draft'` inside its transaction: that
+//! both checks the phase and, on PostgreSQL, locks the row, so an edit and a concurrent
+//! "open" cannot interleave.
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, PaginatorTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait, sea_query::Expr,
+};
+use uuid::Uuid;
+
+use super::{
+    Db,
+    entities::{consultations, proposals, services},
+    from_json_list, money_from_db, money_to_db, to_json_list,
+};
+use crate::{
+    domain::{Amount, BoundedText, Currency, Phase, ProposalKind, ShortId, Title},
+    errors::AppError,
+    model::{Budget, Consultation, ConsultationListItem, Proposal, Service, TallySettings},
+};
+
+/// A service as an organiser enters it (already parsed).
+#[derive(Debug, Clone)]
+pub struct ServiceInput {
+    pub id: ShortId,
+    pub name: Title,
+    pub description: BoundedText,
+}
+
+/// A proposal as an organiser enters it (already parsed).
+#[derive(Debug, Clone)]
+pub struct ProposalInput {
+    pub id: ShortId,
+    pub kind: ProposalKind,
+    pub title: Title,
+    pub summary: BoundedText,
+    pub details: BoundedText,
+    pub amount: Amount,
+    pub service: Option<ShortId>,
+}
+
+/// The consultation's own fields (already parsed and checked together).
+#[derive(Debug, Clone)]
+pub struct ConsultationFields {
+    pub title: Title,
+    pub description: BoundedText,
+    pub currency: Currency,
+    pub budget: Budget,
+    pub settings: TallySettings,
+    pub areas: Vec<String>,
+    pub opens_at: Option<DateTime<Utc>>,
+    pub closes_at: Option<DateTime<Utc>>,
+}
+
+fn kind_str(kind: ProposalKind) -> &'static str {
+    match kind {
+        ProposalKind::Saving => "saving",
+        ProposalKind::Development => "development",
+    }
+}
+
+fn parse_kind(s: &str) -> Result<ProposalKind, AppError> {
+    match s {
+        "saving" => Ok(ProposalKind::Saving),
+        "development" => Ok(ProposalKind::Development),
+        other => Err(AppError::internal(format!("stored proposal kind {other:?}"))),
+    }
+}
+
+fn parse_phase(s: &str) -> Result<Phase, AppError> {
+    Phase::parse(s).map_err(|e| AppError::internal(format!("stored phase: {e}")))
+}
+
+fn setting(v: i32) -> u32 {
+    v.max(0) as u32
+}
+
+fn assemble(row: consultations::Model, services: Vec<services::Model>, proposals: Vec<proposals::Model>) -> Result<Consultation, AppError> {
+    Ok(Consultation {
+        id: row.id,
+        title: row.title,
+        description: row.description,
+        phase: parse_phase(&row.phase)?,
+        currency: row.currency,
+        budget: Budget {
+            overall_budget: money_from_db(row.overall_budget),
+            savings_target: money_from_db(row.savings_target),
+            development_budget: money_from_db(row.development_budget),
+        },
+        settings: TallySettings {
+            rank_depth: setting(row.rank_depth),
+            minority_share_percent: setting(row.minority_share_percent),
+            max_weight: setting(row.max_weight),
+            min_group: setting(row.min_group),
+            protect_threshold_percent: setting(row.protect_threshold_percent),
+        },
+        areas: from_json_list(&row.areas)?,
+        opens_at: row.opens_at,
+        closes_at: row.closes_at,
+        services: services
+            .into_iter()
+            .map(|s| Service { id: s.code, name: s.name, description: s.description })
+            .collect(),
+        proposals: proposals
+            .into_iter()
+            .map(|p| {
+                Ok(Proposal {
+                    id: p.code,
+                    kind: parse_kind(&p.kind)?,
+                    title: p.title,
+                    summary: p.summary,
+                    details: p.details,
+                    amount: p.amount.max(0) as u64,
+                    service: p.service_code,
+                })
+            })
+            .collect::<Result<_, AppError>>()?,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+async fn load<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Consultation, AppError> {
+    let row = consultations::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("consultation"))?;
+    let services = services::Entity::find()
+        .filter(services::Column::ConsultationId.eq(id))
+        .order_by_asc(services::Column::Position)
+        .order_by_asc(services::Column::Code)
+        .all(conn)
+        .await?;
+    let proposals = proposals::Entity::find()
+        .filter(proposals::Column::ConsultationId.eq(id))
+        .order_by_asc(proposals::Column::Position)
+        .order_by_asc(proposals::Column::Code)
+        .all(conn)
+        .await?;
+    assemble(row, services, proposals)
+}
+
+/// One consultation with its ballot paper.
+pub async fn get(db: &Db, id: Uuid) -> Result<Consultation, AppError> {
+    load(&db.read, id).await
+}
+
+fn fields_active_model(fields: &ConsultationFields, row: &mut consultations::ActiveModel) {
+    row.title = Set(fields.title.as_str().to_owned());
+    row.description = Set(fields.description.clone().into_string());
+    row.currency = Set(fields.currency.as_str().to_owned());
+    row.overall_budget = Set(money_to_db(fields.budget.overall_budget));
+    row.savings_target = Set(money_to_db(fields.budget.savings_target));
+    row.development_budget = Set(money_to_db(fields.budget.development_budget));
+    row.rank_depth = Set(fields.settings.rank_depth as i32);
+    row.minority_share_percent = Set(fields.settings.minority_share_percent as i32);
+    row.max_weight = Set(fields.settings.max_weight.min(i32::MAX as u32) as i32);
+    row.min_group = Set(fields.settings.min_group.min(i32::MAX as u32) as i32);
+    row.protect_threshold_percent = Set(fields.settings.protect_threshold_percent as i32);
+    row.areas = Set(to_json_list(&fields.areas));
+    row.opens_at = Set(fields.opens_at);
+    row.closes_at = Set(fields.closes_at);
+}
+
+async fn insert_service(txn: &DatabaseTransaction, consultation: Uuid, s: &ServiceInput, position: i32) -> Result<(), AppError> {
+    services::ActiveModel {
+        consultation_id: Set(consultation),
+        code: Set(s.id.as_str().to_owned()),
+        name: Set(s.name.as_str().to_owned()),
+        description: Set(s.description.clone().into_string()),
+        position: Set(position),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+async fn insert_proposal(txn: &DatabaseTransaction, consultation: Uuid, p: &ProposalInput, position: i32) -> Result<(), AppError> {
+    proposal_active_model(consultation, p, position).insert(txn).await?;
+    Ok(())
+}
+
+fn proposal_active_model(consultation: Uuid, p: &ProposalInput, position: i32) -> proposals::ActiveModel {
+    proposals::ActiveModel {
+        consultation_id: Set(consultation),
+        code: Set(p.id.as_str().to_owned()),
+        kind: Set(kind_str(p.kind).to_owned()),
+        title: Set(p.title.as_str().to_owned()),
+        summary: Set(p.summary.clone().into_string()),
+        details: Set(p.details.clone().into_string()),
+        amount: Set(p.amount.minor_units() as i64),
+        service_code: Set(p.service.as_ref().map(|s| s.as_str().to_owned())),
+        position: Set(position),
+    }
+}
+
+/// Create a draft with its services and proposals, all or nothing.
+pub async fn create(db: &Db, fields: &ConsultationFields, services: &[ServiceInput], proposals: &[ProposalInput]) -> Result<Consultation, AppError> {
+    let id = Uuid::new_v4();
+    let now = Utc::now();
+    let txn = db.write.begin().await?;
+    let mut row = consultations::ActiveModel {
+        id: Set(id),
+        phase: Set(Phase::Draft.as_str().to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    fields_active_model(fields, &mut row);
+    row.insert(&txn).await?;
+    for (i, s) in services.iter().enumerate() {
+        insert_service(&txn, id, s, i as i32).await.map_err(|e| e.within(&format!("services[{i}]")))?;
+    }
+    for (i, p) in proposals.iter().enumerate() {
+        insert_proposal(&txn, id, p, i as i32).await.map_err(|e| e.within(&format!("proposals[{i}]")))?;
+    }
+    let created = load(&txn, id).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Lists for the home page (public phases) or for staff (all), newest first.
+pub async fn list(db: &Db, include_drafts: bool) -> Result<Vec<ConsultationListItem>, AppError> {
+    let mut query = consultations::Entity::find().order_by_desc(consultations::Column::UpdatedAt);
+    if !include_drafts {
+        query = query.filter(consultations::Column::Phase.ne(Phase::Draft.as_str()));
+    }
+    query
+        .all(&db.read)
+        .await?
+        .into_iter()
+        .map(|r| {
+            Ok(ConsultationListItem {
+                phase: parse_phase(&r.phase)?,
+                id: r.id,
+                title: r.title,
+                description: r.description,
+                opens_at: r.opens_at,
+                closes_at: r.closes_at,
+                updated_at: r.updated_at,
+            })
+        })
+        .collect()
+}
+
+/// Inside a transaction: check the consultation is in `phase` and mark it updated.
+/// On PostgreSQL the UPDATE also locks the row until the transaction ends.
+async fn touch_in_phase(txn: &DatabaseTransaction, id: Uuid, phase: Phase, action: &str) -> Result<(), AppError> {
+    let result = consultations::Entity::update_many()
+        .col_expr(consultations::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(consultations::Column::Id.eq(id))
+        .filter(consultations::Column::Phase.eq(phase.as_str()))
+        .exec(txn)
+        .await?;
+    if result.rows_affected == 1 {
+        return Ok(());
+    }
+    let current = consultations::Entity::find_by_id(id)
+        .select_only()
+        .column(consultations::Column::Phase)
+        .into_tuple::<String>()
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("consultation"))?;
+    Err(AppError::wrong_phase(format!(
+        "{action} is possible only while the consultation is {}; it is {}",
+        phase.as_str(),
+        current
+    )))
+}
+
+/// Run `edit` on a draft in one transaction and return the consultation as it then is.
+async fn edit_draft<F>(db: &Db, id: Uuid, edit: F) -> Result<Consultation, AppError>
+where
+    F: for<'t> FnOnce(&'t DatabaseTransaction) -> futures_util::future::BoxFuture<'t, Result<(), AppError>>,
+{
+    let txn = db.write.begin().await?;
+    touch_in_phase(&txn, id, Phase::Draft, "editing").await?;
+    edit(&txn).await?;
+    let after = load(&txn, id).await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+pub async fn update_fields(db: &Db, id: Uuid, fields: ConsultationFields) -> Result<Consultation, AppError> {
+    edit_draft(db, id, move |txn| {
+        Box::pin(async move {
+            let mut row = consultations::ActiveModel { id: Set(id), ..Default::default() };
+            fields_active_model(&fields, &mut row);
+            row.update(txn).await?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+async fn next_position<C: ConnectionTrait>(conn: &C, table_is_services: bool, id: Uuid) -> Result<i32, AppError> {
+    let max: Option<Option<i32>> = if table_is_services {
+        services::Entity::find()
+            .select_only()
+            .column_as(services::Column::Position.max(), "m")
+            .filter(services::Column::ConsultationId.eq(id))
+            .into_tuple()
+            .one(conn)
+            .await?
+    } else {
+        proposals::Entity::find()
+            .select_only()
+            .column_as(proposals::Column::Position.max(), "m")
+            .filter(proposals::Column::ConsultationId.eq(id))
+            .into_tuple()
+            .one(conn)
+            .await?
+    };
+    Ok(max.flatten().map_or(0, |m| m + 1))
+}
+
+pub async fn add_service(db: &Db, id: Uuid, service: ServiceInput) -> Result<Consultation, AppError> {
+    edit_draft(db, id, move |txn| {
+        Box::pin(async move {
+            let position = next_position(txn, true, id).await?;
+            insert_service(txn, id, &service, position).await.map_err(|e| match e {
+                AppError::Conflict { .. } => AppError::conflict(Some("id"), format!("there is already a service with the id {:?}", service.id.as_str())),
+                other => other,
+            })
+        })
+    })
+    .await
+}
+
+pub async fn replace_service(db: &Db, id: Uuid, service: ServiceInput) -> Result<Consultation, AppError> {
+    edit_draft(db, id, move |txn| {
+        Box::pin(async move {
+            let result = services::Entity::update_many()
+                .col_expr(services::Column::Name, Expr::value(service.name.as_str()))
+                .col_expr(services::Column::Description, Expr::value(service.description.clone().into_string()))
+                .filter(services::Column::ConsultationId.eq(id))
+                .filter(services::Column::Code.eq(service.id.as_str()))
+                .exec(txn)
+                .await?;
+            if result.rows_affected == 0 {
+                return Err(AppError::not_found("service"));
+            }
+            Ok(())
+        })
+    })
+    .await
+}
+
+pub async fn delete_service(db: &Db, id: Uuid, service: ShortId) -> Result<Consultation, AppError> {
+    edit_draft(db, id, move |txn| {
+        Box::pin(async move {
+            let in_use = proposals::Entity::find()
+                .filter(proposals::Column::ConsultationId.eq(id))
+                .filter(proposals::Column::ServiceCode.eq(service.as_str()))
+                .count(txn)
+                .await?;
+            if in_use > 0 {
+                return Err(AppError::conflict(None, format!("{in_use} proposal(s) touch this service; change or delete them first")));
+            }
+            let result = services::Entity::delete_many()
+                .filter(services::Column::ConsultationId.eq(id))
+                .filter(services::Column::Code.eq(service.as_str()))
+                .exec(txn)
+                .await?;
+            if result.rows_affected == 0 {
+                return Err(AppError::not_found("service"));
+            }
+            Ok(())
+        })
+    })
+    .await
+}
+
+async fn service_exists<C: ConnectionTrait>(conn: &C, id: Uuid, service: &Option<ShortId>) -> Result<(), AppError> {
+    if let Some(code) = service {
+        let found = services::Entity::find_by_id((id, code.as_str().to_owned())).one(conn).await?;
+        if found.is_none() {
+            return Err(AppError::invalid("service", format!("there is no service with the id {:?}", code.as_str())));
+        }
+    }
+    Ok(())
+}
+
+pub async fn add_proposal(db: &Db, id: Uuid, proposal: ProposalInput) -> Result<Consultation, AppError> {
+    edit_draft(db, id, move |txn| {
+        Box::pin(async move {
+            service_exists(txn, id, &proposal.service).await?;
+            let position = next_position(txn, false, id).await?;
+            insert_proposal(txn, id, &proposal, position).await.map_err(|e| match e {
+                AppError::Conflict { .. } => AppError::conflict(Some("id"), format!("there is already a proposal with the id {:?}", proposal.id.as_str())),
+                other => other,
+            })
+        })
+    })
+    .await
+}
+
+pub async fn replace_proposal(db: &Db, id: Uuid, proposal: ProposalInput) -> Result<Consultation, AppError> {
+    edit_draft(db, id, move |txn| {
+        Box::pin(async move {
+            service_exists(txn, id, &proposal.service).await?;
+            let existing = proposals::Entity::find_by_id((id, proposal.id.as_str().to_owned()))
+                .one(txn)
+                .await?
+                .ok_or_else(|| AppError::not_found("proposal"))?;
+            proposal_active_model(id, &proposal, existing.position).reset_all().update(txn).await?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+pub async fn delete_proposal(db: &Db, id: Uuid, proposal: ShortId) -> Result<Consultation, AppError> {
+    edit_draft(db, id, move |txn| {
+        Box::pin(async move {
+            let result = proposals::Entity::delete_by_id((id, proposal.as_str().to_owned())).exec(txn).await?;
+            if result.rows_affected == 0 {
+                return Err(AppError::not_found("proposal"));
+            }
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// Move a consultation one step along draft → open → closed → published.
+/// `check` sees the consultation as it is inside the transaction and may refuse.
+pub async fn advance_phase(db: &Db, id: Uuid, to: Phase, check: impl FnOnce(&Consultation) -> Result<(), AppError>) -> Result<Consultation, AppError> {
+    let txn = db.write.begin().await?;
+    let current = load(&txn, id).await?;
+    current.phase.advance(to).map_err(AppError::wrong_phase)?;
+    check(&current)?;
+    let result = consultations::Entity::update_many()
+        .col_expr(consultations::Column::Phase, Expr::value(to.as_str()))
+        .col_expr(consultations::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(consultations::Column::Id.eq(id))
+        .filter(consultations::Column::Phase.eq(current.phase.as_str()))
+        .exec(&txn)
+        .await?;
+    if result.rows_affected != 1 {
+        return Err(AppError::wrong_phase("the consultation changed phase at the same moment; please reload"));
+    }
+    let after = load(&txn, id).await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Inside a transaction, check the consultation is open to ballots at this moment; on
+/// PostgreSQL hold a share lock on its row so a concurrent "close" waits for this ballot.
+pub(super) async fn lock_open_for_voting(txn: &DatabaseTransaction, id: Uuid, now: DateTime<Utc>) -> Result<(), AppError> {
+    let mut query = consultations::Entity::find_by_id(id);
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        query = query.lock_shared();
+    }
+    let row = query.one(txn).await?.ok_or_else(|| AppError::not_found("consultation"))?;
+    let phase = parse_phase(&row.phase)?;
+    let probe = Consultation {
+        phase,
+        opens_at: row.opens_at,
+        closes_at: row.closes_at,
+        ..assemble(row, vec![], vec![])?
+    };
+    probe.voting_is_open(now).map_err(AppError::wrong_phase)
+}

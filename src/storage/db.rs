@@ -1,0 +1,107 @@
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
+    sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
+};
+
+use crate::config::{DatabaseKind, DatabaseSettings};
+
+/// The service's database handles.
+///
+/// On SQLite there are two pools over the same file: one connection that does every write
+/// (SQLite allows one writer at a time; queueing writers in the pool is fairer and faster
+/// than letting them collide and retry) and a few for reads, which WAL mode lets run
+/// beside the writer. On PostgreSQL both are the same pool.
+///
+/// SQLite durability: `journal_mode=WAL` with `synchronous=FULL` — a transaction is on
+/// disk (the WAL is fsynced) before its COMMIT returns, so a ballot we acknowledged
+/// survives a crash or power cut. `NORMAL` would be faster but may lose the last commits
+/// on power loss. `foreign_keys=ON` makes SQLite enforce the schema's references.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub(super) read: DatabaseConnection,
+    pub(super) write: DatabaseConnection,
+    kind: DatabaseKind,
+    url: String,
+}
+
+impl Db {
+    pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Self> {
+        match settings.kind {
+            DatabaseKind::Sqlite => {
+                let write = Database::connect(sqlite_options(&settings.url, 1)).await?;
+                let read = Database::connect(sqlite_options(&settings.url, settings.max_connections.clamp(1, 8))).await?;
+                Ok(Db { read, write, kind: DatabaseKind::Sqlite, url: settings.url.clone() })
+            }
+            DatabaseKind::Postgres => {
+                let mut options = ConnectOptions::new(&settings.url);
+                options
+                    .max_connections(settings.max_connections)
+                    .min_connections(1)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .sqlx_logging(false);
+                let pool = Database::connect(options).await?;
+                Ok(Db { read: pool.clone(), write: pool, kind: DatabaseKind::Postgres, url: settings.url.clone() })
+            }
+        }
+    }
+
+    pub fn kind(&self) -> DatabaseKind {
+        self.kind
+    }
+
+    /// Apply every pending migration. Safe to run from several instances at once on
+    /// PostgreSQL: they take turns under an advisory lock.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self.kind {
+            DatabaseKind::Sqlite => Migrator::up(&self.write, None).await?,
+            DatabaseKind::Postgres => {
+                // A dedicated one-connection pool so the lock and the migrations share a session.
+                let mut options = ConnectOptions::new(&self.url);
+                options.max_connections(1).sqlx_logging(false);
+                let conn = Database::connect(options).await?;
+                let lock = Statement::from_string(DbBackend::Postgres, "SELECT pg_advisory_lock(7243911)");
+                conn.execute_raw(lock).await?;
+                let outcome = Migrator::up(&conn, None).await;
+                let unlock = Statement::from_string(DbBackend::Postgres, "SELECT pg_advisory_unlock(7243911)");
+                conn.execute_raw(unlock).await?;
+                conn.close().await?;
+                outcome?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the database answers and no migration is pending (for `/ready`).
+    pub async fn is_ready(&self) -> bool {
+        match Migrator::get_pending_migrations(&self.read).await {
+            Ok(pending) => pending.is_empty(),
+            Err(_) => false,
+        }
+    }
+
+    pub async fn close(self) {
+        let _ = self.read.close().await;
+        if self.kind == DatabaseKind::Sqlite {
+            let _ = self.write.close().await;
+        }
+    }
+}
+
+fn sqlite_options(url: &str, connections: u32) -> ConnectOptions {
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(connections)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(30))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+        });
+    options
+}

@@ -1,0 +1,31 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "consultations")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub phase: String,
+    pub currency: String,
+    pub overall_budget: Option<i64>,
+    pub savings_target: Option<i64>,
+    pub development_budget: Option<i64>,
+    pub rank_depth: i32,
+    pub minority_share_percent: i32,
+    pub max_weight: i32,
+    pub min_group: i32,
+    pub protect_threshold_percent: i32,
+    /// JSON array of area names.
+    pub areas: String,
+    pub opens_at: Option<DateTimeUtc>,
+    pub closes_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,10 @@
+//! Table definitions, one module per table, mirroring the migrations exactly and holding
+//! nothing else (the `_entities` convention): queries live in the sibling modules of
+//! `storage`, and nothing outside `storage` sees these types.
+pub mod ballots;
+pub mod consultations;
+pub mod proposals;
+pub mod services;
+pub mod sessions;
+pub mod users;
+pub mod voter_codes;

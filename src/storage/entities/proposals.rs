@@ -1,0 +1,22 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "proposals")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub consultation_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub code: String,
+    pub kind: String,
+    pub title: String,
+    pub summary: String,
+    pub details: String,
+    pub amount: i64,
+    pub service_code: Option<String>,
+    pub position: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,57 @@
+//! Casting a ballot: the resident's one action.
+use uuid::Uuid;
+
+use crate::{
+    app::AppContext,
+    domain::{Channel, VoterCode},
+    errors::{AppError, FieldContext},
+    storage::{self, ballots::{BallotToStore, Stored}},
+};
+
+/// A ballot as the resident sent it, before any checking.
+pub struct BallotForm {
+    pub voter_code: String,
+    pub want: Vec<String>,
+    pub dont_want: Vec<String>,
+    pub uses: Vec<String>,
+    pub area: Option<String>,
+    pub channel: Channel,
+}
+
+/// Check a ballot against the consultation's paper and store it (replacing an earlier
+/// ballot cast with the same code). Nothing is written unless every check passes.
+pub async fn cast_ballot(ctx: &AppContext, consultation: Uuid, form: BallotForm) -> Result<Stored, AppError> {
+    let frozen = ctx.frozen_paper(consultation).await?;
+    // Say "closed" before complaining about the ballot's contents.
+    frozen.consultation.voting_is_open(chrono::Utc::now()).map_err(AppError::wrong_phase)?;
+    let code = VoterCode::parse(&form.voter_code).field("voter_code")?;
+    frozen
+        .paper
+        .check_ballot(&form.want, &form.dont_want, &form.uses)
+        .map_err(|e| AppError::invalid(e.field.as_str(), &e))?;
+    let area = match form.area.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(area) if frozen.consultation.areas.is_empty() => {
+            return Err(AppError::invalid("area", format!("this consultation does not ask for an area (got {area:?})")));
+        }
+        Some(area) => match frozen.consultation.areas.iter().find(|a| a.as_str() == area) {
+            Some(known) => Some(known.clone()),
+            None => {
+                return Err(AppError::invalid(
+                    "area",
+                    format!("{area:?} is not one of the areas of this consultation: {}", frozen.consultation.areas.join(", ")),
+                ));
+            }
+        },
+    };
+    let code_hash = ctx.keys.code_lookup_hash(consultation, &code);
+    let voter_key = ctx.keys.voter_key(consultation, &code);
+    storage::ballots::cast(
+        &ctx.db,
+        consultation,
+        &code_hash,
+        &voter_key,
+        BallotToStore { want: form.want, dont_want: form.dont_want, uses: form.uses, channel: form.channel, area },
+    )
+    .await
+}

@@ -1,0 +1,76 @@
+//! The exchange format: one JSON document in, one JSON document out, so that
+//! anyone can recount a published result offline.
+//!
+//! Input:
+//!
+//! ```json
+//! {"config": {"rank_depth": 3, "savings_target": 80000},
+//!  "services": [{"id": "day-centre", "name": "Day centre"}],
+//!  "proposals": [{"id": "S1", "kind": "saving", "amount": 80000, "service": "day-centre"}],
+//!  "ballots": [{"want": ["S1"], "dont_want": [], "uses": ["day-centre"], "channel": "online", "area": "North"}]}
+//! ```
+//!
+//! `proposals` and `ballots` are required; a missing `config` or any of its
+//! fields takes the default; missing `services`, `want`, `dont_want`, `uses`
+//! are empty; `null` counts as missing; unknown fields (titles, names, notes)
+//! are ignored. Output is [`TallyResult`] as JSON.
+
+mod de;
+
+use crate::count::Count;
+use crate::error::TallyError;
+use crate::model::{BallotPaper, Election};
+use crate::result::TallyResult;
+
+use de::{ElectionSeed, Path, RawElection};
+use serde::de::DeserializeSeed;
+
+/// Parses an exchange document. Errors name the place, e.g.
+/// `proposals[2].kind: unknown variant `pool`, expected `saving` or `development` (line 1, column 312)`.
+/// Only the form is checked here; [`crate::tally`] checks the content.
+pub fn parse(input: &[u8]) -> Result<Election, TallyError> {
+    parse_raw(input).map(RawElection::into_election)
+}
+
+/// Parses and counts an exchange document: the fast path the CLI uses.
+/// Ballot ids are interned straight from the input buffer.
+pub fn count(input: &[u8]) -> Result<TallyResult, TallyError> {
+    let raw = parse_raw(input)?;
+    let paper = BallotPaper::new(raw.config, raw.services, raw.proposals)?;
+    let mut count = Count::new(&paper);
+    for (index, ballot) in raw.ballots.iter().enumerate() {
+        count
+            .add_ids(ballot.want, ballot.dont_want, ballot.uses, ballot.channel, ballot.area)
+            .map_err(|error| TallyError::Ballot { index, error })?;
+    }
+    debug_assert_eq!(count.ballots() as usize, raw.ballots.len());
+    Ok(count.result())
+}
+
+/// Writes an election in the exchange format (compact JSON).
+pub fn to_json(election: &Election) -> String {
+    // Plain data: serialisation cannot fail.
+    serde_json::to_string(election).unwrap_or_default()
+}
+
+fn parse_raw(input: &[u8]) -> Result<RawElection<'_>, TallyError> {
+    let path = Path::default();
+    let mut deserializer = serde_json::Deserializer::from_slice(input);
+    let parsed = ElectionSeed { path: &path }.deserialize(&mut deserializer);
+    match parsed.and_then(|raw| deserializer.end().map(|()| raw)) {
+        Ok(raw) => Ok(raw),
+        Err(e) => Err(json_error(&e, path.render())),
+    }
+}
+
+/// serde_json's message without its " at line L column C" tail (kept separately).
+fn json_error(e: &serde_json::Error, path: String) -> TallyError {
+    let full = e.to_string();
+    let tail = format!(" at line {} column {}", e.line(), e.column());
+    let message = full.strip_suffix(&tail).unwrap_or(&full).to_string();
+    let message = match e.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => format!("invalid JSON: {message}"),
+        _ => message,
+    };
+    TallyError::Json { path, message, line: e.line(), column: e.column() }
+}
