@@ -63,8 +63,13 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
             let field = if path == "." { missing.to_owned() } else { format!("{path}.{missing}") };
             return AppError::invalid(field, "this field is required");
         }
+        if let Some(unknown) = message.strip_prefix("unknown field `").and_then(|m| m.split('`').next()) {
+            // serde_path_to_error's path already ends with the unknown key.
+            let field = if path == "." { unknown.to_owned() } else { path };
+            return AppError::invalid(field, format!("is not a field here ({message})"));
+        }
         match inner.classify() {
-            serde_json::error::Category::Data if path != "." => AppError::invalid(path, inner),
+            serde_json::error::Category::Data if path != "." && !path.starts_with('[') => AppError::invalid(path, inner),
             serde_json::error::Category::Data => AppError::malformed(format!("the body is not of the expected shape: {inner}")),
             _ => AppError::malformed(format!("the body is not valid JSON: {inner}")),
         }

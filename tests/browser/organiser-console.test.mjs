@@ -44,14 +44,14 @@ test('an organiser creates a consultation, opens it and makes voter codes, CSV a
   await page.getByLabel('Name of the service').fill('Library');
   await page.getByLabel('Description (optional)').first().fill('The town library on the high street.');
   await page.locator('#service-submit').click();
-  await page.locator('#services-list li[data-id="library"]').waitFor();
+  await page.locator('#services-list > li[data-id="library"]').waitFor();
   await page.getByLabel('Name of the service').fill('Swimming pool');
   await page.locator('#service-submit').click();
-  await page.locator('#services-list li', { hasText: 'Swimming pool' }).waitFor();
+  await page.locator('#services-list > li', { hasText: 'Swimming pool' }).waitFor();
   // Delete the pool again.
-  await page.locator('#services-list li', { hasText: 'Swimming pool' }).getByRole('button', { name: /Delete/ }).click();
+  await page.locator('#services-list > li', { hasText: 'Swimming pool' }).getByRole('button', { name: /Delete/ }).click();
   await page.locator('#services-flash', { hasText: 'deleted' }).waitFor();
-  assert.equal(await page.locator('#services-list li').count(), 1);
+  assert.equal(await page.locator('#services-list > li').count(), 1);
 
   // Proposals.
   async function addProposal({ kind, title: t, summary, amount, service }) {
@@ -61,21 +61,21 @@ test('an organiser creates a consultation, opens it and makes voter codes, CSV a
     await page.locator('#prop-amount').fill(amount);
     await page.locator('#prop-service').selectOption(service || '');
     await page.locator('#proposal-submit').click();
-    await page.locator('#proposals-list li', { hasText: t }).waitFor();
+    await page.locator('#proposals-list > li', { hasText: t }).waitFor();
   }
   await addProposal({ kind: 'saving', title: 'Close the library on Mondays', summary: 'The library would be closed every Monday.', amount: '250', service: 'library' });
   await addProposal({ kind: 'saving', title: 'Cut grass less often', summary: 'Grass would be cut once a month.', amount: '600' });
   await addProposal({ kind: 'development', title: 'New youth club', summary: 'A youth club open three evenings a week.', amount: '150.25' });
   await addProposal({ kind: 'development', title: 'A mistake', summary: 'To be deleted.', amount: '1' });
-  await page.locator('#proposals-list li', { hasText: 'A mistake' }).getByRole('button', { name: /Delete/ }).click();
+  await page.locator('#proposals-list > li', { hasText: 'A mistake' }).getByRole('button', { name: /Delete/ }).click();
   await page.locator('#proposals-flash', { hasText: 'deleted' }).waitFor();
   // Change one.
-  await page.locator('#proposals-list li', { hasText: 'Cut grass less often' }).getByRole('button', { name: /Change/ }).click();
+  await page.locator('#proposals-list > li', { hasText: 'Cut grass less often' }).getByRole('button', { name: /Change/ }).click();
   assert.equal(await page.locator('#prop-title').inputValue(), 'Cut grass less often');
   await page.locator('#prop-title').fill('Cut park grass monthly');
   await page.locator('#proposal-submit').click();
-  await page.locator('#proposals-list li', { hasText: 'Cut park grass monthly' }).waitFor();
-  assert.equal(await page.locator('#proposals-list li').count(), 3);
+  await page.locator('#proposals-list > li', { hasText: 'Cut park grass monthly' }).waitFor();
+  assert.equal(await page.locator('#proposals-list > li').count(), 3);
 
   // Everything reached the server in minor units.
   const token = await page.evaluate(() => sessionStorage.getItem('pbvote.token'));

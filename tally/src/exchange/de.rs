@@ -20,12 +20,21 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde::Deserialize;
 
 use crate::config::Config;
-use crate::model::{Ballot, Channel, Election, Proposal, ProposalKind, Service};
+use crate::count::Count;
+use crate::error::TallyError;
+use crate::model::{Ballot, BallotPaper, Channel, Election, Proposal, ProposalKind, Service};
+use crate::result::TallyResult;
 
-/// Where the parser is in the document.
+/// Where a parse error happened, and the first non-JSON problem found while
+/// streaming (an invalid paper or ballot), which serde's error type cannot carry.
+///
+/// The path costs nothing while parsing succeeds: each level adds its segment
+/// only as an error passes back out through it, so the segments arrive
+/// innermost first.
 #[derive(Default)]
 pub(crate) struct Path {
-    segments: RefCell<Vec<Segment>>,
+    unwound: RefCell<Vec<Segment>>,
+    failure: RefCell<Option<TallyError>>,
 }
 
 #[derive(Clone, Copy)]
@@ -35,19 +44,28 @@ enum Segment {
 }
 
 impl Path {
-    /// Runs `f` with `segment` pushed; leaves it pushed if `f` fails, so that
-    /// the path names the failing place.
+    /// Runs `f`; if it fails, records `segment` as part of the failing place.
+    #[inline]
     fn within<T, E>(&self, segment: Segment, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
-        self.segments.borrow_mut().push(segment);
-        let value = f()?;
-        self.segments.borrow_mut().pop();
-        Ok(value)
+        f().inspect_err(|_| self.unwound.borrow_mut().push(segment))
+    }
+
+    /// Records a problem that is not about JSON; the returned serde error only
+    /// stops the parse, and the caller reports the recorded problem instead.
+    fn fail<E: de::Error>(&self, error: TallyError) -> E {
+        let message = error.to_string();
+        self.failure.borrow_mut().get_or_insert(error);
+        E::custom(message)
+    }
+
+    pub(crate) fn take_failure(&self) -> Option<TallyError> {
+        self.failure.borrow_mut().take()
     }
 
     /// `proposals[2].amount`; empty at the top level.
     pub(crate) fn render(&self) -> String {
         let mut out = String::new();
-        for segment in self.segments.borrow().iter() {
+        for segment in self.unwound.borrow().iter().rev() {
             match segment {
                 Segment::Key(key) => {
                     if !out.is_empty() {
@@ -68,6 +86,8 @@ pub(crate) struct RawElection<'de> {
     pub services: Vec<Service>,
     pub proposals: Vec<Proposal>,
     pub ballots: RawBallots<'de>,
+    /// The result, when the ballots were counted while parsing (see [`ElectionSeed::count`]).
+    pub counted: Option<TallyResult>,
 }
 
 /// All ballots' ids in one flat list; each ballot holds ranges into it.
@@ -95,8 +115,9 @@ pub(crate) struct RawBallotRef<'a, 'de> {
 }
 
 impl<'de> RawBallots<'de> {
-    pub(crate) fn len(&self) -> usize {
-        self.ballots.len()
+    fn clear(&mut self) {
+        self.ids.clear();
+        self.ballots.clear();
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = RawBallotRef<'_, 'de>> {
@@ -138,6 +159,10 @@ impl RawElection<'_> {
 /// Reads the whole document.
 pub(crate) struct ElectionSeed<'a> {
     pub path: &'a Path,
+    /// Count the ballots as they are read instead of keeping them, when
+    /// `config`, `services` and `proposals` all come before `ballots` (the
+    /// usual order). Saves holding every ballot in memory; the result is the same.
+    pub count: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for ElectionSeed<'_> {
@@ -161,6 +186,7 @@ impl<'de> Visitor<'de> for ElectionSeed<'_> {
         let mut services = None;
         let mut proposals = None;
         let mut ballots: Option<RawBallots<'de>> = None;
+        let mut counted = None;
         while let Some(key) = map.next_key_seed(StrSeed)? {
             match &*key {
                 "config" => {
@@ -180,7 +206,20 @@ impl<'de> Visitor<'de> for ElectionSeed<'_> {
                 "ballots" => {
                     once(&ballots, "ballots")?;
                     let mut raw = RawBallots::default();
-                    path.within(Segment::Key("ballots"), || map.next_value_seed(BallotsSeed { path, raw: &mut raw }))?;
+                    match (self.count, &config, &services, &proposals) {
+                        (true, Some(config), Some(services), Some(proposals)) => {
+                            let paper = BallotPaper::new(config.clone(), services.clone(), proposals.clone())
+                                .map_err(|e| path.fail::<A::Error>(e))?;
+                            let mut count = Count::new(&paper);
+                            let seed = BallotsSeed { path, raw: &mut raw, count: Some(&mut count) };
+                            path.within(Segment::Key("ballots"), || map.next_value_seed(seed))?;
+                            counted = Some(count.result());
+                        }
+                        _ => {
+                            let seed = BallotsSeed { path, raw: &mut raw, count: None };
+                            path.within(Segment::Key("ballots"), || map.next_value_seed(seed))?;
+                        }
+                    }
                     ballots = Some(raw);
                 }
                 _ => {
@@ -193,6 +232,7 @@ impl<'de> Visitor<'de> for ElectionSeed<'_> {
             services: services.unwrap_or_default(),
             proposals: proposals.ok_or_else(|| de::Error::missing_field("proposals"))?,
             ballots: ballots.ok_or_else(|| de::Error::missing_field("ballots"))?,
+            counted,
         })
     }
 }
@@ -532,13 +572,16 @@ impl<'de> Visitor<'de> for ProposalSeed<'_> {
     }
 }
 
-/// The `ballots` array, appended straight into [`RawBallots`].
-struct BallotsSeed<'a, 'r, 'de> {
+/// The `ballots` array. Without `count`, every ballot is appended to
+/// [`RawBallots`]; with it, each ballot is counted as soon as it is read and
+/// the buffer reused.
+struct BallotsSeed<'a, 'r, 'de, 'c, 'p> {
     path: &'a Path,
     raw: &'r mut RawBallots<'de>,
+    count: Option<&'c mut Count<'p>>,
 }
 
-impl<'de> DeserializeSeed<'de> for BallotsSeed<'_, '_, 'de> {
+impl<'de> DeserializeSeed<'de> for BallotsSeed<'_, '_, 'de, '_, '_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -546,7 +589,7 @@ impl<'de> DeserializeSeed<'de> for BallotsSeed<'_, '_, 'de> {
     }
 }
 
-impl<'de> Visitor<'de> for BallotsSeed<'_, '_, 'de> {
+impl<'de> Visitor<'de> for BallotsSeed<'_, '_, 'de, '_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -554,14 +597,22 @@ impl<'de> Visitor<'de> for BallotsSeed<'_, '_, 'de> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let BallotsSeed { path, raw } = self;
-        loop {
-            let index = raw.ballots.len();
+        let BallotsSeed { path, raw, mut count } = self;
+        for index in 0.. {
             let more = path.within(Segment::Index(index), || seq.next_element_seed(BallotSeed { path, raw: &mut *raw }))?;
             if more.is_none() {
-                return Ok(());
+                break;
+            }
+            if let Some(count) = count.as_deref_mut() {
+                if let Some(ballot) = raw.iter().next() {
+                    count
+                        .add_ids(ballot.want, ballot.dont_want, ballot.uses, ballot.channel, ballot.area)
+                        .map_err(|error| path.fail::<A::Error>(TallyError::Ballot { index, error }))?;
+                }
+                raw.clear();
             }
         }
+        Ok(())
     }
 }
 
@@ -669,7 +720,7 @@ impl<'de> DeserializeSeed<'de> for IdSeed {
 impl<'de> Deserialize<'de> for Election {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let path = Path::default();
-        ElectionSeed { path: &path }.deserialize(deserializer).map(RawElection::into_election)
+        ElectionSeed { path: &path, count: false }.deserialize(deserializer).map(RawElection::into_election)
     }
 }
 

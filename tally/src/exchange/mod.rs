@@ -29,13 +29,19 @@ use serde::de::DeserializeSeed;
 /// `proposals[2].kind: unknown variant `pool`, expected `saving` or `development` (line 1, column 312)`.
 /// Only the form is checked here; [`crate::tally`] checks the content.
 pub fn parse(input: &[u8]) -> Result<Election, TallyError> {
-    parse_raw(input).map(RawElection::into_election)
+    parse_raw(input, false).map(RawElection::into_election)
 }
 
-/// Parses and counts an exchange document: the fast path the CLI uses.
-/// Ballot ids are interned straight from the input buffer.
+/// Parses and counts an exchange document: the fast path the CLI uses. When
+/// `config`, `services` and `proposals` come before `ballots`, each ballot is
+/// counted as it is read, its ids interned straight from the input buffer;
+/// otherwise the ballots are buffered (still borrowed) and counted after.
+/// Either way the result equals `tally(&parse(input)?)`.
 pub fn count(input: &[u8]) -> Result<TallyResult, TallyError> {
-    let raw = parse_raw(input)?;
+    let raw = parse_raw(input, true)?;
+    if let Some(result) = raw.counted {
+        return Ok(result);
+    }
     let paper = BallotPaper::new(raw.config, raw.services, raw.proposals)?;
     let mut count = Count::new(&paper);
     for (index, ballot) in raw.ballots.iter().enumerate() {
@@ -43,7 +49,6 @@ pub fn count(input: &[u8]) -> Result<TallyResult, TallyError> {
             .add_ids(ballot.want, ballot.dont_want, ballot.uses, ballot.channel, ballot.area)
             .map_err(|error| TallyError::Ballot { index, error })?;
     }
-    debug_assert_eq!(count.ballots() as usize, raw.ballots.len());
     Ok(count.result())
 }
 
@@ -53,13 +58,15 @@ pub fn to_json(election: &Election) -> String {
     serde_json::to_string(election).unwrap_or_default()
 }
 
-fn parse_raw(input: &[u8]) -> Result<RawElection<'_>, TallyError> {
+fn parse_raw(input: &[u8], count: bool) -> Result<RawElection<'_>, TallyError> {
+    // Checking UTF-8 once up front lets serde_json skip checking every string.
+    let text = std::str::from_utf8(input).map_err(|e| not_utf8(input, e.valid_up_to()))?;
     let path = Path::default();
-    let mut deserializer = serde_json::Deserializer::from_slice(input);
-    let parsed = ElectionSeed { path: &path }.deserialize(&mut deserializer);
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let parsed = ElectionSeed { path: &path, count }.deserialize(&mut deserializer);
     match parsed.and_then(|raw| deserializer.end().map(|()| raw)) {
         Ok(raw) => Ok(raw),
-        Err(e) => Err(json_error(&e, path.render())),
+        Err(e) => Err(path.take_failure().unwrap_or_else(|| json_error(&e, path.render()))),
     }
 }
 
@@ -73,4 +80,18 @@ fn json_error(e: &serde_json::Error, path: String) -> TallyError {
         _ => message,
     };
     TallyError::Json { path, message, line: e.line(), column: e.column() }
+}
+
+/// Position of the first byte that is not UTF-8, counted like serde_json
+/// (1-based line; column = bytes since the line's start).
+fn not_utf8(input: &[u8], at: usize) -> TallyError {
+    let before = &input[..at];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = at - before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+    TallyError::Json {
+        path: String::new(),
+        message: format!("invalid JSON: the input is not valid UTF-8 (at byte offset {at})"),
+        line,
+        column,
+    }
 }

@@ -65,3 +65,33 @@ pub fn read_real(name: &str) -> Option<Vec<u8>> {
         }
     }
 }
+
+/// A ballot from string slices.
+pub fn ballot(want: &[&str], dont_want: &[&str], uses: &[&str]) -> Ballot {
+    let v = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect();
+    Ballot { want: v(want), dont_want: v(dont_want), uses: v(uses), channel: None, area: None }
+}
+
+/// A small election: services by id; proposals as (id, kind, amount, service).
+pub fn election(
+    config: Config,
+    services: &[&str],
+    proposals: &[(&str, ProposalKind, u64, Option<&str>)],
+    ballots: Vec<Ballot>,
+) -> Election {
+    Election {
+        config,
+        services: services.iter().map(|id| Service { id: id.to_string(), name: None }).collect(),
+        proposals: proposals
+            .iter()
+            .map(|&(id, kind, amount, service)| Proposal {
+                id: id.into(),
+                kind,
+                amount,
+                service: service.map(Into::into),
+                title: None,
+            })
+            .collect(),
+        ballots,
+    }
+}

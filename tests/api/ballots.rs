@@ -1,0 +1,165 @@
+use serde_json::json;
+
+use crate::helpers::{open_consultation, spawn_app};
+
+#[tokio::test]
+async fn a_resident_votes_gets_a_receipt_and_can_change_their_mind() {
+    let app = spawn_app().await;
+    let (_, id, codes) = open_consultation(&app, 3).await;
+    // Any case, spaces instead of dashes.
+    let typed = codes[0].to_lowercase().replace('-', " ");
+    let first = app.cast(&id, &json!({"voter_code": typed, "want": ["S3", "D1"], "dont_want": ["S1"], "uses": ["day-centre"], "area": "North"})).await;
+    let first = first.ok(201).clone();
+    assert_eq!(first["replaced"], false);
+    let receipt = first["receipt"].as_str().unwrap();
+    assert!(receipt.starts_with("R-") && receipt.len() == 21, "{receipt}");
+    let checked = app.get(&format!("/api/v1/receipts/{receipt}"), None).await;
+    assert_eq!(checked.ok(200)["consultation_title"], "Worked example");
+
+    let second = app.cast(&id, &json!({"voter_code": codes[0], "want": ["S2"]})).await;
+    assert_eq!(second.ok(200)["replaced"], true);
+    let new_receipt = second.body["receipt"].as_str().unwrap();
+    assert_ne!(new_receipt, receipt);
+    app.get(&format!("/api/v1/receipts/{receipt}"), None).await.problem(404);
+    app.get(&format!("/api/v1/receipts/{new_receipt}"), None).await.ok(200);
+    app.get("/api/v1/receipts/nonsense", None).await.problem_field(422, "receipt");
+
+    // The last ballot counts, once.
+    let token = app.commissioner().await;
+    let results = app.get(&format!("/api/v1/consultations/{id}/results"), Some(&token)).await;
+    let results = results.ok(200);
+    assert_eq!(results["summary"]["ballots"], 1);
+    let s2 = results["proposals"].as_array().unwrap().iter().find(|p| p["id"] == "S2").unwrap();
+    assert_eq!(s2["want_count"], 1);
+    let s3 = results["proposals"].as_array().unwrap().iter().find(|p| p["id"] == "S3").unwrap();
+    assert_eq!(s3["want_count"], 0, "the replaced ballot no longer counts");
+}
+
+#[tokio::test]
+async fn bad_ballots_are_refused_with_the_field_named() {
+    let app = spawn_app().await;
+    let (_, id, codes) = open_consultation(&app, 1).await;
+    let code = &codes[0];
+    let cases = [
+        (json!({"voter_code": code, "want": ["S1", "S2", "S3", "D1"]}), "want"),
+        (json!({"voter_code": code, "want": ["S1", "S1"]}), "want"),
+        (json!({"voter_code": code, "want": ["S1"], "dont_want": ["S1"]}), "dont_want"),
+        (json!({"voter_code": code, "want": ["S9"]}), "want"),
+        (json!({"voter_code": code, "dont_want": ["S9"]}), "dont_want"),
+        (json!({"voter_code": code, "uses": ["swimming-pool"]}), "uses"),
+        (json!({"voter_code": code, "area": "Mars"}), "area"),
+        (json!({"voter_code": "", "want": ["S1"]}), "voter_code"),
+        (json!({"voter_code": "K7QF-M2XD", "want": ["S1"]}), "voter_code"),
+        (json!({"voter_code": code, "want": "S1"}), "want"),
+        (json!({"want": ["S1"]}), "voter_code"),
+    ];
+    for (ballot, field) in cases {
+        app.cast(&id, &ballot).await.problem_field(422, field);
+    }
+    let wrong_code = app.cast(&id, &json!({"voter_code": "2222-2222-2222", "want": ["S1"]})).await;
+    assert_eq!(wrong_code.problem_field(422, "voter_code")["type"], "urn:pbvote:problem:invalid-voter-code");
+    let too_many = app.cast(&id, &json!({"voter_code": code, "want": vec!["S1"; 500]})).await;
+    too_many.problem_field(422, "want");
+    // Nothing was stored by any of them.
+    let token = app.commissioner().await;
+    assert_eq!(app.get(&format!("/api/v1/consultations/{id}/results"), Some(&token)).await.ok(200)["summary"]["ballots"], 0);
+    // An empty ballot is valid: the resident took part and expressed no preference.
+    app.cast(&id, &json!({"voter_code": code})).await.ok(201);
+    assert_eq!(app.get(&format!("/api/v1/consultations/{id}/results"), Some(&token)).await.ok(200)["summary"]["ballots"], 1);
+}
+
+#[tokio::test]
+async fn codes_only_work_in_their_own_consultation_and_only_while_open() {
+    let app = spawn_app().await;
+    let (token, id, codes) = open_consultation(&app, 1).await;
+    let (_, other, _) = open_consultation(&app, 1).await;
+    app.cast(&other, &json!({"voter_code": codes[0]})).await.problem_field(422, "voter_code");
+
+    let draft = app.create_consultation(&token, &crate::helpers::worked_example()).await;
+    let draft_codes = app.issue_codes(&token, &draft, 1).await;
+    app.cast(&draft, &json!({"voter_code": draft_codes[0]})).await.problem(409);
+
+    app.post_empty(&format!("/api/v1/consultations/{id}/close"), Some(&token)).await.ok(200);
+    let closed = app.cast(&id, &json!({"voter_code": codes[0], "want": ["S1"]})).await;
+    assert!(closed.problem(409)["detail"].as_str().unwrap().contains("closed"));
+    app.cast(&uuid::Uuid::new_v4().to_string(), &json!({"voter_code": codes[0]})).await.problem(404);
+}
+
+#[tokio::test]
+async fn fifty_concurrent_submissions_with_one_code_leave_one_ballot() {
+    let app = spawn_app().await;
+    let (_, id, codes) = open_consultation(&app, 1).await;
+    let wants = [["S1", "S2"], ["S3", "D1"], ["S2", "S3"], ["D1", "S1"], ["S3", "S2"]];
+    let submissions = (0..50).map(|i| {
+        let ballot = json!({"voter_code": codes[0], "want": wants[i % wants.len()]});
+        let app = &app;
+        let id = &id;
+        async move { app.cast(id, &ballot).await }
+    });
+    let responses = futures::future::join_all(submissions).await;
+    let mut created = 0;
+    for r in &responses {
+        assert!(r.status == 201 || r.status == 200, "{} {}", r.status, r.text);
+        if r.status == 201 {
+            created += 1;
+        }
+    }
+    assert_eq!(created, 1, "exactly one submission created the ballot; the others replaced it");
+    let token = app.commissioner().await;
+    let results = app.get(&format!("/api/v1/consultations/{id}/results"), Some(&token)).await;
+    assert_eq!(results.ok(200)["summary"]["ballots"], 1);
+    let stats = app.get(&format!("/api/v1/consultations/{id}/voter-codes/stats"), Some(&token)).await;
+    assert_eq!(stats.ok(200)["used"], 1);
+    assert_eq!(stats.body["issued"], 1);
+    // Exactly one receipt is valid: the last one stored.
+    let mut valid = 0;
+    for r in &responses {
+        let receipt = r.body["receipt"].as_str().unwrap();
+        if app.get(&format!("/api/v1/receipts/{receipt}"), None).await.status == 200 {
+            valid += 1;
+        }
+    }
+    assert_eq!(valid, 1);
+}
+
+#[tokio::test]
+async fn voter_codes_come_as_json_or_csv_and_are_stored_only_as_hashes() {
+    let app = spawn_app().await;
+    let token = app.organiser().await;
+    let id = app.create_consultation(&token, &crate::helpers::worked_example()).await;
+    let issued = app.post(&format!("/api/v1/consultations/{id}/voter-codes"), &json!({"count": 5}), Some(&token)).await;
+    let issued = issued.ok(201).clone();
+    let codes: Vec<String> = issued["codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    assert_eq!(codes.len(), 5);
+    for code in &codes {
+        assert!(pbvote::domain::VoterCode::parse(code).is_ok(), "{code}");
+        assert_eq!(code.len(), 14);
+    }
+    assert!(issued["ballot_url"].as_str().unwrap().ends_with(&format!("/vote.html?c={id}")));
+
+    let csv = app
+        .send(app.client.post(format!("{}/api/v1/consultations/{id}/voter-codes?format=csv", app.address)).bearer_auth(&token).json(&json!({"count": 3})))
+        .await;
+    assert_eq!(csv.status, 201);
+    assert_eq!(csv.content_type, "text/csv");
+    let lines: Vec<&str> = csv.text.lines().collect();
+    assert_eq!(lines[0], "code,ballot_url");
+    assert_eq!(lines.len(), 4);
+    assert!(lines[1].contains("/vote.html?c="));
+
+    app.post(&format!("/api/v1/consultations/{id}/voter-codes"), &json!({"count": 0}), Some(&token)).await.problem_field(422, "count");
+    app.post(&format!("/api/v1/consultations/{id}/voter-codes"), &json!({"count": 10001}), Some(&token)).await.problem_field(422, "count");
+    app.post(&format!("/api/v1/consultations/{id}/voter-codes"), &json!({"count": 1}), None).await.problem(401);
+    let stats = app.get(&format!("/api/v1/consultations/{id}/voter-codes/stats"), Some(&token)).await;
+    assert_eq!(stats.ok(200)["issued"], 8);
+
+    if let Some(file) = &app.sqlite_file {
+        let mut bytes = std::fs::read(file).unwrap_or_default();
+        bytes.extend(std::fs::read(file.with_extension("db-wal")).unwrap_or_default());
+        let text = String::from_utf8_lossy(&bytes);
+        for code in &codes {
+            let canonical = code.replace('-', "");
+            assert!(!text.contains(&canonical) && !text.contains(code.as_str()), "code {code} is stored in plain text");
+        }
+    }
+}

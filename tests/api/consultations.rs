@@ -1,0 +1,125 @@
+use serde_json::json;
+
+use crate::helpers::{spawn_app, worked_example};
+
+#[tokio::test]
+async fn an_organiser_creates_edits_and_opens_a_consultation() {
+    let app = spawn_app().await;
+    let token = app.organiser().await;
+    let created = app.post("/api/v1/consultations", &json!({"title": "  Riverside budget ", "description": "Plain words"}), Some(&token)).await;
+    let body = created.ok(201).clone();
+    let id = body["id"].as_str().unwrap();
+    assert_eq!(body["title"], "Riverside budget");
+    assert_eq!(body["phase"], "draft");
+    assert_eq!(body["currency"], "GBP");
+    assert_eq!(body["settings"]["rank_depth"], 5);
+    assert_eq!(body["budget"]["savings_target"], json!(null));
+
+    // Drafts are not public.
+    app.get(&format!("/api/v1/consultations/{id}"), None).await.problem(404);
+    assert!(app.get("/api/v1/consultations", None).await.ok(200).as_array().unwrap().is_empty());
+    assert_eq!(app.get("/api/v1/manage/consultations", Some(&token)).await.ok(200).as_array().unwrap().len(), 1);
+
+    let service = app.post(&format!("/api/v1/consultations/{id}/services"), &json!({"name": "Day centre"}), Some(&token)).await;
+    assert_eq!(service.ok(201)["services"][0]["id"], "day-centre");
+    let with_saving = app
+        .post(&format!("/api/v1/consultations/{id}/proposals"), &json!({"kind": "saving", "title": "Close it", "amount": 8000000, "service": "day-centre"}), Some(&token))
+        .await;
+    assert_eq!(with_saving.ok(201)["proposals"][0]["id"], "S1");
+    let with_dev = app.post(&format!("/api/v1/consultations/{id}/proposals"), &json!({"kind": "development", "title": "Youth club", "amount": 300}), Some(&token)).await;
+    assert_eq!(with_dev.ok(201)["proposals"][1]["id"], "D1");
+
+    let replaced = app
+        .put(&format!("/api/v1/consultations/{id}/proposals/D1"), &json!({"kind": "development", "title": "Bigger youth club", "amount": 500}), Some(&token))
+        .await;
+    assert_eq!(replaced.ok(200)["proposals"][1]["title"], "Bigger youth club");
+    assert_eq!(replaced.body["proposals"][1]["amount"], 500);
+
+    let patched = app
+        .patch(&format!("/api/v1/consultations/{id}"), &json!({"budget": {"savings_target": 8000000}, "settings": {"rank_depth": 3}}), Some(&token))
+        .await;
+    assert_eq!(patched.ok(200)["budget"]["savings_target"], 8000000);
+    assert_eq!(patched.body["settings"]["rank_depth"], 3);
+    assert_eq!(patched.body["settings"]["max_weight"], 10, "settings left out keep their value");
+
+    // The service is in use.
+    app.delete(&format!("/api/v1/consultations/{id}/services/day-centre"), Some(&token)).await.problem(409);
+
+    let opened = app.post_empty(&format!("/api/v1/consultations/{id}/open"), Some(&token)).await;
+    assert_eq!(opened.ok(200)["phase"], "open");
+    // Now public, and frozen.
+    assert_eq!(app.get(&format!("/api/v1/consultations/{id}"), None).await.ok(200)["proposals"].as_array().unwrap().len(), 2);
+    assert_eq!(app.get("/api/v1/consultations", None).await.ok(200).as_array().unwrap().len(), 1);
+    app.patch(&format!("/api/v1/consultations/{id}"), &json!({"title": "New"}), Some(&token)).await.problem(409);
+    app.post(&format!("/api/v1/consultations/{id}/proposals"), &json!({"kind": "saving", "title": "Late", "amount": 1}), Some(&token)).await.problem(409);
+    app.delete(&format!("/api/v1/consultations/{id}/proposals/S1"), Some(&token)).await.problem(409);
+}
+
+#[tokio::test]
+async fn phases_move_forward_one_step_at_a_time() {
+    let app = spawn_app().await;
+    let token = app.organiser().await;
+    let empty = app.create_consultation(&token, &json!({"title": "Empty"})).await;
+    let refused = app.post_empty(&format!("/api/v1/consultations/{empty}/open"), Some(&token)).await;
+    assert!(refused.problem(409)["detail"].as_str().unwrap().contains("at least one proposal"));
+
+    let id = app.create_consultation(&token, &worked_example()).await;
+    app.post_empty(&format!("/api/v1/consultations/{id}/close"), Some(&token)).await.problem(409);
+    app.post_empty(&format!("/api/v1/consultations/{id}/publish"), Some(&token)).await.problem(409);
+    app.open(&token, &id).await;
+    app.post_empty(&format!("/api/v1/consultations/{id}/open"), Some(&token)).await.problem(409);
+    let commissioner = app.commissioner().await;
+    app.post_empty(&format!("/api/v1/consultations/{id}/close"), Some(&commissioner)).await.problem(403);
+    assert_eq!(app.post_empty(&format!("/api/v1/consultations/{id}/close"), Some(&token)).await.ok(200)["phase"], "closed");
+    assert_eq!(app.post_empty(&format!("/api/v1/consultations/{id}/publish"), Some(&commissioner)).await.ok(200)["phase"], "published");
+}
+
+#[tokio::test]
+async fn bad_fields_are_named_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let token = app.organiser().await;
+    let cases = [
+        (json!({"title": ""}), "title"),
+        (json!({"title": "x", "currency": "pounds"}), "currency"),
+        (json!({"title": "x", "budget": {"savings_target": -5}}), "budget.savings_target"),
+        (json!({"title": "x", "settings": {"rank_depth": 0}}), "settings.rank_depth"),
+        (json!({"title": "x", "settings": {"minority_share_percent": 95}}), "settings.minority_share_percent"),
+        (json!({"title": "x", "areas": ["North", "North"]}), "areas[1]"),
+        (json!({"title": "x", "proposals": [{"kind": "saving", "title": "a", "amount": 1}, {"kind": "saving", "title": "b", "amount": -1}]}), "proposals[1].amount"),
+        (json!({"title": "x", "proposals": [{"kind": "cut", "title": "a", "amount": 1}]}), "proposals[0].kind"),
+        (json!({"title": "x", "proposals": [{"kind": "saving", "title": "a", "amount": 1, "service": "pool"}]}), "proposals[0].service"),
+        (json!({"title": "x", "proposals": [{"kind": "saving", "title": "a", "amount": "lots"}]}), "proposals[0].amount"),
+        (json!({"title": "x", "proposals": [{"kind": "saving", "title": "a"}]}), "proposals[0].amount"),
+        (json!({"title": "x", "services": [{"id": "has space", "name": "Pool"}]}), "services[0].id"),
+        (json!({"title": "x", "opens_at": "2030-01-02T00:00:00Z", "closes_at": "2030-01-01T00:00:00Z"}), "closes_at"),
+    ];
+    for (body, field) in cases {
+        let response = app.post("/api/v1/consultations", &body, Some(&token)).await;
+        response.problem_field(422, field);
+    }
+    let duplicate = app
+        .post(
+            "/api/v1/consultations",
+            &json!({"title": "x", "proposals": [{"id": "S1", "kind": "saving", "title": "a", "amount": 1}, {"id": "S1", "kind": "saving", "title": "b", "amount": 2}]}),
+            Some(&token),
+        )
+        .await;
+    duplicate.problem_field(409, "proposals[1].id");
+    assert!(app.get("/api/v1/manage/consultations", Some(&token)).await.ok(200).as_array().unwrap().is_empty(), "no partial writes");
+}
+
+#[tokio::test]
+async fn unreadable_requests_are_problems_not_crashes() {
+    let app = spawn_app().await;
+    let token = app.organiser().await;
+    app.post_raw("/api/v1/consultations", "{not json", "application/json", Some(&token)).await.problem(400);
+    app.post_raw("/api/v1/consultations", "title=x", "application/x-www-form-urlencoded", Some(&token)).await.problem(400);
+    app.post_raw("/api/v1/consultations", "[1,2]", "application/json", Some(&token)).await.problem(400);
+    app.post("/api/v1/consultations", &json!({"title": "x", "colour": "red"}), Some(&token)).await.problem_field(422, "colour");
+    let huge = format!("{{\"title\": \"x\", \"description\": \"{}\"}}", "a".repeat(300 * 1024));
+    app.post_raw("/api/v1/consultations", huge, "application/json", Some(&token)).await.problem(413);
+    app.get("/api/v1/consultations/not-a-uuid", None).await.problem(404);
+    app.get(&format!("/api/v1/consultations/{}", uuid::Uuid::new_v4()), None).await.problem(404);
+    app.get("/api/v1/no-such-thing", None).await.problem(404);
+    app.patch(&format!("/api/v1/consultations/{}", uuid::Uuid::new_v4()), &json!({"title": "x"}), Some(&token)).await.problem(404);
+}

@@ -1,0 +1,232 @@
+//! `spawn_app()` starts the real server on a random port with a fresh database — a SQLite
+//! file in a temporary directory, or, when `TEST_DATABASE_URL` names a PostgreSQL server,
+//! a new database on it — and `TestApp` talks to it over HTTP like any client.
+use pbvote::{
+    config::{Secret, Settings},
+    domain::{Email, Password, Role},
+    security::hash_password,
+    startup::Application,
+    storage::{self, Db},
+};
+use serde_json::{Value, json};
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    /// The SQLite file, when the test runs on SQLite (kept alive with the directory).
+    pub sqlite_file: Option<std::path::PathBuf>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub struct Response {
+    pub status: u16,
+    pub body: Value,
+    pub text: String,
+    pub content_type: String,
+}
+
+impl Response {
+    /// Assert this is a problem document with `status`, and return it.
+    #[track_caller]
+    pub fn problem(&self, status: u16) -> &Value {
+        assert_eq!(self.status, status, "expected {status}, got {}: {}", self.status, self.text);
+        assert_eq!(self.content_type, "application/problem+json", "{}", self.text);
+        assert_eq!(self.body["status"], status, "{}", self.text);
+        assert!(self.body["type"].as_str().unwrap_or("").starts_with("urn:pbvote:problem:"), "{}", self.text);
+        assert!(!self.body["detail"].as_str().unwrap_or("").is_empty(), "{}", self.text);
+        &self.body
+    }
+
+    #[track_caller]
+    pub fn problem_field(&self, status: u16, field: &str) -> &Value {
+        let problem = self.problem(status);
+        assert_eq!(problem["field"], field, "{}", self.text);
+        problem
+    }
+
+    #[track_caller]
+    pub fn ok(&self, status: u16) -> &Value {
+        assert_eq!(self.status, status, "expected {status}, got {}: {}", self.status, self.text);
+        &self.body
+    }
+}
+
+pub fn test_secret() -> Secret {
+    Secret::new(b"test-secret-test-secret-test-secret!!".to_vec()).unwrap()
+}
+
+/// A fresh database URL: a SQLite file in `dir`, or a new PostgreSQL database.
+pub async fn fresh_database_url(dir: &std::path::Path) -> (String, Option<std::path::PathBuf>) {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin) if !admin.is_empty() => {
+            use sea_orm::ConnectionTrait;
+            let name = format!("pbvote_t_{}", uuid::Uuid::new_v4().simple());
+            let conn = sea_orm::Database::connect(&admin).await.expect("TEST_DATABASE_URL must be reachable");
+            conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+            conn.close().await.ok();
+            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+            (format!("{base}/{name}"), None)
+        }
+        _ => {
+            let file = dir.join("pbvote.db");
+            (format!("sqlite://{}?mode=rwc", file.display()), Some(file))
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (url, sqlite_file) = fresh_database_url(dir.path()).await;
+    let settings = Settings::for_database(&url, test_secret()).expect("settings");
+    let app = Application::build(settings).await.expect("the app starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.context().db.clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp { address, client: reqwest::Client::new(), db, sqlite_file, _dir: Some(dir) }
+}
+
+impl TestApp {
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Response {
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .to_owned();
+        let text = response.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Response { status, body, text, content_type }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    fn with_token(request: reqwest::RequestBuilder, token: Option<&str>) -> reqwest::RequestBuilder {
+        match token {
+            Some(t) => request.bearer_auth(t),
+            None => request,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        self.send(Self::with_token(self.client.get(self.url(path)), token)).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        self.send(Self::with_token(self.client.post(self.url(path)).json(body), token)).await
+    }
+
+    pub async fn post_empty(&self, path: &str, token: Option<&str>) -> Response {
+        self.send(Self::with_token(self.client.post(self.url(path)), token)).await
+    }
+
+    pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>, content_type: &str, token: Option<&str>) -> Response {
+        self.send(Self::with_token(self.client.post(self.url(path)).header("content-type", content_type).body(body), token)).await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        self.send(Self::with_token(self.client.put(self.url(path)).json(body), token)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        self.send(Self::with_token(self.client.patch(self.url(path)).json(body), token)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Response {
+        self.send(Self::with_token(self.client.delete(self.url(path)), token)).await
+    }
+
+    /// Make an account directly in the database (as `pbvote user add` does) and sign in
+    /// over HTTP. Returns the token.
+    pub async fn signed_in(&self, role: Role) -> String {
+        let email = format!("{}-{}@council.example", role.as_str(), uuid::Uuid::new_v4().simple());
+        let password = "a long test password";
+        storage::accounts::create_user(
+            &self.db,
+            &Email::parse(&email).unwrap(),
+            hash_password(&Password::parse(password).unwrap()).unwrap(),
+            role,
+        )
+        .await
+        .unwrap();
+        let response = self.post("/api/v1/auth/sign-in", &json!({"email": email, "password": password}), None).await;
+        response.ok(200)["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn organiser(&self) -> String {
+        self.signed_in(Role::Organiser).await
+    }
+
+    pub async fn commissioner(&self) -> String {
+        self.signed_in(Role::Commissioner).await
+    }
+
+    /// Create a draft; returns its id.
+    pub async fn create_consultation(&self, token: &str, body: &Value) -> String {
+        let response = self.post("/api/v1/consultations", body, Some(token)).await;
+        response.ok(201)["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn open(&self, token: &str, id: &str) {
+        self.post_empty(&format!("/api/v1/consultations/{id}/open"), Some(token)).await.ok(200);
+    }
+
+    pub async fn issue_codes(&self, token: &str, id: &str, count: u32) -> Vec<String> {
+        let response = self.post(&format!("/api/v1/consultations/{id}/voter-codes"), &json!({"count": count}), Some(token)).await;
+        response.ok(201)["codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect()
+    }
+
+    pub async fn cast(&self, id: &str, ballot: &Value) -> Response {
+        self.post(&format!("/api/v1/consultations/{id}/ballots"), ballot, None).await
+    }
+}
+
+/// The spec's worked example as a consultation body (R = 3, target 80,000, budget 30,000).
+pub fn worked_example() -> Value {
+    json!({
+        "title": "Worked example",
+        "description": "The example of the counting rule",
+        "budget": {"savings_target": 80000, "development_budget": 30000},
+        "settings": {"rank_depth": 3, "minority_share_percent": 50, "max_weight": 10, "min_group": 5, "protect_threshold_percent": 50},
+        "services": [{"id": "day-centre", "name": "Day centre"}],
+        "proposals": [
+            {"id": "S1", "kind": "saving", "title": "Close the day centre", "amount": 80000, "service": "day-centre"},
+            {"id": "S2", "kind": "saving", "title": "Cut park grass monthly", "amount": 50000},
+            {"id": "S3", "kind": "saving", "title": "Dim street lights 1am to 5am", "amount": 40000},
+            {"id": "D1", "kind": "development", "title": "New youth club", "amount": 30000}
+        ]
+    })
+}
+
+/// The worked example's 100 ballots: 60, 30 and 10 voters.
+pub fn worked_example_ballots() -> Vec<Value> {
+    let mut ballots = Vec::new();
+    for _ in 0..60 {
+        ballots.push(json!({"want": ["S1", "S3", "S2"]}));
+    }
+    for _ in 0..30 {
+        ballots.push(json!({"want": ["S3", "D1", "S2"]}));
+    }
+    for _ in 0..10 {
+        ballots.push(json!({"want": ["S2", "D1"], "dont_want": ["S1", "S3"], "uses": ["day-centre"]}));
+    }
+    ballots
+}
+
+/// A small open consultation with a day centre, for ballot tests. Returns (organiser token, id, codes).
+pub async fn open_consultation(app: &TestApp, codes: u32) -> (String, String, Vec<String>) {
+    let token = app.organiser().await;
+    let mut body = worked_example();
+    body["areas"] = json!(["North", "South"]);
+    let id = app.create_consultation(&token, &body).await;
+    let codes = app.issue_codes(&token, &id, codes).await;
+    app.open(&token, &id).await;
+    (token, id, codes)
+}

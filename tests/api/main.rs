@@ -1,0 +1,8 @@
+//! The HTTP API, driven the way a client meets it. Runs on SQLite by default and on
+//! PostgreSQL when TEST_DATABASE_URL is set.
+mod accounts;
+mod ballots;
+mod consultations;
+mod helpers;
+mod openapi;
+mod results;

@@ -1,0 +1,146 @@
+// Scenarios 4 and 5: every page (and each step of the ballot) passes axe-core with no serious or
+// critical problem, at 360×740 and 1280×900, and a screenshot of each is saved under
+// target/browser-screenshots/ (not committed).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { launch, newPage, url, checkAxe, screenshot, assertClean, signInPage, signInApi, ok, demoId, demoCode, workedExample, VIEWPORTS, SHOT_DIR, ORGANISER } from './lib.mjs';
+
+let browser;
+let data;
+const report = {};
+
+before(async () => {
+  browser = await launch();
+  const token = await signInApi(ORGANISER);
+  const demo = await demoId();
+  const published = await workedExample(token, { title: `Published example ${Date.now()}`, phase: 'published' });
+  const draft = await ok('POST', '/consultations', { token, body: {
+    title: 'Lakeside budget 2027 (draft)',
+    description: 'A draft used to check how the console looks.',
+    currency: 'GBP',
+    budget: { overall_budget: 5000000000, savings_target: 120000, development_budget: 45000 },
+    areas: ['Lakeside North', 'Lakeside South'],
+    services: [{ id: 'library', name: 'Library', description: 'The library on Market Street.' }],
+    proposals: [
+      { kind: 'saving', title: 'Open the library four days a week', summary: 'The library would close on Mondays and Tuesdays.', amount: 60000, service: 'library' },
+      { kind: 'development', title: 'Free swimming for under-16s', summary: 'Children could swim for free at weekends.', amount: 25000 },
+    ],
+  } }, [201]);
+  if (!(draft.services || []).length) await ok('POST', `/consultations/${draft.id}/services`, { token, body: { id: 'library', name: 'Library' } }, [201]);
+  if (!(draft.proposals || []).length) await ok('POST', `/consultations/${draft.id}/proposals`, { token, body: { kind: 'saving', title: 'Open the library four days a week', summary: 'The library would close two days a week.', amount: 60000, service: 'library' } }, [201]);
+  const codes = [];
+  for (const _ of VIEWPORTS) codes.push(await demoCode(token));
+  const receiptCode = await demoCode(token);
+  const r = await ok('POST', `/consultations/${demo}/ballots`, { body: { voter_code: receiptCode, want: [], dont_want: [], uses: [] } }, [201]);
+  data = { demo, published, draft: draft.id, codes, receipt: r.receipt };
+});
+
+after(async () => {
+  await browser?.close();
+  mkdirSync(SHOT_DIR, { recursive: true });
+  writeFileSync(path.join(SHOT_DIR, 'axe-report.json'), JSON.stringify(report, null, 2));
+});
+
+async function check(page, name) {
+  const violations = await checkAxe(page, name);
+  const vp = page.viewportSize();
+  report[`${name}-${vp.width}`] = violations;
+  await screenshot(page, name);
+}
+
+for (const [i, vp] of VIEWPORTS.entries()) {
+  test(`every page is accessible and looks right at ${vp.width}×${vp.height}`, { timeout: 300000 }, async (t) => {
+    const page = await newPage(browser, vp);
+    page.on('dialog', (d) => d.accept());
+    const step = (name, fn) => t.test(name, async () => { await fn(); await check(page, name); });
+
+    await step('home', async () => {
+      await page.goto(url('index.html'));
+      await page.locator('#open-heading').waitFor();
+    });
+    await step('vote', async () => {
+      await page.goto(url(`vote.html?c=${data.demo}`));
+      await page.locator('[data-proposal]').first().waitFor();
+    });
+    await step('vote-choices', async () => {
+      const ids = await page.$$eval('[data-proposal]', (els) => els.map((e) => e.dataset.proposal));
+      await page.locator(`button[data-action="want"][data-id="${ids[0]}"]`).click();
+      await page.locator(`button[data-action="want"][data-id="${ids[ids.length - 1]}"]`).click();
+      await page.locator(`button[data-action="dont"][data-id="${ids[1]}"]`).click();
+      await page.locator(`#want-list button[data-action="up"][data-id="${ids[ids.length - 1]}"]`).click();
+      const first = page.locator('input[name="uses"]').first();
+      if (await first.count()) await first.check();
+      const details = page.locator('[data-proposal] details');
+      if (await details.count()) await details.first().evaluate((d) => { d.open = true; });
+    });
+    await step('vote-error', async () => {
+      await page.locator('#voter-code').fill('AAAA-BBBB-CCCC');
+      await page.locator('#review-button').click();
+      await page.locator('#send-button').click();
+      await page.locator('#voter-code-error').waitFor({ state: 'visible' });
+    });
+    await step('vote-review', async () => {
+      await page.locator('#voter-code').fill(data.codes[i]);
+      await page.locator('#review-button').click();
+      await page.locator('#send-button').waitFor();
+    });
+    await step('vote-receipt', async () => {
+      await page.locator('#send-button').click();
+      await page.locator('#receipt-code').waitFor();
+    });
+    await step('receipt', async () => {
+      await page.goto(url(`receipt.html?r=${data.receipt}`));
+      await page.locator('#receipt-result h2').waitFor();
+    });
+    await step('results', async () => {
+      await page.goto(url(`results.html?c=${data.published}`));
+      await page.locator('#result-S1').waitFor();
+    });
+    await step('console-sign-in', async () => {
+      await page.goto(url('console/index.html'));
+      await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    });
+    await step('console-list', async () => {
+      await signInPage(page, ORGANISER);
+      await page.locator('#consultations').waitFor();
+    });
+    await step('console-new', async () => {
+      await page.goto(url('console/new.html'));
+      await page.locator('#details-form').waitFor();
+      await page.locator('#details-form details').evaluate((d) => { d.open = true; });
+    });
+    await step('console-consultation', async () => {
+      await page.goto(url(`console/consultation.html?c=${data.draft}`));
+      await page.locator('#proposals-list').waitFor();
+      await page.locator('#codes-stats:not(:empty)').waitFor().catch(() => {});
+    });
+    await step('console-codes', async () => {
+      await page.getByLabel('How many codes to make').fill('3');
+      await page.locator('#generate-button').click();
+      await page.locator('#codes-list li').first().waitFor();
+    });
+    await step('console-letters', async () => {
+      await page.locator('#letters-link').click();
+      await page.locator('.letter').first().waitFor();
+    });
+    await step('console-results-signed-in', async () => {
+      await page.goto(url(`results.html?c=${data.published}`));
+      await page.locator('#codes-used:not([hidden])').waitFor();
+    });
+    assertClean(page);
+    await page.context().close();
+  });
+}
+
+test('pages answer at the addresses in the brief', async () => {
+  for (const p of ['', 'index.html', 'vote.html', 'receipt.html', 'results.html', 'console/index.html', 'console/new.html', 'console/consultation.html', 'console/letters.html', 'assets/style.css', 'assets/api.js', 'assets/format.js']) {
+    const r = await fetch(url(p));
+    assert.equal(r.status, 200, `/${p}`);
+  }
+  const root = await (await fetch(url(''))).text();
+  assert.match(root, /lang="en-GB"/);
+  const missing = await fetch(url('no-such-page.html'));
+  assert.equal(missing.status, 404);
+});
