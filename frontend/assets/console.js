@@ -23,10 +23,7 @@ const TEXT = {
   loading: 'Loading…',
   none: 'There are no consultations yet.',
   listError: 'We could not load the consultations: {detail}',
-  colTitle: 'Consultation',
-  colPhase: 'Stage',
   colUpdated: 'Last changed',
-  colLinks: 'Links',
   manage: 'Manage',
   ballot: 'Ballot page',
   results: 'Results',
@@ -92,16 +89,15 @@ async function dashboard(user) {
   const items = Array.isArray(list) ? list : (list && (list.consultations || list.items)) || [];
   if (!items.length) { status.replaceWith(h('p', {}, TEXT.none)); return; }
   const enc = encodeURIComponent;
-  status.replaceWith(h('div', { class: 'table-wrap' }, h('table', { id: 'consultations' },
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, TEXT.colTitle), h('th', { scope: 'col' }, TEXT.colPhase), h('th', { scope: 'col' }, TEXT.colUpdated), h('th', { scope: 'col' }, TEXT.colLinks))),
-    h('tbody', {}, items.map((c) => h('tr', { 'data-id': c.id },
-      h('th', { scope: 'row' }, h('a', { href: `consultation.html?c=${enc(c.id)}` }, c.title)),
-      h('td', {}, TEXT.phase[c.phase] || c.phase),
-      h('td', {}, formatDateTime(c.updated_at || c.created_at)),
-      h('td', {}, h('ul', { class: 'card__meta', style: 'margin:0' },
-        h('li', {}, h('a', { href: `consultation.html?c=${enc(c.id)}` }, TEXT.manage, h('span', { class: 'visually-hidden' }, `: ${c.title}`))),
-        c.phase !== 'draft' ? h('li', {}, h('a', { href: `../vote.html?c=${enc(c.id)}` }, TEXT.ballot, h('span', { class: 'visually-hidden' }, `: ${c.title}`))) : null,
-        c.phase !== 'draft' ? h('li', {}, h('a', { href: `../results.html?c=${enc(c.id)}` }, TEXT.results, h('span', { class: 'visually-hidden' }, `: ${c.title}`))) : null))))))));
+  const hidden = (t) => h('span', { class: 'visually-hidden' }, `: ${t}`);
+  status.replaceWith(h('ul', { class: 'card-list card-list--grid', id: 'consultations' }, items.map((c) => h('li', { class: 'card', 'data-id': c.id },
+    h('h3', {}, h('a', { href: `consultation.html?c=${enc(c.id)}` }, c.title)),
+    h('p', {}, h('span', { class: 'tag tag--phase' }, TEXT.phase[c.phase] || c.phase)),
+    h('p', { class: 'muted small' }, `${TEXT.colUpdated}: ${formatDateTime(c.updated_at || c.created_at)}`),
+    h('ul', { class: 'card__meta', style: 'margin:0' },
+      h('li', {}, h('a', { href: `consultation.html?c=${enc(c.id)}` }, TEXT.manage, hidden(c.title))),
+      c.phase !== 'draft' ? h('li', {}, h('a', { href: `../vote.html?c=${enc(c.id)}` }, TEXT.ballot, hidden(c.title))) : null,
+      c.phase !== 'draft' ? h('li', {}, h('a', { href: `../results.html?c=${enc(c.id)}` }, TEXT.results, hidden(c.title))) : null)))));
 }
 
 async function start() {

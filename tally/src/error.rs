@@ -121,8 +121,8 @@ impl fmt::Display for BallotError {
         let label = self.field.label();
         match &self.kind {
             BallotErrorKind::TooLong { max, got } => {
-                let allowed = if *max == 1 { "is".to_string() } else { "are".to_string() };
-                write!(f, "{label} has {got} choices; at most {max} {allowed} allowed")
+                let verb = if *max == 1 { "is" } else { "are" };
+                write!(f, "{label} has {got} choices; at most {max} {verb} allowed")
             }
             BallotErrorKind::Repeated { id } => write!(
                 f,
@@ -179,7 +179,12 @@ pub enum TallyError {
     /// The input is not valid JSON, or a value has the wrong type or form.
     /// `path` is where in the document (`proposals[2].amount`, empty for the top
     /// level); `line` and `column` are 1-based as reported by the JSON parser.
-    Json { path: String, message: String, line: usize, column: usize },
+    Json {
+        path: String,
+        message: String,
+        line: usize,
+        column: usize,
+    },
     /// The document is well-formed but breaks a rule, e.g. a duplicate proposal
     /// id or a setting out of range. `path` names the offending field.
     Invalid { path: String, message: String },
@@ -189,7 +194,10 @@ pub enum TallyError {
 
 impl TallyError {
     pub(crate) fn invalid(path: impl Into<String>, message: impl Into<String>) -> Self {
-        TallyError::Invalid { path: path.into(), message: message.into() }
+        TallyError::Invalid {
+            path: path.into(),
+            message: message.into(),
+        }
     }
 
     /// Where in the input the problem is, in the form `ballots[12].want[3]`.
@@ -208,7 +216,12 @@ impl TallyError {
 impl fmt::Display for TallyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TallyError::Json { path, message, line, column } => {
+            TallyError::Json {
+                path,
+                message,
+                line,
+                column,
+            } => {
                 if path.is_empty() {
                     write!(f, "{message} (line {line}, column {column})")
                 } else {
@@ -216,7 +229,9 @@ impl fmt::Display for TallyError {
                 }
             }
             TallyError::Invalid { path, message } => write!(f, "{path}: {message}"),
-            TallyError::Ballot { index, error } => write!(f, "ballots[{index}].{}", error.technical()),
+            TallyError::Ballot { index, error } => {
+                write!(f, "ballots[{index}].{}", error.technical())
+            }
         }
     }
 }
@@ -234,18 +249,33 @@ mod tests {
 
     #[test]
     fn resident_and_technical_messages() {
-        let e = BallotError::new(BallotField::Want, None, BallotErrorKind::TooLong { max: 5, got: 7 });
-        assert_eq!(e.to_string(), "\"want\" has 7 choices; at most 5 are allowed");
+        let e = BallotError::new(
+            BallotField::Want,
+            None,
+            BallotErrorKind::TooLong { max: 5, got: 7 },
+        );
+        assert_eq!(
+            e.to_string(),
+            "\"want\" has 7 choices; at most 5 are allowed"
+        );
         let e = BallotError::new(
             BallotField::Want,
             Some(3),
             BallotErrorKind::UnknownProposal { id: "X".into() },
         );
-        let t = TallyError::Ballot { index: 12, error: e.clone() };
+        let t = TallyError::Ballot {
+            index: 12,
+            error: e.clone(),
+        };
         assert_eq!(t.to_string(), "ballots[12].want[3]: unknown proposal \"X\"");
         assert_eq!(t.path(), "ballots[12].want[3]");
-        assert_eq!(e.to_string(), "choice 4 in \"want\" (\"X\") is not a proposal in this consultation");
+        assert_eq!(
+            e.to_string(),
+            "choice 4 in \"want\" (\"X\") is not a proposal in this consultation"
+        );
         let json = serde_json::to_string(&e).unwrap();
-        assert!(json.starts_with(r#"{"field":"want","index":3,"error":"unknown_proposal","id":"X","message":"#));
+        assert!(json.starts_with(
+            r#"{"field":"want","index":3,"error":"unknown_proposal","id":"X","message":"#
+        ));
     }
 }

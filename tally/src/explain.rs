@@ -53,7 +53,12 @@ pub(crate) struct Explained<'a> {
 }
 
 pub(crate) fn explain(e: &Explained<'_>) -> String {
-    let ranked = format!("ranked {} of {} {}", ordinal(e.rank), e.of, kind_noun(e.kind, e.of));
+    let ranked = format!(
+        "ranked {} of {} {}",
+        ordinal(e.rank),
+        e.of,
+        kind_noun(e.kind, e.of)
+    );
     let mut line = match (e.kind, e.outcome) {
         (ProposalKind::Saving, Outcome::Adopted { before }) => match e.config.savings_target {
             Some(target) => {
@@ -62,26 +67,35 @@ pub(crate) fn explain(e: &Explained<'_>) -> String {
                 } else {
                     format!("with {} already adopted", money(before))
                 };
-                format!("Adopted: {ranked}; {so_far} the target of {} was not yet reached.", money(target))
+                format!(
+                    "Adopted: {ranked}; {so_far} the target of {} was not yet reached.",
+                    money(target)
+                )
             }
             None => format!(
                 "Adopted: {ranked} with score {}; there is no savings target, so every saving with more support than opposition is adopted unless protected.",
                 score(e.score)
             ),
         },
-        (ProposalKind::Development, Outcome::Adopted { before }) => match e.config.development_budget {
-            Some(_) => format!(
-                "Adopted: {ranked}; it costs {} and {} of the development budget was left.",
-                money(e.amount),
-                money(before)
-            ),
-            None => format!(
-                "Adopted: {ranked} with score {}; there is no development budget limit, so every development with more support than opposition is adopted.",
-                score(e.score)
-            ),
-        },
+        (ProposalKind::Development, Outcome::Adopted { before }) => {
+            match e.config.development_budget {
+                Some(_) => format!(
+                    "Adopted: {ranked}; it costs {} and {} of the development budget was left.",
+                    money(e.amount),
+                    money(before)
+                ),
+                None => format!(
+                    "Adopted: {ranked} with score {}; there is no development budget limit, so every development with more support than opposition is adopted.",
+                    score(e.score)
+                ),
+            }
+        }
         (_, Outcome::Protected) => {
-            let (people, verb) = if e.users == 1 { ("person", "uses") } else { ("people", "use") };
+            let (people, verb) = if e.users == 1 {
+                ("person", "uses")
+            } else {
+                ("people", "use")
+            };
             format!(
                 "Not adopted: protected — {} of {} {people} who {verb} {} rejected this cut; it needs a recorded decision by the commissioners.",
                 e.rejecting_users,
@@ -95,7 +109,10 @@ pub(crate) fn explain(e: &Explained<'_>) -> String {
             } else if e.score == Ratio::ZERO {
                 "Not adopted: it was wanted and not wanted equally strongly (score 0).".to_string()
             } else {
-                format!("Not adopted: it was rejected more strongly than it was wanted (score {}).", score(e.score))
+                format!(
+                    "Not adopted: it was rejected more strongly than it was wanted (score {}).",
+                    score(e.score)
+                )
             }
         }
         (_, Outcome::TargetReached { adopted_before }) => format!(
@@ -146,7 +163,7 @@ pub(crate) fn money(amount: u64) -> String {
     let digits = amount.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -165,8 +182,17 @@ mod tests {
 
     #[test]
     fn ordinals_and_money() {
-        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111, 112].iter().map(|&n| ordinal(n)).collect();
-        assert_eq!(got, ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "101st", "111th", "112th"]);
+        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111, 112]
+            .iter()
+            .map(|&n| ordinal(n))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd",
+                "101st", "111th", "112th"
+            ]
+        );
         assert_eq!(money(0), "0");
         assert_eq!(money(999), "999");
         assert_eq!(money(1000), "1,000");

@@ -53,10 +53,16 @@ pub use result::{AreaCount, Breakdown, ChannelCounts, ProposalResult, Summary, T
 /// Validates and counts a whole election. Errors name the place in the input,
 /// e.g. `ballots[12].want[3]: unknown proposal "X"`.
 pub fn tally(election: &Election) -> Result<TallyResult, TallyError> {
-    let paper = BallotPaper::new(election.config.clone(), election.services.clone(), election.proposals.clone())?;
+    let paper = BallotPaper::new(
+        election.config.clone(),
+        election.services.clone(),
+        election.proposals.clone(),
+    )?;
     let mut count = Count::new(&paper);
     for (index, ballot) in election.ballots.iter().enumerate() {
-        count.add(ballot).map_err(|error| TallyError::Ballot { index, error })?;
+        count
+            .add(ballot)
+            .map_err(|error| TallyError::Ballot { index, error })?;
     }
     Ok(count.result())
 }

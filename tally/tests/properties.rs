@@ -6,7 +6,9 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;
 
-use pbvote_tally::{exchange, tally, Ballot, Config, Election, Proposal, ProposalKind, Ratio, Service, TallyResult};
+use pbvote_tally::{
+    Ballot, Config, Election, Proposal, ProposalKind, Ratio, Service, TallyResult, exchange, tally,
+};
 
 /// Small random elections: few proposals, services and ballots so that ties,
 /// protection, targets and budgets all come up often.
@@ -23,9 +25,20 @@ fn arb_election() -> impl Strategy<Value = Election> {
     (settings, 0usize..=3, 1usize..=7).prop_flat_map(|(settings, n_services, n_proposals)| {
         let (depth, ..) = settings;
         let service_pick = 0..n_services.max(1);
-        let proposals = vec((any::<bool>(), 0u64..100, proptest::option::of(service_pick.clone())), n_proposals);
+        let proposals = vec(
+            (
+                any::<bool>(),
+                0u64..100,
+                proptest::option::of(service_pick.clone()),
+            ),
+            n_proposals,
+        );
         let ballots = vec(
-            (vec(0..n_proposals, 0..=2 * depth as usize), 0usize..=8, vec(service_pick, 0..=2)),
+            (
+                vec(0..n_proposals, 0..=2 * depth as usize),
+                0usize..=8,
+                vec(service_pick, 0..=2),
+            ),
             0..40,
         );
         (Just(settings), Just(n_services), proposals, ballots).prop_map(build)
@@ -33,22 +46,44 @@ fn arb_election() -> impl Strategy<Value = Election> {
 }
 
 type Settings = (u32, u32, u32, u32, u32, Option<u64>, Option<u64>);
+/// (saving?, amount, service index)
+type RawProposal = (bool, u64, Option<usize>);
+/// (proposal picks, how many of them are wanted, service indices)
+type RawBallot = (Vec<usize>, usize, Vec<usize>);
 
 fn build(
-    (settings, n_services, proposals, ballots): (Settings, usize, Vec<(bool, u64, Option<usize>)>, Vec<(Vec<usize>, usize, Vec<usize>)>),
+    (settings, n_services, proposals, ballots): (Settings, usize, Vec<RawProposal>, Vec<RawBallot>),
 ) -> Election {
-    let (rank_depth, minority_share_percent, max_weight, min_group, protect_threshold_percent, savings_target, development_budget) =
-        settings;
+    let (
+        rank_depth,
+        minority_share_percent,
+        max_weight,
+        min_group,
+        protect_threshold_percent,
+        savings_target,
+        development_budget,
+    ) = settings;
     let depth = rank_depth as usize;
-    let services = (0..n_services).map(|s| Service { id: format!("svc{s}"), name: Some(format!("Service {s}")) }).collect();
+    let services = (0..n_services)
+        .map(|s| Service {
+            id: format!("svc{s}"),
+            name: Some(format!("Service {s}")),
+        })
+        .collect();
     let proposals = proposals
         .into_iter()
         .enumerate()
         .map(|(i, (saving, amount, service))| Proposal {
             id: format!("P{i}"),
-            kind: if saving { ProposalKind::Saving } else { ProposalKind::Development },
+            kind: if saving {
+                ProposalKind::Saving
+            } else {
+                ProposalKind::Development
+            },
             amount,
-            service: service.filter(|_| n_services > 0).map(|s| format!("svc{s}")),
+            service: service
+                .filter(|_| n_services > 0)
+                .map(|s| format!("svc{s}")),
             title: None,
         })
         .collect();
@@ -67,7 +102,11 @@ fn build(
             Ballot {
                 want: ids(&distinct[..want_len]),
                 dont_want: ids(&distinct[want_len..want_len + dont_len]),
-                uses: if n_services == 0 { vec![] } else { uses.iter().map(|s| format!("svc{s}")).collect() },
+                uses: if n_services == 0 {
+                    vec![]
+                } else {
+                    uses.iter().map(|s| format!("svc{s}")).collect()
+                },
                 channel: None,
                 area: None,
             }
@@ -113,7 +152,12 @@ fn renamed(e: &Election, rename: impl Fn(&str) -> String) -> Election {
         p.service = p.service.as_deref().map(&rename);
     }
     for b in &mut e.ballots {
-        for id in b.want.iter_mut().chain(b.dont_want.iter_mut()).chain(b.uses.iter_mut()) {
+        for id in b
+            .want
+            .iter_mut()
+            .chain(b.dont_want.iter_mut())
+            .chain(b.uses.iter_mut())
+        {
             *id = rename(id);
         }
     }
@@ -127,8 +171,17 @@ fn tie_free_figures(r: &TallyResult) -> Vec<String> {
         .map(|p| {
             format!(
                 "{:?} {} {} {} {} {} {} {} {} {} {}",
-                p.kind, p.score, p.plain_score, p.want_mass, p.dont_want_mass, p.want_count, p.dont_want_count,
-                p.users, p.user_weight, p.protected, p.amount
+                p.kind,
+                p.score,
+                p.plain_score,
+                p.want_mass,
+                p.dont_want_mass,
+                p.want_count,
+                p.dont_want_count,
+                p.users,
+                p.user_weight,
+                p.protected,
+                p.amount
             )
         })
         .collect()
@@ -140,7 +193,8 @@ fn has_ties(r: &TallyResult) -> bool {
     ps.iter().enumerate().any(|(i, a)| {
         ps[i + 1..].iter().any(|b| {
             a.kind == b.kind
-                && ((a.score, a.want_mass, a.dont_want_mass) == (b.score, b.want_mass, b.dont_want_mass)
+                && ((a.score, a.want_mass, a.dont_want_mass)
+                    == (b.score, b.want_mass, b.dont_want_mass)
                     || (a.plain_score, a.plain_want_mass, a.plain_dont_want_mass)
                         == (b.plain_score, b.plain_want_mass, b.plain_dont_want_mass))
         })
@@ -420,9 +474,46 @@ proptest! {
 }
 
 const JSON_TOKENS: &[&str] = &[
-    "{", "}", "[", "]", ",", ":", " ", "\n", "\"", "\"proposals\"", "\"ballots\"", "\"config\"", "\"services\"",
-    "\"want\"", "\"dont_want\"", "\"uses\"", "\"channel\"", "\"area\"", "\"id\"", "\"kind\"", "\"amount\"",
-    "\"service\"", "\"saving\"", "\"development\"", "\"rank_depth\"", "\"max_weight\"", "\"savings_target\"",
-    "\"online\"", "\"P0\"", "\"svc0\"", "\"\\u00e9\"", "\"\\ud800\"", "-1", "0", "7", "1.5", "1e400",
-    "18446744073709551616", "null", "true", "false", "\\",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ":",
+    " ",
+    "\n",
+    "\"",
+    "\"proposals\"",
+    "\"ballots\"",
+    "\"config\"",
+    "\"services\"",
+    "\"want\"",
+    "\"dont_want\"",
+    "\"uses\"",
+    "\"channel\"",
+    "\"area\"",
+    "\"id\"",
+    "\"kind\"",
+    "\"amount\"",
+    "\"service\"",
+    "\"saving\"",
+    "\"development\"",
+    "\"rank_depth\"",
+    "\"max_weight\"",
+    "\"savings_target\"",
+    "\"online\"",
+    "\"P0\"",
+    "\"svc0\"",
+    "\"\\u00e9\"",
+    "\"\\ud800\"",
+    "-1",
+    "0",
+    "7",
+    "1.5",
+    "1e400",
+    "18446744073709551616",
+    "null",
+    "true",
+    "false",
+    "\\",
 ];

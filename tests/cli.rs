@@ -1,0 +1,144 @@
+//! The `pbvote` command, run as a user runs it.
+use std::{io::Write, process::{Command, Stdio}};
+
+fn pbvote() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pbvote"));
+    cmd.env_remove("DATABASE_URL").env_remove("PBVOTE_SECRET").env("PBVOTE_LOG", "warn");
+    cmd
+}
+
+fn run_with_stdin(mut cmd: Command, stdin: &[u8]) -> std::process::Output {
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+const WORKED_EXAMPLE: &str = r#"{
+  "config": {"rank_depth": 3, "minority_share_percent": 50, "max_weight": 10, "min_group": 5,
+             "protect_threshold_percent": 50, "savings_target": 80000, "development_budget": 30000},
+  "services": [{"id": "day-centre", "name": "Day centre"}],
+  "proposals": [
+    {"id": "S1", "kind": "saving", "amount": 80000, "service": "day-centre"},
+    {"id": "S2", "kind": "saving", "amount": 50000},
+    {"id": "S3", "kind": "saving", "amount": 40000},
+    {"id": "D1", "kind": "development", "amount": 30000}],
+  "ballots": BALLOTS
+}"#;
+
+fn worked_example() -> String {
+    let mut ballots = Vec::new();
+    ballots.extend(std::iter::repeat_n(r#"{"want": ["S1", "S3", "S2"]}"#, 60));
+    ballots.extend(std::iter::repeat_n(r#"{"want": ["S3", "D1", "S2"]}"#, 30));
+    ballots.extend(std::iter::repeat_n(r#"{"want": ["S2", "D1"], "dont_want": ["S1", "S3"], "uses": ["day-centre"]}"#, 10));
+    WORKED_EXAMPLE.replace("BALLOTS", &format!("[{}]", ballots.join(",")))
+}
+
+#[test]
+fn help_lists_the_commands_and_settings() {
+    let out = pbvote().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for word in ["serve", "migrate", "user", "tally", "DATABASE_URL", "PBVOTE_LOG"] {
+        assert!(text.contains(word), "--help mentions {word}:\n{text}");
+    }
+    let serve = String::from_utf8(pbvote().args(["serve", "--help"]).output().unwrap().stdout).unwrap();
+    for word in ["PBVOTE_BIND", "--demo", "PBVOTE_SECRET", "PBVOTE_PUBLIC_URL"] {
+        assert!(serve.contains(word), "serve --help mentions {word}:\n{serve}");
+    }
+}
+
+#[test]
+fn tally_counts_a_file_and_standard_input_the_same_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("example.json");
+    std::fs::write(&file, worked_example()).unwrap();
+    let from_file = pbvote().arg("tally").arg(&file).output().unwrap();
+    assert!(from_file.status.success(), "{}", String::from_utf8_lossy(&from_file.stderr));
+    let result: serde_json::Value = serde_json::from_slice(&from_file.stdout).unwrap();
+    let s1 = &result["proposals"][0];
+    assert_eq!(s1["id"], "S1");
+    assert_eq!(s1["protected"], true);
+    assert_eq!(s1["adopted"], false);
+    assert_eq!(s1["plain_adopted"], true);
+    assert_eq!(result["summary"]["savings_adopted"], 90000);
+
+    let mut cmd = pbvote();
+    cmd.args(["tally", "-"]);
+    let from_stdin = run_with_stdin(cmd, worked_example().as_bytes());
+    assert!(from_stdin.status.success());
+    assert_eq!(from_stdin.stdout, from_file.stdout, "byte-identical output");
+}
+
+#[test]
+fn tally_refuses_bad_files_with_a_message_naming_the_problem() {
+    let cases: [(&str, &str); 4] = [
+        ("{not json", "line 1"),
+        (r#"{"proposals": [{"id": "S1", "kind": "saving", "amount": 1}], "ballots": [{"want": ["S1", "S1"]}]}"#, "ballots[0]"),
+        (r#"{"proposals": [{"id": "S1", "kind": "saving", "amount": -5}], "ballots": []}"#, "proposals[0].amount"),
+        (r#"{"config": {"rank_depth": 0}, "proposals": [], "ballots": []}"#, "rank_depth"),
+    ];
+    for (input, expected) in cases {
+        let mut cmd = pbvote();
+        cmd.args(["tally", "-"]);
+        let out = run_with_stdin(cmd, input.as_bytes());
+        assert!(!out.status.success(), "{input}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{input}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    let missing = pbvote().args(["tally", "/no/such/file.json"]).output().unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/no/such/file.json"));
+}
+
+#[test]
+fn tally_reproduces_krakow_2024_through_the_cli() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/real");
+    let (Ok(input), Ok(published)) = (std::fs::read(dir.join("krakow-2024.json")), std::fs::read(dir.join("krakow-2024.published.json"))) else {
+        eprintln!("skipped: ../shared/data/real/krakow-2024*.json not found");
+        return;
+    };
+    let mut cmd = pbvote();
+    cmd.args(["tally", "-"]);
+    let out = run_with_stdin(cmd, &input);
+    assert!(out.status.success());
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let published: serde_json::Value = serde_json::from_slice(&published).unwrap();
+    assert_eq!(result["summary"]["ballots"], 65101);
+    for p in result["proposals"].as_array().unwrap() {
+        let expected = &published[p["id"].as_str().unwrap()];
+        assert_eq!(p["want_count"], expected["votes"], "{}", p["id"]);
+        assert_eq!(p["want_mass"], expected["score"], "{}", p["id"]);
+        assert_eq!(p["plain_adopted"], expected["selected"], "{}", p["id"]);
+    }
+}
+
+#[test]
+fn user_add_and_migrate_work_and_bad_urls_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+    let migrate = pbvote().env("DATABASE_URL", &url).arg("migrate").output().unwrap();
+    assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
+
+    let mut add = pbvote();
+    add.env("DATABASE_URL", &url).args(["user", "add", "--email", "Ann@Council.example", "--role", "organiser", "--password-stdin"]);
+    let out = run_with_stdin(add, b"a long enough password\n");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("added ann@council.example (organiser)"));
+
+    let mut again = pbvote();
+    again.env("DATABASE_URL", &url).args(["user", "add", "--email", "ann@council.example", "--role", "commissioner", "--password-stdin"]);
+    let out = run_with_stdin(again, b"another long password\n");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+
+    let mut short = pbvote();
+    short.env("DATABASE_URL", &url).args(["user", "add", "--email", "bo@council.example", "--role", "organiser", "--password-stdin"]);
+    let out = run_with_stdin(short, b"short\n");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 10 characters"));
+
+    let bad = pbvote().env("DATABASE_URL", "mysql://root@localhost/x").arg("migrate").output().unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("mysql"));
+}
