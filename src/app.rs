@@ -9,6 +9,8 @@ use crate::{
     domain::Phase,
     errors::AppError,
     model::Consultation,
+    rate_limit::RateLimiter,
+    results::ResultCache,
     security::Keys,
     storage::{self, Db},
 };
@@ -18,6 +20,8 @@ pub struct AppContext {
     pub db: Db,
     pub keys: Keys,
     pub settings: Arc<Settings>,
+    pub limiter: RateLimiter,
+    pub results: ResultCache,
     papers: PaperCache,
 }
 
@@ -35,7 +39,14 @@ struct PaperCache(Arc<RwLock<HashMap<Uuid, Arc<FrozenPaper>>>>);
 
 impl AppContext {
     pub fn new(db: Db, settings: Settings) -> Self {
-        AppContext { keys: Keys::new(settings.secret.clone()), db, settings: Arc::new(settings), papers: PaperCache::default() }
+        AppContext {
+            keys: Keys::new(settings.secret.clone()),
+            limiter: RateLimiter::new(db.clone(), settings.limits.clone()),
+            db,
+            settings: Arc::new(settings),
+            results: ResultCache::default(),
+            papers: PaperCache::default(),
+        }
     }
 
     /// The ballot paper of a consultation that is past its draft.

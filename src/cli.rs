@@ -75,6 +75,15 @@ pub struct ServeArgs {
     /// How many hours a sign-in lasts.
     #[arg(long, env = "PBVOTE_SESSION_HOURS", default_value_t = 12)]
     pub session_hours: u64,
+    /// Take the client address from X-Forwarded-For (set only behind a reverse proxy).
+    #[arg(long, env = "PBVOTE_TRUST_PROXY", default_value_t = false, action = clap::ArgAction::Set)]
+    pub trust_proxy: bool,
+    /// Wrong voter codes allowed from one client address per 10 minutes (all instances together).
+    #[arg(long, env = "PBVOTE_CODE_FAILURE_LIMIT", default_value_t = 100)]
+    pub code_failure_limit: u32,
+    /// Sign-in attempts allowed per e-mail address per 5 minutes (five times as many per client address).
+    #[arg(long, env = "PBVOTE_SIGN_IN_LIMIT", default_value_t = 10)]
+    pub sign_in_limit: u32,
     /// Most database connections per instance.
     #[arg(long, env = "PBVOTE_DB_CONNECTIONS", default_value_t = 10)]
     pub db_connections: u32,
@@ -180,6 +189,12 @@ async fn serve(mut database: DatabaseSettings, args: ServeArgs) -> anyhow::Resul
         public_url: args.public_url,
         session_ttl: Duration::from_secs(args.session_hours.max(1) * 3600),
         max_body_bytes: 256 * 1024,
+        trust_proxy: args.trust_proxy,
+        limits: crate::rate_limit::Limits {
+            code_failures_per_client: crate::rate_limit::Limit { max: args.code_failure_limit, window_seconds: 600 },
+            sign_ins_per_email: crate::rate_limit::Limit { max: args.sign_in_limit, window_seconds: 300 },
+            sign_ins_per_client: crate::rate_limit::Limit { max: args.sign_in_limit.saturating_mul(5), window_seconds: 300 },
+        },
     };
     let bind_host = settings.bind_addr()?.ip();
     let app = Application::build(settings).await?;

@@ -60,6 +60,10 @@ pub struct Settings {
     pub session_ttl: Duration,
     /// Requests larger than this are refused with 413.
     pub max_body_bytes: usize,
+    /// Whether to take the client address from `X-Forwarded-For` / `Forwarded` (only
+    /// behind a reverse proxy that sets them; otherwise clients could pick their own).
+    pub trust_proxy: bool,
+    pub limits: crate::rate_limit::Limits,
 }
 
 impl Settings {
@@ -73,6 +77,8 @@ impl Settings {
             public_url: None,
             session_ttl: Duration::from_secs(12 * 3600),
             max_body_bytes: 256 * 1024,
+            trust_proxy: false,
+            limits: crate::rate_limit::Limits::default(),
         })
     }
 

@@ -1,29 +1,96 @@
 //! Results: the stored ballots counted by the same function as `pbvote tally`.
+//!
+//! Counting 150,000 ballots means reading them all from the database, so each instance
+//! keeps the last result per consultation with the ballots' change marker (see
+//! `storage::ballots::change_marker`) and recounts only when the marker moved. While
+//! ballots pour into a large consultation the marker moves all the time; then, if a
+//! recount is slow (over [`SLOW_RECOUNT`]), a result up to four recounts old — never
+//! more than [`FRESH_ENOUGH`] — is served instead of recounting on every request, which
+//! keeps recounting under a fifth of the machine. Small consultations are always counted
+//! exactly, and once voting has closed the marker stops moving and every read is exact.
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::{
-    app::AppContext,
-    errors::AppError,
-    model::Consultation,
-    storage,
-};
+use crate::{app::AppContext, domain::Phase, errors::AppError, model::Consultation, storage};
 
-/// Count a consultation's ballots. Returns the consultation and the counting rule's result.
-pub async fn count(ctx: &AppContext, id: Uuid) -> Result<(Consultation, pbvote_tally::TallyResult), AppError> {
+/// How stale a result may be, at most, while voting is open and ballots keep arriving.
+pub const FRESH_ENOUGH: Duration = Duration::from_millis(500);
+/// Recounts faster than this are always redone: staleness buys nothing there.
+pub const SLOW_RECOUNT: Duration = Duration::from_millis(20);
+
+/// A counted result and what it was counted from.
+pub struct Counted {
+    pub result: pbvote_tally::TallyResult,
+    marker: (i64, i64),
+    at: Instant,
+    took: Duration,
+}
+
+/// Per-instance cache of counted results, with one recount at a time per consultation.
+#[derive(Clone, Default)]
+pub struct ResultCache {
+    entries: Arc<Mutex<HashMap<Uuid, Arc<Counted>>>>,
+    /// Held while recounting, so concurrent readers wait for one recount instead of each
+    /// reading every ballot.
+    recounting: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl ResultCache {
+    fn get(&self, id: Uuid) -> Option<Arc<Counted>> {
+        self.entries.lock().ok()?.get(&id).cloned()
+    }
+
+    fn put(&self, id: Uuid, counted: Arc<Counted>) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.insert(id, counted);
+        }
+    }
+}
+
+/// Count a consultation's ballots (or reuse a count that is still true).
+pub async fn count(ctx: &AppContext, id: Uuid) -> Result<(Consultation, Arc<Counted>), AppError> {
+    // The consultation is read first: its phase decides whether a slightly stale count may do.
+    let consultation = storage::consultations::get(&ctx.db, id).await?;
+    let cache = &ctx.results;
+    let marker = storage::ballots::change_marker(&ctx.db, id).await?;
+    if let Some(hit) = usable(cache.get(id), marker, consultation.phase) {
+        return Ok((consultation, hit));
+    }
+    let _turn = cache.recounting.lock().await;
+    // Someone may have recounted while we waited.
+    let marker = storage::ballots::change_marker(&ctx.db, id).await?;
+    if let Some(hit) = usable(cache.get(id), marker, consultation.phase) {
+        return Ok((consultation, hit));
+    }
+    let started = Instant::now();
     let frozen = ctx.frozen_paper(id).await?;
     let ballots = storage::ballots::counted(&ctx.db, id).await?;
     let mut count = pbvote_tally::Count::new(&frozen.paper);
     for ballot in ballots {
-        let ballot = ballot.into_tally_ballot();
         count
-            .add(&ballot)
+            .add_ids(&ballot.want, &ballot.dont_want, &ballot.uses, Some(ballot.channel), ballot.area.as_deref())
             .map_err(|e| AppError::internal(format!("a stored ballot does not fit the paper: {}", e.technical())))?;
     }
-    let result = count.result();
-    // The consultation may have moved on (closed, published) since the paper was cached.
-    let consultation = storage::consultations::get(&ctx.db, id).await?;
-    Ok((consultation, result))
+    // The marker read before the ballots: if more arrived meanwhile, the next read recounts.
+    let counted = Arc::new(Counted { result: count.result(), marker, at: Instant::now(), took: started.elapsed() });
+    cache.put(id, counted.clone());
+    Ok((consultation, counted))
+}
+
+fn usable(cached: Option<Arc<Counted>>, marker: (i64, i64), phase: Phase) -> Option<Arc<Counted>> {
+    let cached = cached?;
+    let stale_allowed = if cached.took >= SLOW_RECOUNT { (cached.took * 4).min(FRESH_ENOUGH) } else { Duration::ZERO };
+    if cached.marker == marker || (phase == Phase::Open && cached.at.elapsed() < stale_allowed) {
+        Some(cached)
+    } else {
+        None
+    }
 }
 
 /// The result as the API shows it: the counting rule's output, each proposal joined with
@@ -37,8 +104,6 @@ pub fn present(consultation: &Consultation, result: &pbvote_tally::TallyResult) 
             if let (Value::Object(map), Some(p)) = (&mut entry, consultation.proposals.iter().find(|p| p.id == outcome.id)) {
                 map.insert("title".into(), json!(p.title));
                 map.insert("summary".into(), json!(p.summary));
-                map.insert("amount".into(), json!(p.amount));
-                map.insert("service".into(), json!(p.service));
                 let service_name = p.service.as_ref().and_then(|s| consultation.services.iter().find(|x| &x.id == s)).map(|s| s.name.clone());
                 map.insert("service_name".into(), json!(service_name));
             }

@@ -38,6 +38,7 @@ impl Application {
                         .add(("Referrer-Policy", "no-referrer"))
                         .add(("X-Frame-Options", "DENY")),
                 )
+                .wrap(middleware::from_fn(routes::observe))
                 .wrap(TracingLogger::default())
                 .app_data(data.clone())
                 .configure(move |cfg| routes::configure(cfg, frontend_dir))

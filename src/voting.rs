@@ -16,11 +16,15 @@ pub struct BallotForm {
     pub uses: Vec<String>,
     pub area: Option<String>,
     pub channel: Channel,
+    /// The client's address, for the limit on wrong voter codes.
+    pub client: String,
 }
 
 /// Check a ballot against the consultation's paper and store it (replacing an earlier
 /// ballot cast with the same code). Nothing is written unless every check passes.
 pub async fn cast_ballot(ctx: &AppContext, consultation: Uuid, form: BallotForm) -> Result<Stored, AppError> {
+    let bucket = format!("voter-code-failures:{}", form.client);
+    ctx.limiter.check_known(&bucket)?;
     let frozen = ctx.frozen_paper(consultation).await?;
     // Say "closed" before complaining about the ballot's contents.
     frozen.consultation.voting_is_open(chrono::Utc::now()).map_err(AppError::wrong_phase)?;
@@ -46,12 +50,17 @@ pub async fn cast_ballot(ctx: &AppContext, consultation: Uuid, form: BallotForm)
     };
     let code_hash = ctx.keys.code_lookup_hash(consultation, &code);
     let voter_key = ctx.keys.voter_key(consultation, &code);
-    storage::ballots::cast(
+    let stored = storage::ballots::cast(
         &ctx.db,
         consultation,
         &code_hash,
         &voter_key,
         BallotToStore { want: form.want, dont_want: form.dont_want, uses: form.uses, channel: form.channel, area },
     )
-    .await
+    .await;
+    if let Err(AppError::InvalidVoterCode) = stored {
+        // Counted across instances; the attempt that goes over the limit is refused as such.
+        ctx.limiter.record(&bucket, ctx.limiter.limits.code_failures_per_client).await?;
+    }
+    stored
 }

@@ -1,13 +1,19 @@
 // A small fetch wrapper for the pbvote API: adds the bearer token, parses JSON and
 // RFC 9457 problem details (application/problem+json) into ApiError.
 
+// The only text shown from here (translate with the pages).
+export const API_TEXT = {
+  failed: 'The request failed ({status}).',
+  network: 'We could not reach the server. Check your connection and try again.',
+};
+
 const TOKEN_KEY = 'pbvote.token';
 const USER_KEY = 'pbvote.user';
 export const API = '/api/v1';
 
 export class ApiError extends Error {
   constructor(status, problem = {}) {
-    super(problem.detail || problem.title || `Request failed (${status})`);
+    super(problem.detail || problem.title || API_TEXT.failed.replace('{status}', status));
     this.name = 'ApiError';
     this.status = status;
     this.problem = problem;
@@ -56,7 +62,7 @@ export async function api(path, { method = 'GET', body, auth = true, raw = false
       credentials: 'same-origin',
     });
   } catch (e) {
-    throw new ApiError(0, { type: 'network', detail: 'We could not reach the server. Check your connection and try again.' });
+    throw new ApiError(0, { type: 'network', detail: API_TEXT.network });
   }
   if (res.ok) {
     if (res.status === 204) return null;

@@ -1,6 +1,6 @@
 // Manage one consultation: details, services, proposals, stages (open / close / publish) and voter codes.
 import { api, param } from './api.js';
-import { h, field, setFieldError, focusEl, announce } from './dom.js';
+import { h, field, setFieldError, focusEl, announce, replace } from './dom.js';
 import { layout } from './layout.js';
 import { formatMoney, parseMoney, moneyInputValue, formatDateTime, fill } from './format.js';
 import { requireUser, consoleBar } from './console-common.js';
@@ -93,7 +93,9 @@ const TEXT = {
   costs: 'costs {amount}',
   affects: 'affects {name}',
   idLabel: 'short name {id}',
-  required: 'Type the {what}.',
+  needServiceName: 'Type the name of the service.',
+  needTitle: 'Type a title.',
+  needSummary: 'Type a summary.',
   badAmount: 'Type an amount in {unit}, like 800 or 1,200.50.',
   codesHeading: 'Voter codes',
   codesIntro: 'Each resident needs one voter code to vote. Make a batch, then download it for a mail merge or print one letter per code.',
@@ -132,10 +134,10 @@ async function start() {
   user = await requireUser();
   if (!user) return;
   if (!id) {
-    main.replaceChildren(h('h1', {}, TEXT.title), consoleBar(user), h('div', { class: 'notice notice--error' }, h('p', {}, TEXT.noId)));
+    replace(main, h('h1', {}, TEXT.title), consoleBar(user), h('div', { class: 'notice notice--error' }, h('p', {}, TEXT.noId)));
     return;
   }
-  main.replaceChildren(h('h1', {}, TEXT.title), h('p', { role: 'status' }, TEXT.loading));
+  replace(main, h('h1', {}, TEXT.title), h('p', { role: 'status' }, TEXT.loading));
   await reload();
   if (param('created') && C) {
     flash = { section: 'top', text: TEXT.created, kind: 'success' };
@@ -149,7 +151,7 @@ async function reload(focusSelector) {
     C = await api(`/consultations/${enc(id)}`);
   } catch (e) {
     const text = e.status === 404 ? TEXT.notFound : fill(TEXT.loadError, { detail: e.detail || e.message });
-    main.replaceChildren(h('h1', {}, TEXT.title), consoleBar(user), h('div', { class: 'notice notice--error', role: 'alert' }, h('p', {}, text)));
+    replace(main, h('h1', {}, TEXT.title), consoleBar(user), h('div', { class: 'notice notice--error', role: 'alert' }, h('p', {}, text)));
     return;
   }
   render();
@@ -167,7 +169,7 @@ function flashFor(section) {
 
 function render() {
   document.title = `${C.title} – ${TEXT.title}`;
-  main.replaceChildren(
+  replace(main, 
     h('h1', {}, C.title),
     h('p', {}, h('span', { class: 'tag tag--phase', id: 'phase' }, TEXT.phase[C.phase] || C.phase)),
     consoleBar(user),
@@ -280,7 +282,7 @@ function serviceForm() {
     error.hidden = true;
     for (const f of Object.values(fields)) if (f) setFieldError(f, '');
     const body = { name: name.input.value.trim() };
-    if (!body.name) { setFieldError(name, fill(TEXT.required, { what: 'name of the service' })); name.input.focus(); return; }
+    if (!body.name) { setFieldError(name, TEXT.needServiceName); name.input.focus(); return; }
     const d = desc.input.value.trim();
     if (d) body.description = d;
     if (fid && fid.input.value.trim()) body.id = fid.input.value.trim();
@@ -366,8 +368,8 @@ function proposalForm() {
     const body = { kind, title: title.input.value.trim(), summary: summary.input.value.trim() };
     const amt = parseMoney(amount.input.value, C.currency);
     let bad = null;
-    if (!body.title) { setFieldError(title, fill(TEXT.required, { what: 'title' })); bad = bad || title; }
-    if (!body.summary) { setFieldError(summary, fill(TEXT.required, { what: 'summary' })); bad = bad || summary; }
+    if (!body.title) { setFieldError(title, TEXT.needTitle); bad = bad || title; }
+    if (!body.summary) { setFieldError(summary, TEXT.needSummary); bad = bad || summary; }
     if (amt === null || Number.isNaN(amt)) { setFieldError(amount, fill(TEXT.badAmount, { unit: unit() })); bad = bad || amount; }
     if (bad) { focusEl(bad.input); return; }
     body.amount = amt;
@@ -420,7 +422,7 @@ function showProblem(err, fields, box) {
     focusEl(f.input);
     return;
   }
-  box.replaceChildren(h('h4', {}, TEXT.problem), h('p', {}, err.detail || err.message));
+  replace(box, h('h4', {}, TEXT.problem), h('p', {}, err.detail || err.message));
   box.hidden = false;
   focusEl(box);
 }
@@ -479,7 +481,7 @@ function codesSection() {
         button.disabled = false;
         button.textContent = TEXT.generate;
         if (String(err.field || '') === 'count') { setFieldError(count, err.detail); count.input.focus(); return; }
-        error.replaceChildren(h('p', {}, fill(TEXT.error, { detail: err.detail || err.message })));
+        replace(error, h('p', {}, fill(TEXT.error, { detail: err.detail || err.message })));
         error.hidden = false;
         focusEl(error);
       }

@@ -1,5 +1,5 @@
 // The consultation details form, used to create a consultation and to change a draft.
-import { h, field, setFieldError, focusEl } from './dom.js';
+import { h, field, setFieldError, focusEl, replace } from './dom.js';
 import { parseMoney, moneyInputValue, fill } from './format.js';
 
 export const FORM_TEXT = {
@@ -16,9 +16,10 @@ export const FORM_TEXT = {
   dev: 'Budget for new spending',
   areas: 'Areas residents can choose from (optional)',
   areasHint: 'One per line, for example ward names or postcode districts. Used only to show how areas voted.',
-  opensAt: 'Voting opens (optional)',
-  closesAt: 'Voting closes (optional)',
-  datesHint: 'Leave empty to open and close voting by hand.',
+  datesHeading: 'Dates (optional)',
+  opensAt: 'Voting opens',
+  closesAt: 'Voting closes',
+  datesHint: 'Leave these empty to open and close voting by hand with the buttons.',
   settingsHeading: 'Counting settings',
   settingsHint: 'The usual values suit most consultations.',
   rank_depth: 'Most choices a resident can make in each list',
@@ -31,7 +32,7 @@ export const FORM_TEXT = {
   min_groupHint: 'At least 1. Usually 5.',
   protect_threshold_percent: 'Share of a service’s users who must reject a cut to protect it (%)',
   protect_threshold_percentHint: 'From 1 to 100. Usually 50.',
-  required: 'Type a {what}.',
+  needTitle: 'Type a title.',
   badMoney: 'Type an amount in {unit}, like 800 or 1,200.50.',
   badNumber: 'Type a whole number from {min} to {max}.',
   badDate: 'Type a date and time.',
@@ -75,7 +76,7 @@ export function consultationForm(c, { submitText, onSubmit }) {
     development_budget: field({ id: 'development_budget', label: T.dev, value: moneyInputValue(b.development_budget, currency), attrs: { inputmode: 'decimal', class: 'input--short' } }),
     areas: field({ id: 'areas', label: T.areas, hint: T.areasHint, multiline: true, value: (c?.areas || []).join('\n') }),
     opens_at: field({ id: 'opens_at', label: T.opensAt, type: 'datetime-local', value: toLocalInput(c?.opens_at) }),
-    closes_at: field({ id: 'closes_at', label: T.closesAt, type: 'datetime-local', hint: T.datesHint, value: toLocalInput(c?.closes_at) }),
+    closes_at: field({ id: 'closes_at', label: T.closesAt, type: 'datetime-local', value: toLocalInput(c?.closes_at) }),
   };
   for (const [key, def, min, max] of SETTINGS) {
     fields[key] = field({ id: key, label: T[key], hint: T[`${key}Hint`], type: 'number', value: s[key] ?? def, attrs: { min, max, step: 1, inputmode: 'numeric', class: 'input--short' } });
@@ -98,7 +99,7 @@ export function consultationForm(c, { submitText, onSubmit }) {
     const errors = [];
     const bad = (k, msg) => { setFieldError(fields[k], msg); errors.push(k); };
     const title = fields.title.input.value.trim();
-    if (!title) bad('title', fill(T.required, { what: 'title' }));
+    if (!title) bad('title', T.needTitle);
     const cur = fields.currency.input.value;
     const budget = {};
     for (const k of ['overall_budget', 'savings_target', 'development_budget']) {
@@ -146,7 +147,7 @@ export function consultationForm(c, { submitText, onSubmit }) {
       focusEl(f.input);
       return;
     }
-    formError.replaceChildren(h('h2', {}, T.problem), h('p', {}, err.detail || err.message));
+    replace(formError, h('h2', {}, T.problem), h('p', {}, err.detail || err.message));
     formError.hidden = false;
     focusEl(formError);
   }
@@ -164,7 +165,8 @@ export function consultationForm(c, { submitText, onSubmit }) {
   h('fieldset', {}, h('legend', {}, T.moneyHeading), moneyHint,
     h('div', { class: 'form-grid form-grid--2' }, F.savings_target.wrap, F.development_budget.wrap), F.overall_budget.wrap),
   F.areas.wrap,
-  h('div', { class: 'form-grid form-grid--2' }, F.opens_at.wrap, F.closes_at.wrap),
+  h('fieldset', { 'aria-describedby': 'dates-hint' }, h('legend', {}, T.datesHeading), h('p', { class: 'hint', id: 'dates-hint' }, T.datesHint),
+    h('div', { class: 'form-grid form-grid--2' }, F.opens_at.wrap, F.closes_at.wrap)),
   h('details', {}, h('summary', {}, T.settingsHeading),
     h('div', {}, h('p', { class: 'hint' }, T.settingsHint), SETTINGS.map(([k]) => F[k].wrap))),
   h('div', { class: 'btn-row' }, button));

@@ -1,6 +1,6 @@
 // Printable letters: one voter code per printed page.
 import { param } from './api.js';
-import { h, icon } from './dom.js';
+import { h, icon, replace } from './dom.js';
 import { layout } from './layout.js';
 import { fill } from './format.js';
 import { requireUser } from './console-common.js';
@@ -32,10 +32,10 @@ async function start() {
   if (batch && id && batch.consultation_id !== id) batch = null;
   const back = h('a', { href: `consultation.html?c=${encodeURIComponent(id || batch?.consultation_id || '')}` }, TEXT.back);
   if (!batch || !batch.codes?.length) {
-    main.replaceChildren(h('h1', {}, TEXT.title), h('div', { class: 'notice notice--warning' }, h('p', {}, TEXT.none)), h('p', {}, back));
+    replace(main, h('h1', {}, TEXT.title), h('div', { class: 'notice notice--warning' }, h('p', {}, TEXT.none)), h('p', {}, back));
     return;
   }
-  main.replaceChildren(
+  replace(main, 
     h('div', { class: 'no-print' },
       h('h1', {}, TEXT.title),
       h('p', {}, fill(TEXT.intro, { count: batch.codes.length })),

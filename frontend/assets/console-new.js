@@ -1,6 +1,6 @@
 // Create a consultation (organisers).
 import { api } from './api.js';
-import { h } from './dom.js';
+import { h, replace } from './dom.js';
 import { layout } from './layout.js';
 import { requireUser, consoleBar } from './console-common.js';
 import { consultationForm } from './console-form.js';
@@ -19,7 +19,7 @@ async function start() {
   const user = await requireUser();
   if (!user) return;
   if (user.role !== 'organiser') {
-    main.replaceChildren(h('h1', {}, TEXT.title), consoleBar(user), h('div', { class: 'notice notice--warning' }, h('p', {}, TEXT.notOrganiser)));
+    replace(main, h('h1', {}, TEXT.title), consoleBar(user), h('div', { class: 'notice notice--warning' }, h('p', {}, TEXT.notOrganiser)));
     return;
   }
   const form = consultationForm(null, {
@@ -33,7 +33,7 @@ async function start() {
       }
     },
   });
-  main.replaceChildren(h('h1', {}, TEXT.title), consoleBar(user), h('p', { class: 'lead' }, TEXT.intro), form.element,
+  replace(main, h('h1', {}, TEXT.title), consoleBar(user), h('p', { class: 'lead' }, TEXT.intro), form.element,
     h('p', {}, h('a', { href: 'index.html' }, TEXT.back)));
 }
 

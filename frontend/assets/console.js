@@ -1,6 +1,6 @@
 // Organiser console: sign in, then the list of every consultation.
 import { api, getToken, saveSession, clearSession } from './api.js';
-import { h, field, setFieldError, focusEl } from './dom.js';
+import { h, field, setFieldError, focusEl, replace } from './dom.js';
 import { layout } from './layout.js';
 import { formatDateTime, fill } from './format.js';
 import { consoleBar, safeNext } from './console-common.js';
@@ -57,7 +57,7 @@ function signInForm() {
       if (err.status === 401 || err.status === 422 || err.type === 'unauthenticated') text = TEXT.wrong;
       else if (err.status === 429) text = fill(TEXT.rateLimited, { seconds: err.retryAfter || 60 });
       else text = fill(TEXT.error, { detail: err.detail || err.message });
-      error.replaceChildren(h('p', {}, text));
+      replace(error, h('p', {}, text));
       error.hidden = false;
       focusEl(error);
       password.input.value = '';
@@ -66,12 +66,12 @@ function signInForm() {
       button.textContent = TEXT.signIn;
     }
   } }, error, email.wrap, password.wrap, h('div', { class: 'btn-row' }, button));
-  main.replaceChildren(h('h1', {}, TEXT.title), h('h2', {}, TEXT.signInHeading), h('p', {}, TEXT.signInIntro), form);
+  replace(main, h('h1', {}, TEXT.title), h('h2', {}, TEXT.signInHeading), h('p', {}, TEXT.signInIntro), form);
 }
 
 async function dashboard(user) {
   const status = h('p', { role: 'status' }, TEXT.loading);
-  main.replaceChildren(
+  replace(main, 
     h('h1', { tabindex: '-1', id: 'console-heading' }, TEXT.title),
     consoleBar(user, { home: false }),
     h('h2', {}, TEXT.heading),

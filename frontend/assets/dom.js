@@ -11,6 +11,7 @@ export function h(tag, props = {}, ...children) {
     if (v === false || v === null || v === undefined) continue;
     if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
     else if (k === 'class') el.className = v;
+    else if (k === 'style') el.style.cssText = v; // CSSOM, so a strict Content-Security-Policy still allows it
     else if (k === 'text') el.textContent = v;
     else if (k === 'value' && 'value' in el) el.value = v;
     else if (k === 'checked' || k === 'selected') el[k] = Boolean(v);
@@ -18,6 +19,12 @@ export function h(tag, props = {}, ...children) {
   }
   append(el, children);
   return el;
+}
+
+/** Like el.replaceChildren(), but skips null / undefined / false (replaceChildren would print "null"). */
+export function replace(el, ...children) {
+  el.replaceChildren();
+  return append(el, children);
 }
 
 export function append(el, children) {

@@ -1,6 +1,6 @@
 // Home page: the consultations residents can take part in or see the results of.
 import { api } from './api.js';
-import { h } from './dom.js';
+import { h, replace, srOnly } from './dom.js';
 import { layout } from './layout.js';
 import { formatMoney, formatDateTime, fill } from './format.js';
 
@@ -13,8 +13,8 @@ const TEXT = {
   pastHeading: 'Closed and results',
   noneOpen: 'There is nothing to vote on at the moment.',
   nonePast: 'No consultations have closed yet.',
-  vote: 'Vote on {title}',
-  results: 'See the results of {title}',
+  vote: 'Vote now',
+  results: 'See the results',
   closesAt: 'Voting closes on {date}.',
   opensAt: 'Voting opens on {date}.',
   phase: { open: 'Open for votes', closed: 'Voting has closed', published: 'Results published', draft: 'Draft' },
@@ -35,9 +35,9 @@ function card(c) {
   if (budget.development_budget != null) meta.push(fill(TEXT.spend, { amount: formatMoney(budget.development_budget, c.currency) }));
   let action;
   if (c.phase === 'open') {
-    action = h('a', { class: 'btn', href: `vote.html?c=${encodeURIComponent(c.id)}` }, fill(TEXT.vote, { title: c.title }));
+    action = h('a', { class: 'btn', href: `vote.html?c=${encodeURIComponent(c.id)}` }, TEXT.vote, srOnly(`: ${c.title}`));
   } else if (c.phase === 'published') {
-    action = h('a', { class: 'btn btn--secondary', href: `results.html?c=${encodeURIComponent(c.id)}` }, fill(TEXT.results, { title: c.title }));
+    action = h('a', { class: 'btn btn--secondary', href: `results.html?c=${encodeURIComponent(c.id)}` }, TEXT.results, srOnly(`: ${c.title}`));
   } else {
     action = h('p', {}, TEXT.closedNote);
   }
@@ -53,7 +53,7 @@ function card(c) {
 
 async function start() {
   const status = h('p', { role: 'status' }, TEXT.loading);
-  main.replaceChildren(
+  replace(main, 
     h('h1', {}, TEXT.heading),
     h('p', { class: 'lead' }, TEXT.intro),
     status);

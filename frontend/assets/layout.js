@@ -1,5 +1,5 @@
 // The header, skip link and footer shared by every page.
-import { h } from './dom.js';
+import { h, replace } from './dom.js';
 
 export const LAYOUT_TEXT = {
   skip: 'Skip to main content',
@@ -33,7 +33,7 @@ export function layout({ title, root = '', current = '' } = {}) {
   const footer = h('footer', { class: 'site-footer' }, h('div', { class: 'wrap' }, h('p', {}, T.footer)));
   const skip = h('a', { class: 'skip-link', href: '#main' }, T.skip);
   const announcer = document.getElementById('announcer') || h('div', { id: 'announcer', class: 'visually-hidden', 'aria-live': 'polite', role: 'status' });
-  body.replaceChildren(skip, header, main, footer, announcer);
+  replace(body, skip, header, main, footer, announcer);
   main.classList.add('wrap');
   return main;
 }

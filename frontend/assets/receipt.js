@@ -1,6 +1,6 @@
 // Check a receipt: proves a ballot arrived, without saying what is in it.
 import { api, param } from './api.js';
-import { h, field, setFieldError, focusEl } from './dom.js';
+import { h, field, setFieldError, focusEl, replace } from './dom.js';
 import { layout } from './layout.js';
 import { formatDateTime, fill } from './format.js';
 
@@ -27,7 +27,7 @@ const f = field({ id: 'receipt', label: TEXT.label, hint: TEXT.hint, attrs: { au
 const result = h('div', { id: 'receipt-result' });
 const button = h('button', { type: 'submit' }, TEXT.submit);
 const form = h('form', { novalidate: true, onsubmit: (e) => { e.preventDefault(); check(); } }, f.wrap, h('div', { class: 'btn-row' }, button));
-main.replaceChildren(h('h1', {}, TEXT.heading), h('p', { class: 'lead' }, TEXT.intro), form, result);
+replace(main, h('h1', {}, TEXT.heading), h('p', { class: 'lead' }, TEXT.intro), form, result);
 
 async function check() {
   const value = f.input.value.trim().toUpperCase().replace(/\s+/g, '');
@@ -46,7 +46,7 @@ async function check() {
       h('h2', {}, TEXT.found),
       h('p', {}, fill(TEXT.foundText, { receipt: r.receipt, title: r.consultation_title, date: formatDateTime(r.received_at) })),
       h('p', {}, TEXT.foundNote));
-    result.replaceChildren(box);
+    replace(result, box);
     history.replaceState(null, '', `?r=${encodeURIComponent(r.receipt)}`);
     focusEl(box);
   } catch (e) {

@@ -1,6 +1,6 @@
 // Results: savings and new spending ranked, with the protected count beside the simple majority count.
 import { api, param, getUser } from './api.js';
-import { h, icon, srOnly } from './dom.js';
+import { h, icon, srOnly, replace } from './dom.js';
 import { layout } from './layout.js';
 import { formatMoney, formatScore, fill } from './format.js';
 
@@ -73,7 +73,7 @@ const TEXT = {
   counts: 'In {want} “want” lists and {dont} “don’t want” lists.',
   users: '{users} people said they or someone they care for use {service}; on this proposal each of their votes counted {weight} times.',
   usersSmall: '{users} people said they or someone they care for use {service}.',
-  why: 'Why: {text}',
+  exportHeading: 'Check the count yourself',
   export: 'Download every counted vote (to recount it yourself)',
   exportNote: 'The file lists the votes in a fixed order with nothing that shows who voted or when. Anyone can recount it with the pbvote program.',
   exportError: 'We could not download the votes: {detail}',
@@ -89,9 +89,9 @@ function notice(kind, ...children) {
 }
 
 async function start() {
-  main.replaceChildren(h('h1', {}, TEXT.title), h('p', { role: 'status' }, TEXT.loading));
+  replace(main, h('h1', {}, TEXT.title), h('p', { role: 'status' }, TEXT.loading));
   if (!id) {
-    main.replaceChildren(h('h1', {}, TEXT.title), notice('error', h('p', {}, TEXT.noId)), h('p', {}, h('a', { href: 'index.html' }, TEXT.backHome)));
+    replace(main, h('h1', {}, TEXT.title), notice('error', h('p', {}, TEXT.noId)), h('p', {}, h('a', { href: 'index.html' }, TEXT.backHome)));
     return;
   }
   let R;
@@ -109,7 +109,7 @@ async function start() {
     } else {
       body = notice('error', h('p', {}, fill(TEXT.loadError, { detail: e.detail || e.message })));
     }
-    main.replaceChildren(h('h1', {}, TEXT.title), body, h('p', {}, h('a', { href: 'index.html' }, TEXT.backHome)));
+    replace(main, h('h1', {}, TEXT.title), body, h('p', {}, h('a', { href: 'index.html' }, TEXT.backHome)));
     return;
   }
   render(R);
@@ -168,7 +168,7 @@ function render(R) {
   const exportBtn = h('button', { type: 'button', class: 'btn--secondary', onclick: () => download(C) }, TEXT.export);
   const exportMsg = h('p', { class: 'field-error', hidden: true, id: 'export-error' });
 
-  main.replaceChildren(
+  replace(main, 
     h('h1', {}, fill(TEXT.heading, { title: C.title || '' })),
     notice(C.phase === 'published' ? 'success' : 'warning', h('p', {}, TEXT.phase[C.phase] || '')),
     user ? h('p', { class: 'muted' }, fill(TEXT.signedInAs, { email: user.email })) : null,
@@ -186,7 +186,7 @@ function render(R) {
         h('li', {}, TEXT.legendZero))),
     section('savings', TEXT.savingsHeading, savings, money),
     section('developments', TEXT.devHeading, devs, money),
-    h('section', { class: 'panel' }, h('p', {}, TEXT.exportNote), exportBtn, exportMsg));
+    h('section', { class: 'panel', 'aria-labelledby': 'export-heading' }, h('h2', { id: 'export-heading' }, TEXT.exportHeading), h('p', {}, TEXT.exportNote), exportBtn, exportMsg));
 
   if (user) {
     api(`/consultations/${encodeURIComponent(C.id || id)}/voter-codes/stats`).then((s) => {
@@ -262,7 +262,7 @@ function result(p, money, max) {
     h('p', { class: 'numbers' },
       fill(TEXT.counts, { want: p.want_count ?? 0, dont: p.dont_want_count ?? 0 }),
       num(p.users) > 0 ? ' ' + fill(weight > 1 ? TEXT.users : TEXT.usersSmall, { users: p.users, service: p.service_name || p.service, weight: formatScore(weight) }) : ''),
-    !p.protected && p.explanation ? h('p', { class: 'explanation' }, fill(TEXT.why, { text: p.explanation })) : null);
+    !p.protected && p.explanation ? h('p', { class: 'explanation' }, p.explanation) : null);
 }
 
 start();

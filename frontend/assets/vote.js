@@ -1,6 +1,6 @@
 // The ballot: residents rank what they WANT and what they DON'T WANT, then send it with their voter code.
 import { api, param } from './api.js';
-import { h, srOnly, focusEl, announce, field, setFieldError, icon } from './dom.js';
+import { h, srOnly, focusEl, announce, field, setFieldError, icon, replace } from './dom.js';
 import { layout } from './layout.js';
 import { formatMoney, formatDateTime, fill } from './format.js';
 
@@ -32,6 +32,7 @@ const TEXT = {
     'Your first choice in each list counts the most. You don’t have to fill the lists, and a proposal can be in only one of them.',
     'Use the buttons under each proposal to add it to a list. In your lists you can move a choice up or down, or remove it.',
   ],
+  jump: 'Go to your choices',
   savingsHeading: 'Savings: ways to cut spending',
   savingsIntro: 'Each of these would save money, but would cut or change something.',
   devHeading: 'New spending',
@@ -146,16 +147,16 @@ function message(kind, text, { alert = false } = {}) {
 // ---------- loading ----------
 
 async function start() {
-  main.replaceChildren(h('h1', {}, TEXT.title), h('p', { role: 'status' }, TEXT.loading));
+  replace(main, h('h1', {}, TEXT.title), h('p', { role: 'status' }, TEXT.loading));
   if (!id) {
-    main.replaceChildren(h('h1', {}, TEXT.title), message('error', TEXT.noId), h('p', {}, h('a', { href: 'index.html' }, TEXT.backHome)));
+    replace(main, h('h1', {}, TEXT.title), message('error', TEXT.noId), h('p', {}, h('a', { href: 'index.html' }, TEXT.backHome)));
     return;
   }
   try {
     C = await api(`/consultations/${encodeURIComponent(id)}`);
   } catch (e) {
     const text = e.status === 404 ? TEXT.notFound : fill(TEXT.loadError, { detail: e.detail || e.message });
-    main.replaceChildren(h('h1', {}, TEXT.title), message('error', text, { alert: true }), h('p', {}, h('a', { href: 'index.html' }, TEXT.backHome)));
+    replace(main, h('h1', {}, TEXT.title), message('error', text, { alert: true }), h('p', {}, h('a', { href: 'index.html' }, TEXT.backHome)));
     return;
   }
   document.title = `${C.title} – ${document.title}`;
@@ -195,7 +196,7 @@ function render() {
   const intro = C.description ? h('p', { class: 'lead' }, C.description) : null;
   const reason = notOpenReason();
   if (reason) {
-    main.replaceChildren(heading, intro || '', budgetPanel(), message('warning', reason),
+    replace(main, heading, intro || '', budgetPanel(), message('warning', reason),
       C.phase === 'published' ? h('p', {}, h('a', { class: 'btn', href: `results.html?c=${encodeURIComponent(C.id)}` }, TEXT.resultsLink)) : null,
       h('p', {}, h('a', { href: 'index.html' }, TEXT.backHome)));
     return;
@@ -205,7 +206,7 @@ function render() {
   ui.choose = h('div', { id: 'step-choose' });
   ui.review = h('div', { id: 'step-review', hidden: true });
   ui.done = h('div', { id: 'step-done', hidden: true });
-  main.replaceChildren(heading, intro || '', ui.formError, ui.choose, ui.review, ui.done);
+  replace(main, heading, intro || '', ui.formError, ui.choose, ui.review, ui.done);
 
   const savings = [...proposals.values()].filter((p) => p.kind === 'saving');
   const devs = [...proposals.values()].filter((p) => p.kind !== 'saving');
@@ -226,7 +227,8 @@ function render() {
     budgetPanel(),
     h('section', { 'aria-labelledby': 'how-heading' },
       h('h2', { id: 'how-heading' }, TEXT.howHeading),
-      TEXT.how.map((t) => h('p', {}, fill(t, { n: depth })))),
+      TEXT.how.map((t) => h('p', {}, fill(t, { n: depth }))),
+      h('p', { class: 'jump-link' }, h('a', { href: '#choices-heading' }, TEXT.jump))),
     h('div', { class: 'ballot-layout' },
       h('div', {},
         section('savings-heading', TEXT.savingsHeading, TEXT.savingsIntro, savings),
@@ -309,8 +311,8 @@ function onUsesChange() {
 function refresh() {
   for (const [pid, c] of ui.cards) {
     const l = listOf(pid);
-    c.wantBtn.replaceChildren(l === 'want' ? TEXT.removeWant : TEXT.addWant, srOnly(`: ${title(pid)}`));
-    c.dontBtn.replaceChildren(l === 'dont' ? TEXT.removeDont : TEXT.addDont, srOnly(`: ${title(pid)}`));
+    replace(c.wantBtn, l === 'want' ? TEXT.removeWant : TEXT.addWant, srOnly(`: ${title(pid)}`));
+    replace(c.dontBtn, l === 'dont' ? TEXT.removeDont : TEXT.addDont, srOnly(`: ${title(pid)}`));
     c.wantBtn.setAttribute('aria-pressed', String(l === 'want'));
     c.dontBtn.setAttribute('aria-pressed', String(l === 'dont'));
     c.el.classList.toggle('card--chosen-want', l === 'want');
@@ -332,10 +334,10 @@ function renderList(l) {
   count.textContent = fill(TEXT.countOf, { count: items.length, max: depth });
   if (items.length < depth) { msg.hidden = true; msg.textContent = ''; }
   if (!items.length) {
-    ol.replaceChildren(h('li', { class: 'empty' }, TEXT.emptyList));
+    replace(ol, h('li', { class: 'empty' }, TEXT.emptyList));
     return;
   }
-  ol.replaceChildren(...items.map((pid, i) => {
+  replace(ol, ...items.map((pid, i) => {
     const p = proposals.get(pid);
     const btn = (action, text, disabled, ic) => h('button', {
       type: 'button', class: `btn--small ${action === 'remove' ? 'btn--secondary' : 'btn--secondary'}`,
@@ -467,7 +469,7 @@ function showReview() {
     : h('p', {}, TEXT.reviewNone);
   const heading = h('h2', { tabindex: '-1' }, TEXT.reviewHeading);
   const sendBtn = h('button', { type: 'button', id: 'send-button', onclick: () => send(sendBtn) }, TEXT.submit);
-  ui.review.replaceChildren(
+  replace(ui.review, 
     heading,
     !state.want.length && !state.dont.length ? message('warning', TEXT.reviewEmpty) : null,
     h('div', { class: 'panel' },
@@ -513,7 +515,7 @@ function showSendError(e) {
     return showCodeError(fill(TEXT.rateLimited, { seconds: e.retryAfter || 60 }));
   }
   if (e.type === 'wrong-phase') {
-    ui.formError.replaceChildren(h('h2', {}, TEXT.errorSummary), h('p', {}, TEXT.errorWrongPhase));
+    replace(ui.formError, h('h2', {}, TEXT.errorSummary), h('p', {}, TEXT.errorWrongPhase));
     ui.formError.hidden = false;
     return focusEl(ui.formError);
   }
@@ -532,14 +534,14 @@ function showSendError(e) {
       return focusEl(ui.area.input);
     }
   }
-  ui.formError.replaceChildren(h('h2', {}, TEXT.errorSummary), h('p', {}, fill(TEXT.errorGeneric, { detail })));
+  replace(ui.formError, h('h2', {}, TEXT.errorSummary), h('p', {}, fill(TEXT.errorGeneric, { detail })));
   ui.formError.hidden = false;
   focusEl(ui.formError);
 }
 
 function showReceipt(r) {
   const heading = h('h2', { tabindex: '-1' }, icon('check'), ' ', TEXT.doneHeading);
-  ui.done.replaceChildren(
+  replace(ui.done, 
     h('div', { class: 'receipt-box', id: 'receipt-box' },
       heading,
       h('p', {}, TEXT.receiptLabel),

@@ -198,6 +198,18 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Lets the results cache tell cheaply whether anything changed: COUNT and SUM(version)
+        // both only ever grow, whatever order transactions commit in.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_ballots_consultation_version")
+                    .table(Ballots::Table)
+                    .col(Ballots::ConsultationId)
+                    .col(Ballots::Version)
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 

@@ -100,14 +100,22 @@ pub struct SignInResponse {
     request_body = SignInRequest,
     responses(
         (status = 200, description = "Signed in", body = SignInResponse),
+        (status = 400, description = "The body is not JSON, or not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong e-mail or password", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is not valid", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/auth/sign-in")]
-pub async fn sign_in(ctx: web::Data<AppContext>, body: JsonBody<SignInRequest>) -> Result<web::Json<SignInResponse>, AppError> {
+pub async fn sign_in(ctx: web::Data<AppContext>, req: HttpRequest, body: JsonBody<SignInRequest>) -> Result<web::Json<SignInResponse>, AppError> {
     let body = body.0;
     let email = Email::parse(&body.email).map_err(|e| AppError::invalid("email", e))?;
+    // Every attempt counts, on every instance, before the (slow) password check.
+    let limits = &ctx.limiter.limits;
+    let client = super::client_address(&req, ctx.settings.trust_proxy);
+    ctx.limiter.record(&format!("sign-in-client:{client}"), limits.sign_ins_per_client).await?;
+    ctx.limiter.record(&format!("sign-in-email:{}", email.as_str()), limits.sign_ins_per_email).await?;
     let found = storage::accounts::find_for_sign_in(&ctx.db, &email).await?;
     // Verify against a dummy hash when the account is unknown, so timing does not tell.
     let (user, ok) = match found {

@@ -1,5 +1,5 @@
 //! Residents cast ballots and check receipts.
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::{json::JsonBody, problem::Problem};
 use crate::{
     app::AppContext,
+    metrics::METRICS,
     domain::{Channel, Receipt},
     errors::{AppError, FieldContext},
     storage,
@@ -73,7 +74,7 @@ pub struct ReceiptCheck {
     )
 )]
 #[post("/api/v1/consultations/{id}/ballots")]
-pub async fn cast(ctx: web::Data<AppContext>, id: web::Path<Uuid>, body: JsonBody<BallotRequest>) -> Result<HttpResponse, AppError> {
+pub async fn cast(ctx: web::Data<AppContext>, http: HttpRequest, id: web::Path<Uuid>, body: JsonBody<BallotRequest>) -> Result<HttpResponse, AppError> {
     let req = body.0;
     for (field, list) in [("want", &req.want), ("dont_want", &req.dont_want), ("uses", &req.uses)] {
         if list.len() > MAX_LIST {
@@ -81,8 +82,16 @@ pub async fn cast(ctx: web::Data<AppContext>, id: web::Path<Uuid>, body: JsonBod
         }
     }
     let id = *id;
-    let form = BallotForm { voter_code: req.voter_code, want: req.want, dont_want: req.dont_want, uses: req.uses, area: req.area, channel: Channel::Online };
-    let stored = voting::cast_ballot(&ctx, id, form).await?;
+    let form = BallotForm { voter_code: req.voter_code, want: req.want, dont_want: req.dont_want, uses: req.uses, area: req.area, channel: Channel::Online, client: super::client_address(&http, ctx.settings.trust_proxy) };
+    let stored = match voting::cast_ballot(&ctx, id, form).await {
+        Ok(stored) => stored,
+        Err(err) => {
+            let reason = err.to_problem().kind.trim_start_matches("urn:pbvote:problem:").to_owned();
+            METRICS.ballots_rejected.with_label_values(&[reason.as_str()]).inc();
+            return Err(err);
+        }
+    };
+    METRICS.ballots_accepted.with_label_values(&[if stored.replaced { "replaced" } else { "created" }]).inc();
     let body = BallotReceipt { receipt: stored.receipt.as_str().to_owned(), consultation_id: id, received_at: stored.received_at, replaced: stored.replaced };
     Ok(if stored.replaced { HttpResponse::Ok().json(body) } else { HttpResponse::Created().json(body) })
 }

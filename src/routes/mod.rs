@@ -9,11 +9,25 @@ mod ballots;
 mod consultations;
 mod health;
 mod json;
+mod observability;
 mod openapi;
 mod problem;
 mod results;
 mod voter_codes;
 
+pub use observability::observe;
+
+/// The client's address: the peer, or the proxy-reported one when `trust_proxy` is set.
+pub(crate) fn client_address(req: &actix_web::HttpRequest, trust_proxy: bool) -> String {
+    let info = req.connection_info();
+    let address = if trust_proxy { info.realip_remote_addr() } else { info.peer_addr() };
+    let address = address.unwrap_or("unknown");
+    // Drop the port: one client, many connections.
+    match address.parse::<std::net::SocketAddr>() {
+        Ok(socket) => socket.ip().to_string(),
+        Err(_) => address.to_owned(),
+    }
+}
 pub use problem::Problem;
 
 use actix_web::web;
@@ -80,7 +94,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, frontend_dir: std::path::PathBuf)
     cfg.app_data(web::PathConfig::default().error_handler(problem::path_error))
         .app_data(web::QueryConfig::default().error_handler(problem::query_error));
     register_api(cfg);
-    cfg.service(openapi::document).service(openapi::reference_page);
+    cfg.service(openapi::document).service(openapi::reference_page).service(observability::metrics);
     cfg.service(web::scope("/api").default_service(web::to(problem::no_such_route)));
     cfg.service(actix_files::Files::new("/", frontend_dir).index_file("index.html").prefer_utf8(true));
 }

@@ -33,8 +33,8 @@ async fn check_access(ctx: &AppContext, id: Uuid, user: &MaybeSignedIn) -> Resul
 #[get("/api/v1/consultations/{id}/results")]
 pub async fn get_results(ctx: web::Data<AppContext>, id: web::Path<Uuid>, user: MaybeSignedIn) -> Result<HttpResponse, AppError> {
     check_access(&ctx, *id, &user).await?;
-    let (consultation, result) = counting::count(&ctx, *id).await?;
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(counting::present(&consultation, &result)))
+    let (consultation, counted) = counting::count(&ctx, *id).await?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(counting::present(&consultation, &counted.result)))
 }
 
 /// The consultation and every counted ballot in the exchange format, for recounting with

@@ -157,8 +157,18 @@ pub async fn counted(db: &Db, consultation: Uuid) -> Result<Vec<CountedBallot>, 
         .collect()
 }
 
-/// How many ballots a consultation has (cheap; for the console and the cache check).
-pub async fn count(db: &Db, consultation: Uuid) -> Result<u64, AppError> {
-    use sea_orm::PaginatorTrait;
-    Ok(ballots::Entity::find().filter(ballots::Column::ConsultationId.eq(consultation)).count(&db.read).await?)
+/// A value that changes whenever a consultation's ballots change: (number of ballots,
+/// sum of their versions). A new ballot raises the first, a replacement the second, and
+/// neither ever falls, so a reader can never see an old pair after a newer one, whatever
+/// order concurrent transactions commit in (unlike a maximum timestamp).
+pub async fn change_marker(db: &Db, consultation: Uuid) -> Result<(i64, i64), AppError> {
+    let row: Option<(i64, Option<i64>)> = ballots::Entity::find()
+        .select_only()
+        .expr_as(Expr::col(ballots::Column::Id).count(), "n")
+        .expr_as(Expr::cust("CAST(SUM(version) AS BIGINT)"), "v")
+        .filter(ballots::Column::ConsultationId.eq(consultation))
+        .into_tuple()
+        .one(&db.read)
+        .await?;
+    Ok(row.map_or((0, 0), |(n, v)| (n, v.unwrap_or(0))))
 }

@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod ballots;
 pub mod consultations;
+pub mod rate_limits;
 mod db;
 mod entities;
 pub mod voter_codes;

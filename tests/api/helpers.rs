@@ -76,9 +76,15 @@ pub async fn fresh_database_url(dir: &std::path::Path) -> (String, Option<std::p
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like `spawn_app`, with settings changed first (e.g. lower rate limits).
+pub async fn spawn_app_with(change: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let (url, sqlite_file) = fresh_database_url(dir.path()).await;
-    let settings = Settings::for_database(&url, test_secret()).expect("settings");
+    let mut settings = Settings::for_database(&url, test_secret()).expect("settings");
+    change(&mut settings);
     let app = Application::build(settings).await.expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.context().db.clone();

@@ -5,4 +5,5 @@ mod ballots;
 mod consultations;
 mod helpers;
 mod openapi;
+mod operations;
 mod results;

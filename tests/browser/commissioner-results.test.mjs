@@ -2,6 +2,7 @@
 // (the worked example of the counting rule, built through the API with 100 real ballots).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { launch, newPage, url, assertClean, signInPage, signInApi, workedExample, ORGANISER, COMMISSIONER } from './lib.mjs';
 
 let browser;
@@ -64,6 +65,12 @@ test('a commissioner sees S1 protected and not adopted, where the plain count ad
   assert.match(summary, /1 cut is protected/);
   assert.match(summary, /How the count works/);
   assert.match(summary, /100 of 100 voter codes used/);
+
+  // Anyone can recount: the export downloads as JSON with every counted ballot.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: /Download every counted vote/ }).click()]);
+  const exported = JSON.parse(await readFile(await download.path(), 'utf8'));
+  assert.equal(exported.ballots.length, 100);
+  assert.equal(exported.config.rank_depth, 3);
 
   // The commissioner publishes from the console; then anyone can see the results.
   await page.goto(url(`console/consultation.html?c=${id}`));

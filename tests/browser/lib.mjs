@@ -87,6 +87,7 @@ export async function screenshot(page, name) {
   mkdirSync(SHOT_DIR, { recursive: true });
   const vp = page.viewportSize();
   const file = path.join(SHOT_DIR, `${name}-${vp.width}x${vp.height}.png`);
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
   return file;
 }

@@ -46,6 +46,8 @@ after(async () => {
 async function check(page, name) {
   const violations = await checkAxe(page, name);
   const vp = page.viewportSize();
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(wide <= vp.width, `${name}: the page is ${wide}px wide at ${vp.width}px; nothing should need sideways scrolling`);
   report[`${name}-${vp.width}`] = violations;
   await screenshot(page, name);
 }

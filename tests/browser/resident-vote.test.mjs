@@ -1,7 +1,7 @@
 // Scenario 1: a resident votes on the demo consultation using the keyboard only.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, url, tabTo, active, assertClean, demoId, demoCode, signInApi, ORGANISER } from './lib.mjs';
+import { launch, newPage, url, tabTo, active, assertClean, demoId, demoCode, signInApi, ok, workedExample, ORGANISER } from './lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -165,6 +165,35 @@ test('the ballot enforces the list length with a clear message', { timeout: 6000
   const f = await active(page);
   assert.equal(f.data.action, 'remove');
   assert.equal(f.data.id, ids[1]);
+  assertClean(page);
+  await page.context().close();
+});
+
+test('a ballot sent after voting closed says so and keeps the choices', { timeout: 60000 }, async () => {
+  const token = await signInApi(ORGANISER);
+  const id = await workedExample(token, { title: `Closes while voting ${Date.now()}`, phase: 'open' });
+  const { codes } = await ok('POST', `/consultations/${id}/voter-codes`, { token, body: { count: 1 } }, [201]);
+  const page = await newPage(browser, { width: 360, height: 740 });
+  await page.goto(url(`vote.html?c=${id}`));
+  await page.locator('[data-proposal]').first().waitFor();
+  assert.match(await page.locator('#budget-sentence').textContent(), /The council must save £800\.00\. It can spend up to £300\.00 on new things\./);
+  await press(page, 'button[data-action="want"][data-id="S3"]', 'Enter');
+  await press(page, 'button[data-action="dont"][data-id="S1"]', 'Enter');
+  await tabTo(page, '#voter-code');
+  await page.keyboard.type(codes[0]);
+  await page.keyboard.press('Enter');
+  await page.locator('#send-button').waitFor();
+  await ok('POST', `/consultations/${id}/close`, { token });
+  await press(page, '#send-button', 'Enter');
+  await page.locator('#form-error').waitFor({ state: 'visible' });
+  assert.match(await page.locator('#form-error').textContent(), /closed/);
+  assert.equal((await active(page)).id, 'form-error', 'focus moves to the message');
+  assert.deepEqual(await wantOrder(page), ['S3']);
+  assert.deepEqual(await dontOrder(page), ['S1']);
+  // Reloading now shows the consultation as closed.
+  await page.reload();
+  await page.locator('.notice--warning').waitFor();
+  assert.match(await page.locator('main').textContent(), /Voting on this consultation has closed/);
   assertClean(page);
   await page.context().close();
 });

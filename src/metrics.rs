@@ -1,0 +1,41 @@
+//! Prometheus metrics, served at `/metrics`. Each instance counts its own; Prometheus adds
+//! them up across instances.
+use std::sync::LazyLock;
+
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+
+pub struct Metrics {
+    registry: Registry,
+    /// Ballots stored, by `outcome`: `created` (a first ballot) or `replaced`.
+    pub ballots_accepted: IntCounterVec,
+    /// Ballots refused, by `reason` (the problem type: invalid-field, invalid-voter-code,
+    /// wrong-phase, rate-limited, …).
+    pub ballots_rejected: IntCounterVec,
+    /// Request latency in seconds, by method, route pattern and status class.
+    pub request_seconds: HistogramVec,
+}
+
+pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
+    let registry = Registry::new_custom(Some("pbvote".into()), None).expect("valid prefix");
+    let ballots_accepted = IntCounterVec::new(Opts::new("ballots_accepted_total", "Ballots stored"), &["outcome"]).expect("valid metric");
+    let ballots_rejected = IntCounterVec::new(Opts::new("ballots_rejected_total", "Ballots refused, by reason"), &["reason"]).expect("valid metric");
+    let request_seconds = HistogramVec::new(
+        HistogramOpts::new("http_request_duration_seconds", "HTTP request latency")
+            .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+        &["method", "route", "status"],
+    )
+    .expect("valid metric");
+    registry.register(Box::new(ballots_accepted.clone())).expect("registers once");
+    registry.register(Box::new(ballots_rejected.clone())).expect("registers once");
+    registry.register(Box::new(request_seconds.clone())).expect("registers once");
+    Metrics { registry, ballots_accepted, ballots_rejected, request_seconds }
+});
+
+impl Metrics {
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut buffer = Vec::new();
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buffer);
+        String::from_utf8(buffer).unwrap_or_default()
+    }
+}

@@ -1,0 +1,47 @@
+use pbvote::rate_limit::Limit;
+use serde_json::json;
+
+use crate::helpers::{open_consultation, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn metrics_count_ballots_and_requests_carry_an_id() {
+    let app = spawn_app().await;
+    let (_, id, codes) = open_consultation(&app, 1).await;
+    app.cast(&id, &json!({"voter_code": codes[0], "want": ["S1"]})).await.ok(201);
+    app.cast(&id, &json!({"voter_code": codes[0], "want": ["S9"]})).await.problem(422);
+    let response = app.client.get(format!("{}/metrics", app.address)).send().await.unwrap();
+    assert!(response.headers().get("x-request-id").is_some_and(|v| !v.is_empty()));
+    let text = response.text().await.unwrap();
+    // Metrics are per process; other tests in this binary add to them, so look for lines.
+    assert!(text.contains("pbvote_ballots_accepted_total{outcome=\"created\"}"), "{text}");
+    assert!(text.contains("pbvote_ballots_rejected_total{reason=\"invalid-field\"}"), "{text}");
+    assert!(text.contains("pbvote_http_request_duration_seconds_bucket"), "{text}");
+    assert!(text.contains("route=\"/api/v1/consultations/{id}/ballots\""), "{text}");
+}
+
+#[tokio::test]
+async fn wrong_voter_codes_are_rate_limited() {
+    let app = spawn_app_with(|s| s.limits.code_failures_per_client = Limit { max: 3, window_seconds: 600 }).await;
+    let (_, id, codes) = open_consultation(&app, 1).await;
+    for _ in 0..3 {
+        app.cast(&id, &json!({"voter_code": "2222-3333-4444"})).await.problem_field(422, "voter_code");
+    }
+    let limited = app.send(app.client.post(format!("{}/api/v1/consultations/{id}/ballots", app.address)).json(&json!({"voter_code": "2222-3333-4444"}))).await;
+    limited.problem(429);
+    // The client is now blocked for the window, even with a good code.
+    app.cast(&id, &json!({"voter_code": codes[0]})).await.problem(429);
+    let raw = app.client.post(format!("{}/api/v1/consultations/{id}/ballots", app.address)).json(&json!({"voter_code": codes[0]})).send().await.unwrap();
+    let retry: u64 = raw.headers().get("retry-after").unwrap().to_str().unwrap().parse().unwrap();
+    assert!(retry >= 1 && retry <= 600);
+}
+
+#[tokio::test]
+async fn sign_in_attempts_are_rate_limited_per_account() {
+    let app = spawn_app_with(|s| s.limits.sign_ins_per_email = Limit { max: 2, window_seconds: 300 }).await;
+    for _ in 0..2 {
+        app.post("/api/v1/auth/sign-in", &json!({"email": "ann@council.example", "password": "guess guess guess"}), None).await.problem(401);
+    }
+    app.post("/api/v1/auth/sign-in", &json!({"email": "ann@council.example", "password": "guess guess guess"}), None).await.problem(429);
+    // Another account is not affected.
+    app.post("/api/v1/auth/sign-in", &json!({"email": "bo@council.example", "password": "guess guess guess"}), None).await.problem(401);
+}
