@@ -12,7 +12,9 @@
 # Knobs (environment): CONTRACT_MAX_EXAMPLES (default 50 per operation and phase),
 # CONTRACT_PASS_TIMEOUT (hard limit in seconds for one pass, default 300), CONTRACT_SEED
 # (default: a fixed seed, so CI runs are repeatable; "random" for a new one each time),
-# CONTRACT_PASSES (default "organiser commissioner").
+# CONTRACT_PASSES (default "organiser commissioner"), CONTRACT_REPORTS (schemathesis report
+# formats, default "junit"; e.g. "junit,har" to see every request and answer), written to
+# <target>/contract-report/<pass>/.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -22,6 +24,7 @@ MAX_EXAMPLES="${CONTRACT_MAX_EXAMPLES:-50}"
 PASS_TIMEOUT="${CONTRACT_PASS_TIMEOUT:-300}"
 SEED="${CONTRACT_SEED:-20270131}"
 PASSES="${CONTRACT_PASSES:-organiser commissioner}"
+REPORTS="${CONTRACT_REPORTS:-junit}"
 
 log() { printf '[contract-tests] %s\n' "$*" >&2; }
 
@@ -30,6 +33,8 @@ log "building the server"
 (cd "$ROOT" && cargo build --bin pbvote >&2)
 TARGET_DIR="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps | jq -r .target_directory)"
 BIN="$TARGET_DIR/debug/pbvote"
+REPORT_DIR="$TARGET_DIR/contract-report"
+rm -rf "$REPORT_DIR"
 
 # 2. schemathesis, pinned, in its own venv.
 VENV="$TARGET_DIR/contract-venv"
@@ -207,7 +212,7 @@ EOF
       --generation-database none \
       --suppress-health-check too_slow \
       --no-color \
-      --report junit --report-junit-path "$WORK/junit-$name.xml" \
+      --report "$REPORTS" --report-dir "$REPORT_DIR/$name" \
     || status=$?
   if [[ $status -eq 124 || $status -eq 130 ]]; then
     log "pass '$name' ran out of time (${PASS_TIMEOUT}s)"
