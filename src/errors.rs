@@ -33,6 +33,9 @@ pub enum AppError {
     Malformed { detail: String, field: Option<String> },
     #[error("not signed in")]
     Unauthenticated,
+    /// A sign-in with a wrong e-mail address or password (401, but a clearer message).
+    #[error("wrong e-mail address or password")]
+    WrongCredentials,
     #[error("forbidden: {detail}")]
     Forbidden { detail: String },
     #[error("{what} not found")]

@@ -78,7 +78,9 @@ pub async fn count(ctx: &AppContext, id: Uuid) -> Result<(Consultation, Arc<Coun
             .map_err(|e| AppError::internal(format!("a stored ballot does not fit the paper: {}", e.technical())))?;
     }
     // The marker read before the ballots: if more arrived meanwhile, the next read recounts.
-    let counted = Arc::new(Counted { result: count.result(), marker, at: Instant::now(), took: started.elapsed() });
+    let currency = consultation.currency.clone();
+    let result = count.result_with_money(&|minor| crate::domain::Currency::format(&currency, minor));
+    let counted = Arc::new(Counted { result, marker, at: Instant::now(), took: started.elapsed() });
     cache.put(id, counted.clone());
     Ok((consultation, counted))
 }

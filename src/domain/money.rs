@@ -43,6 +43,29 @@ impl Currency {
     }
 }
 
+impl Currency {
+    /// Write an amount in minor units the way residents read it: `£1,234.56`, `€80.00`,
+    /// `PLN 1,656,699.00`.
+    pub fn format(code: &str, minor_units: u64) -> String {
+        let symbol = match code {
+            "GBP" => "£",
+            "EUR" => "€",
+            "USD" => "$",
+            _ => "",
+        };
+        let mut whole = String::new();
+        let digits = (minor_units / 100).to_string();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                whole.push(',');
+            }
+            whole.push(c);
+        }
+        let cents = minor_units % 100;
+        if symbol.is_empty() { format!("{code} {whole}.{cents:02}") } else { format!("{symbol}{whole}.{cents:02}") }
+    }
+}
+
 impl Default for Currency {
     fn default() -> Self {
         Currency("GBP".into())
@@ -59,6 +82,14 @@ mod tests {
         assert_eq!(Amount::parse(80_000).unwrap().minor_units(), 80_000);
         assert!(Amount::parse(-1).is_err());
         assert!(Amount::parse(i64::MAX).is_err());
+    }
+
+    #[test]
+    fn money_is_written_with_its_currency() {
+        assert_eq!(Currency::format("GBP", 8_000_000), "£80,000.00");
+        assert_eq!(Currency::format("GBP", 5), "£0.05");
+        assert_eq!(Currency::format("EUR", 123_456_789), "€1,234,567.89");
+        assert_eq!(Currency::format("PLN", 165_669_900), "PLN 1,656,699.00");
     }
 
     #[test]

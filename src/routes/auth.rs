@@ -130,7 +130,7 @@ pub async fn sign_in(ctx: web::Data<AppContext>, req: HttpRequest, body: JsonBod
     };
     let user = match (user, ok) {
         (Some(user), true) => user,
-        _ => return Err(AppError::Unauthenticated),
+        _ => return Err(AppError::WrongCredentials),
     };
     let token = SessionToken::generate();
     let expires_at = Utc::now() + chrono::Duration::from_std(ctx.settings.session_ttl).unwrap_or(chrono::Duration::hours(12));

@@ -28,5 +28,9 @@ pub async fn document() -> HttpResponse {
 /// A plain, accessible reference page that renders the document; no CDN, no framework.
 #[get("/api/docs")]
 pub async fn reference_page() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(include_str!("api_reference.html"))
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        // This one page carries its script and style inline.
+        .insert_header(("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'"))
+        .body(include_str!("api_reference.html"))
 }

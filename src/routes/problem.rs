@@ -26,7 +26,7 @@ impl AppError {
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
             AppError::Malformed { .. } => (StatusCode::BAD_REQUEST, "malformed-request", "The request could not be read"),
-            AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated", "Please sign in"),
+            AppError::Unauthenticated | AppError::WrongCredentials => (StatusCode::UNAUTHORIZED, "unauthenticated", "Please sign in"),
             AppError::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden", "Not allowed"),
             AppError::NotFound { .. } => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             AppError::WrongPhase { .. } => (StatusCode::CONFLICT, "wrong-phase", "Not possible at this stage"),
@@ -45,6 +45,7 @@ impl AppError {
         let (detail, field) = match self {
             AppError::Malformed { detail, field } => (detail.clone(), field.clone()),
             AppError::Unauthenticated => ("sign in first; send the token as 'Authorization: Bearer <token>'".to_owned(), None),
+            AppError::WrongCredentials => ("the e-mail address or the password is wrong".to_owned(), None),
             AppError::Forbidden { detail } | AppError::WrongPhase { detail } | AppError::Unavailable { detail } => (detail.clone(), None),
             AppError::NotFound { what } => (format!("no such {what}"), None),
             AppError::Conflict { detail, field } => (detail.clone(), field.clone()),

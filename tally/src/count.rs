@@ -216,6 +216,12 @@ impl<'p> Count<'p> {
     /// Counts the ballots added so far. Cheap (O(P log P) for P proposals), so it
     /// can be called repeatedly as ballots arrive.
     pub fn result(&self) -> TallyResult {
+        self.result_with_money(&crate::explain::money)
+    }
+
+    /// Like [`Count::result`], writing amounts in the explanations with `money` (given
+    /// minor units), e.g. `|p| format!("£{}.{:02}", p / 100, p % 100)`.
+    pub fn result_with_money(&self, write_money: &dyn Fn(u64) -> String) -> TallyResult {
         let paper = self.paper;
         let config = paper.config();
         let proposals = paper.proposals();
@@ -305,6 +311,7 @@ impl<'p> Count<'p> {
                     service_name: service.map(|sv| sv.name.as_deref().unwrap_or(&sv.id)),
                     voted: s.sums.want_count + s.sums.dont_count > 0,
                     config,
+                    money: write_money,
                 });
                 ProposalResult {
                     id: proposal.id.clone(),

@@ -1,8 +1,9 @@
 //! One plain-English line per proposal saying why it was or was not adopted,
 //! written to be read aloud at a council meeting.
 //!
-//! Amounts are minor units written as plain grouped numbers ("80,000"): the
-//! tally does not know the currency, and the server formats money elsewhere.
+//! Amounts are minor units written as plain grouped numbers ("80,000") unless the
+//! caller passes a formatter (`Count::result_with_money`): the tally does not know the
+//! currency; the server does.
 //! When protection changed the outcome, the line says what a plain majority
 //! count would have done, so nobody has to work it out.
 
@@ -50,6 +51,9 @@ pub(crate) struct Explained<'a> {
     /// Whether any ballot listed it at all.
     pub voted: bool,
     pub config: &'a Config,
+    /// How to write an amount (minor units): plain grouped numbers by default, or the
+    /// caller's currency format.
+    pub money: &'a dyn Fn(u64) -> String,
 }
 
 pub(crate) fn explain(e: &Explained<'_>) -> String {
@@ -65,11 +69,11 @@ pub(crate) fn explain(e: &Explained<'_>) -> String {
                 let so_far = if before == 0 {
                     "with nothing adopted before it".to_string()
                 } else {
-                    format!("with {} already adopted", money(before))
+                    format!("with {} already adopted", (e.money)(before))
                 };
                 format!(
                     "Adopted: {ranked}; {so_far} the target of {} was not yet reached.",
-                    money(target)
+                    (e.money)(target)
                 )
             }
             None => format!(
@@ -81,8 +85,8 @@ pub(crate) fn explain(e: &Explained<'_>) -> String {
             match e.config.development_budget {
                 Some(_) => format!(
                     "Adopted: {ranked}; it costs {} and {} of the development budget was left.",
-                    money(e.amount),
-                    money(before)
+                    (e.money)(e.amount),
+                    (e.money)(before)
                 ),
                 None => format!(
                     "Adopted: {ranked} with score {}; there is no development budget limit, so every development with more support than opposition is adopted.",
@@ -117,13 +121,13 @@ pub(crate) fn explain(e: &Explained<'_>) -> String {
         }
         (_, Outcome::TargetReached { adopted_before }) => format!(
             "Not adopted: {ranked}; the target of {} had already been reached with {} adopted.",
-            money(e.config.savings_target.unwrap_or(0)),
-            money(adopted_before)
+            (e.money)(e.config.savings_target.unwrap_or(0)),
+            (e.money)(adopted_before)
         ),
         (_, Outcome::DoesNotFit { left }) => format!(
             "Not adopted: it costs {} but only {} of the development budget was left.",
-            money(e.amount),
-            money(left)
+            (e.money)(e.amount),
+            (e.money)(left)
         ),
     };
     let adopted = e.outcome.is_adopted();

@@ -1,0 +1,173 @@
+//! `pbvote-loadgen`: a bounded load generator for pbvote, for loopback only.
+//!
+//! - `setup`: sign in as an organiser, create a consultation (12 proposals, 4 services),
+//!   issue voter codes in batches of at most 10,000, open it, write the codes to a file;
+//! - `cast`: cast ballots with distinct codes at a given concurrency, bounded by a count
+//!   and a duration, and print ballots/s, latency percentiles and errors by status;
+//! - `results`: read `GET /api/v1/consultations/{id}/results` as a commissioner, alone or
+//!   while another client keeps casting ballots, and print latency percentiles;
+//! - `sqlite-ceiling`: one-row insert transactions into a temporary SQLite file with the
+//!   service's settings (WAL, synchronous=FULL, one writer connection): the store's ceiling.
+//!
+//! Every run is bounded in count and time, and every target must be a loopback address.
+mod api;
+mod cast;
+mod ceiling;
+mod results;
+mod stats;
+
+use std::{path::PathBuf, time::Duration};
+
+use clap::{Args, Parser, Subcommand};
+
+/// Hard upper bound on any one run, whatever the flags say.
+pub const MAX_RUN: Duration = Duration::from_secs(900);
+
+#[derive(Parser)]
+#[command(name = "pbvote-loadgen", version, about = "Bounded load generator for pbvote (loopback only)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create and open a consultation through the API and write its voter codes to a file.
+    Setup(SetupArgs),
+    /// Cast ballots with distinct voter codes at a fixed concurrency.
+    Cast(CastArgs),
+    /// Read the results as a commissioner, alone or while ballots are being cast.
+    Results(ResultsArgs),
+    /// One-row insert transactions into a fresh SQLite file with the service's settings.
+    SqliteCeiling(CeilingArgs),
+}
+
+#[derive(Args, Clone)]
+pub struct Target {
+    /// The server, e.g. http://127.0.0.1:8080 (loopback addresses only).
+    #[arg(long)]
+    pub base: String,
+}
+
+#[derive(Args)]
+pub struct SetupArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Organiser account (create it with `pbvote user add --role organiser --password-stdin`).
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub password: String,
+    /// How many voter codes to issue (in batches of at most 10,000).
+    #[arg(long, default_value_t = 1000)]
+    pub codes: usize,
+    /// Where to write the codes, one a line.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Number of proposals (split about 2:1 savings : developments).
+    #[arg(long, default_value_t = 12)]
+    pub proposals: usize,
+    /// Number of services the proposals touch.
+    #[arg(long, default_value_t = 4)]
+    pub services: usize,
+}
+
+#[derive(Args, Clone)]
+pub struct Load {
+    /// File of voter codes, one a line (as written by `setup`).
+    #[arg(long)]
+    pub codes: PathBuf,
+    /// Skip this many codes at the start of the file (so runs use distinct codes).
+    #[arg(long, default_value_t = 0)]
+    pub skip: usize,
+    /// Most ballots to cast (default: every code after --skip).
+    #[arg(long)]
+    pub count: Option<usize>,
+    /// Most seconds to cast for.
+    #[arg(long, default_value_t = 30.0)]
+    pub duration: f64,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+    /// Seed for the ballot contents.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Print progress every this many seconds (0: never).
+    #[arg(long, default_value_t = 10.0)]
+    pub progress: f64,
+}
+
+#[derive(Args)]
+pub struct CastArgs {
+    #[command(flatten)]
+    pub target: Target,
+    #[arg(long)]
+    pub consultation: String,
+    #[command(flatten)]
+    pub load: Load,
+}
+
+#[derive(Args)]
+pub struct ResultsArgs {
+    #[command(flatten)]
+    pub target: Target,
+    #[arg(long)]
+    pub consultation: String,
+    /// Commissioner (or organiser) account.
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub password: String,
+    /// Most reads.
+    #[arg(long, default_value_t = 100)]
+    pub reads: usize,
+    /// Most seconds of reading.
+    #[arg(long, default_value_t = 30.0)]
+    pub duration: f64,
+    /// Pause between one read's answer and the next request, in milliseconds (0: back to back).
+    #[arg(long, default_value_t = 0)]
+    pub interval_ms: u64,
+    /// Cast ballots meanwhile with codes from this file (see `cast` for the other flags).
+    #[arg(long)]
+    pub cast_codes: Option<PathBuf>,
+    #[arg(long, default_value_t = 0)]
+    pub cast_skip: usize,
+    #[arg(long)]
+    pub cast_count: Option<usize>,
+    #[arg(long, default_value_t = 16)]
+    pub cast_concurrency: usize,
+    #[arg(long, default_value_t = 11)]
+    pub cast_seed: u64,
+}
+
+#[derive(Args)]
+pub struct CeilingArgs {
+    /// The SQLite file to create (it must not exist).
+    #[arg(long)]
+    pub file: PathBuf,
+    /// Tasks inserting at once (they share one writer connection, as in the service).
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+    /// Most rows.
+    #[arg(long, default_value_t = 200_000)]
+    pub count: usize,
+    /// Most seconds.
+    #[arg(long, default_value_t = 10.0)]
+    pub duration: f64,
+}
+
+pub fn bounded(seconds: f64) -> anyhow::Result<Duration> {
+    anyhow::ensure!(seconds.is_finite() && seconds > 0.0, "a duration must be a positive number of seconds");
+    Ok(Duration::from_secs_f64(seconds).min(MAX_RUN))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Setup(args) => api::setup(args).await,
+        Command::Cast(args) => cast::run(args).await,
+        Command::Results(args) => results::run(args).await,
+        Command::SqliteCeiling(args) => ceiling::run(args).await,
+    }
+}
