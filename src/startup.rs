@@ -27,6 +27,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let frontend_dir = settings.frontend_dir.clone();
         let context = AppContext::new(db, settings);
+        spawn_housekeeping(context.db.clone());
         let data = web::Data::new(context.clone());
         let server = HttpServer::new(move || {
             let frontend_dir = frontend_dir.clone();
@@ -62,4 +63,22 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Every ten minutes, forget expired sign-ins and rate-limit windows older than a day.
+/// (Expired sessions are refused anyway; this only keeps the tables small.)
+fn spawn_housekeeping(db: Db) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let now = chrono::Utc::now();
+            if let Err(e) = crate::storage::accounts::purge_expired_sessions(&db, now).await {
+                tracing::warn!(error = %e, "could not purge expired sessions");
+            }
+            if let Err(e) = crate::storage::rate_limits::purge(&db, now.timestamp() - 86_400).await {
+                tracing::warn!(error = %e, "could not purge old rate-limit counters");
+            }
+        }
+    });
 }

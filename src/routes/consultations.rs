@@ -265,6 +265,7 @@ pub async fn create(ctx: web::Data<AppContext>, user: SignedIn, body: JsonBody<C
 /// to staff only.
 #[utoipa::path(
     tag = "consultations",
+    security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "Consultation id")),
     responses(
         (status = 200, body = Consultation),
@@ -293,6 +294,7 @@ pub async fn get_one(ctx: web::Data<AppContext>, id: web::Path<Uuid>, user: Mayb
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]

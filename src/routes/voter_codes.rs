@@ -55,12 +55,16 @@ pub fn ballot_url(ctx: &AppContext, req: &HttpRequest, consultation: Uuid) -> St
     params(("id" = Uuid, Path, description = "Consultation id"), IssueCodesQuery),
     request_body = IssueCodesRequest,
     responses(
-        (status = 201, body = IssuedCodes, description = "JSON, or CSV with `?format=csv`"),
+        (status = 201, description = "JSON, or CSV with `?format=csv` (columns `code,ballot_url`)", content(
+            (IssuedCodes = "application/json"),
+            (String = "text/csv", example = json!("code,ballot_url\r\nK7QF-M2XD-9PRT,https://vote.example.gov.uk/vote.html?c=0b6d...\r\n")),
+        )),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -32,3 +32,10 @@ pub async fn hits(db: &Db, bucket: &str, window_start: i64) -> Result<u32, AppEr
     let row = rate_limits::Entity::find_by_id(bucket.to_owned()).one(&db.read).await?;
     Ok(row.filter(|r| r.window_start == window_start).map_or(0, |r| Ord::max(r.hits, 0) as u32))
 }
+
+/// Forget counters whose window started before `before` (Unix seconds).
+pub async fn purge(db: &Db, before: i64) -> Result<u64, AppError> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let result = rate_limits::Entity::delete_many().filter(rate_limits::Column::WindowStart.lt(before)).exec(&db.write).await?;
+    Ok(result.rows_affected)
+}

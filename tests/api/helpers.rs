@@ -83,13 +83,31 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(change: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let (url, sqlite_file) = fresh_database_url(dir.path()).await;
-    let mut settings = Settings::for_database(&url, test_secret()).expect("settings");
+    let mut app = start(&url, change).await;
+    app.sqlite_file = sqlite_file;
+    app._dir = Some(dir);
+    app
+}
+
+/// Two instances of the service on one fresh database, as behind a load balancer.
+pub async fn spawn_two_instances(change: impl Fn(&mut Settings)) -> (TestApp, TestApp) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (url, sqlite_file) = fresh_database_url(dir.path()).await;
+    let mut first = start(&url, &change).await;
+    let second = start(&url, &change).await;
+    first.sqlite_file = sqlite_file;
+    first._dir = Some(dir);
+    (first, second)
+}
+
+async fn start(url: &str, change: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = Settings::for_database(url, test_secret()).expect("settings");
     change(&mut settings);
     let app = Application::build(settings).await.expect("the app starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.context().db.clone();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, client: reqwest::Client::new(), db, sqlite_file, _dir: Some(dir) }
+    TestApp { address, client: reqwest::Client::new(), db, sqlite_file: None, _dir: None }
 }
 
 impl TestApp {

@@ -45,3 +45,32 @@ async fn sign_in_attempts_are_rate_limited_per_account() {
     // Another account is not affected.
     app.post("/api/v1/auth/sign-in", &json!({"email": "bo@council.example", "password": "guess guess guess"}), None).await.problem(401);
 }
+
+/// Two instances behind a load balancer share sessions, ballots and rate limits.
+#[tokio::test]
+async fn two_instances_share_sessions_ballots_and_rate_limits() {
+    let (a, b) = crate::helpers::spawn_two_instances(|s| s.limits.code_failures_per_client = Limit { max: 4, window_seconds: 600 }).await;
+    let (token, id, codes) = open_consultation(&a, 2).await;
+    // A sign-in on one instance works on the other.
+    assert_eq!(b.get("/api/v1/auth/me", Some(&token)).await.ok(200)["role"], "organiser");
+    // A ballot cast on B is counted in results read from A, and replaced through A.
+    b.cast(&id, &json!({"voter_code": codes[0], "want": ["S1"]})).await.ok(201);
+    a.cast(&id, &json!({"voter_code": codes[0], "want": ["S2"]})).await.ok(200);
+    b.cast(&id, &json!({"voter_code": codes[1], "want": ["S2"]})).await.ok(201);
+    let commissioner = a.commissioner().await;
+    for app in [&a, &b] {
+        let results = app.get(&format!("/api/v1/consultations/{id}/results"), Some(&commissioner)).await.ok(200).clone();
+        assert_eq!(results["summary"]["ballots"], 2);
+        let s2 = results["proposals"].as_array().unwrap().iter().find(|p| p["id"] == "S2").unwrap().clone();
+        assert_eq!(s2["want_count"], 2);
+    }
+    // Wrong codes count across both: two on each reach the limit of four; the fifth is refused.
+    for app in [&a, &b, &a, &b] {
+        app.cast(&id, &json!({"voter_code": "2222-3333-4444"})).await.problem_field(422, "voter_code");
+    }
+    b.cast(&id, &json!({"voter_code": "2222-3333-4444"})).await.problem(429);
+    // Signing out on A ends the session on B.
+    a.post_empty("/api/v1/auth/sign-out", Some(&token)).await.ok(204);
+    b.get("/api/v1/auth/me", Some(&token)).await.problem(401);
+    let _ = token;
+}

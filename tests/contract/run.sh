@@ -14,7 +14,9 @@
 # (default: a fixed seed, so CI runs are repeatable; "random" for a new one each time),
 # CONTRACT_PASSES (default "organiser commissioner"), CONTRACT_REPORTS (schemathesis report
 # formats, default "junit"; e.g. "junit,har" to see every request and answer), written to
-# <target>/contract-report/<pass>/.
+# <target>/contract-report/<pass>/. CONTRACT_EXTRA_ARGS: more `schemathesis run` options, e.g.
+# "--checks all" or "--max-time 600" (with --max-time, schemathesis repeats the fuzzing until the
+# time is spent) for a longer hunt.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -226,6 +228,7 @@ EOF
       --suppress-health-check too_slow \
       --no-color \
       --report "$REPORTS" --report-dir "$REPORT_DIR/$name" \
+      ${CONTRACT_EXTRA_ARGS:-} \
     || status=$?
   if [[ $status -eq 124 || $status -eq 130 ]]; then
     log "pass '$name' ran out of time (${PASS_TIMEOUT}s)"
