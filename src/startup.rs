@@ -1,6 +1,7 @@
 //! Wiring the web server: `Application::build` connects the database, runs migrations and
 //! binds the port (port 0 picks a free one, which the tests use); `run_until_stopped`
-//! serves until SIGTERM or Ctrl-C, then finishes the requests in flight.
+//! serves until SIGTERM or Ctrl-C (SIGINT), then stops accepting connections and finishes
+//! the requests in flight (for up to 30 seconds) before returning.
 use std::net::TcpListener;
 
 use actix_web::{App, HttpServer, dev::Server, middleware, web};
@@ -48,6 +49,8 @@ impl Application {
         })
         .listen(listener)?
         .shutdown_timeout(30)
+        // actix treats SIGINT as a forced stop; we want both signals to be graceful.
+        .disable_signals()
         .run();
         Ok(Application { port, server, context })
     }
@@ -61,7 +64,31 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        tokio::spawn(async move {
+            if wait_for_stop_signal().await {
+                tracing::info!("stop signal received; finishing requests in flight");
+                handle.stop(true).await;
+            }
+        });
         self.server.await
+    }
+}
+
+/// Wait for SIGTERM or SIGINT. Returns false if signals cannot be watched.
+async fn wait_for_stop_signal() -> bool {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut terminate) = signal(SignalKind::terminate()) else { return false };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => true,
+            _ = terminate.recv() => true,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.is_ok()
     }
 }
 

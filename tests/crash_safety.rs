@@ -11,7 +11,9 @@
 //! - every exported ballot is one that was sent, whole (contents compared as a multiset);
 //! - voter-code stats `used` = ballots = `results.summary.ballots`.
 //!
-//! Three kill/restart cycles per database. SQLite always; PostgreSQL when
+//! Four kill/restart cycles per database. On SQLite the file is then checked with a
+//! connection of our own: still in WAL mode, `PRAGMA integrity_check` = ok, no dangling
+//! foreign keys. SQLite always; PostgreSQL when
 //! `TEST_DATABASE_URL` is set (e.g. postgres://postgres@127.0.0.1:5432/test).
 mod common;
 
@@ -22,7 +24,7 @@ use common::*;
 /// Residents casting at once.
 const RESIDENTS: usize = 8;
 /// Acknowledged ballots before each SIGKILL (varied, so the kill lands at different points).
-const KILL_AFTER: [usize; 3] = [220, 310, 260];
+const KILL_AFTER: [usize; 4] = [220, 310, 260, 180];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_ballots_survive_sigkill_on_sqlite() {
@@ -98,5 +100,11 @@ async fn kill_and_restart_cycles(db: &TestDb, label: &str) {
     final_ledger.unknown = ledger.unknown.clone();
     final_ledger.acknowledged.push((again["receipt"].as_str().unwrap().to_owned(), content_key(&ballot_content(index + 1))));
     let ballots = verify_against_ledger(&api, &setup, &final_ledger, &format!("{label}, at the end")).await;
+    if db.backend == Backend::Sqlite {
+        let (journal, integrity, dangling) = sqlite_file_report(&db.url).await;
+        assert_eq!(journal, "wal", "{label}: the database file's journal mode");
+        assert_eq!(integrity, "ok", "{label}: PRAGMA integrity_check after {} kills", KILL_AFTER.len());
+        assert_eq!(dangling, 0, "{label}: PRAGMA foreign_key_check found dangling references");
+    }
     eprintln!("{label}: {ballots} ballots after {} kills; {} acknowledged; whole test {:?}", KILL_AFTER.len(), final_ledger.acknowledged.len(), started.elapsed());
 }

@@ -57,11 +57,6 @@ impl Tally {
         self.statuses.iter().filter(|(s, _)| (200..300).contains(*s)).map(|(_, n)| n).sum()
     }
 
-    pub fn errors(&self) -> u64 {
-        self.statuses.iter().filter(|(s, _)| !(200..300).contains(*s)).map(|(_, n)| n).sum::<u64>()
-            + self.transport.values().sum::<u64>()
-    }
-
     pub fn ms(&self, quantile: f64) -> f64 {
         if self.latency.is_empty() {
             return f64::NAN;

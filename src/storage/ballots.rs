@@ -2,7 +2,7 @@
 //! back for the count.
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 use uuid::Uuid;
@@ -53,7 +53,7 @@ fn parse_channel(s: &str) -> Channel {
 pub async fn cast(db: &Db, consultation: Uuid, code_hash: &str, voter_key: &str, ballot: BallotToStore) -> Result<Stored, AppError> {
     let now = Utc::now();
     let receipt = Receipt::generate();
-    let txn = db.write.begin().await?;
+    let txn = db.begin_write().await?;
     consultations::lock_open_for_voting(&txn, consultation, now).await?;
     let code = voter_codes::Entity::find_by_id(code_hash.to_owned())
         .one(&txn)

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, PaginatorTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait, sea_query::Expr,
+    QuerySelect, Set, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -201,7 +201,7 @@ fn proposal_active_model(consultation: Uuid, p: &ProposalInput, position: i32) -
 pub async fn create(db: &Db, fields: &ConsultationFields, services: &[ServiceInput], proposals: &[ProposalInput]) -> Result<Consultation, AppError> {
     let id = Uuid::new_v4();
     let now = Utc::now();
-    let txn = db.write.begin().await?;
+    let txn = db.begin_write().await?;
     let mut row = consultations::ActiveModel {
         id: Set(id),
         phase: Set(Phase::Draft.as_str().to_owned()),
@@ -277,7 +277,7 @@ async fn edit_draft<F>(db: &Db, id: Uuid, edit: F) -> Result<Consultation, AppEr
 where
     F: for<'t> FnOnce(&'t DatabaseTransaction) -> futures_util::future::BoxFuture<'t, Result<(), AppError>>,
 {
-    let txn = db.write.begin().await?;
+    let txn = db.begin_write().await?;
     touch_in_phase(&txn, id, Phase::Draft, "editing").await?;
     edit(&txn).await?;
     let after = load(&txn, id).await?;
@@ -430,7 +430,7 @@ pub async fn delete_proposal(db: &Db, id: Uuid, proposal: ShortId) -> Result<Con
 /// Move a consultation one step along draft → open → closed → published.
 /// `check` sees the consultation as it is inside the transaction and may refuse.
 pub async fn advance_phase(db: &Db, id: Uuid, to: Phase, check: impl FnOnce(&Consultation) -> Result<(), AppError>) -> Result<Consultation, AppError> {
-    let txn = db.write.begin().await?;
+    let txn = db.begin_write().await?;
     let current = load(&txn, id).await?;
     current.phase.advance(to).map_err(AppError::wrong_phase)?;
     check(&current)?;

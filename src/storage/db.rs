@@ -2,7 +2,8 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
@@ -50,6 +51,24 @@ impl Db {
 
     pub fn kind(&self) -> DatabaseKind {
         self.kind
+    }
+
+    /// Begin a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`, taking the
+    /// write lock at the start: a deferred transaction that reads and then writes cannot
+    /// wait for the lock (SQLite fails it at once with "database is locked"), whereas an
+    /// immediate one waits out the busy timeout like any other writer.
+    pub(super) async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        match self.kind {
+            DatabaseKind::Sqlite => {
+                self.write
+                    .begin_with_options(TransactionOptions {
+                        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                        ..Default::default()
+                    })
+                    .await
+            }
+            DatabaseKind::Postgres => self.write.begin().await,
+        }
     }
 
     /// Apply every pending migration. Safe to run from several instances at once on

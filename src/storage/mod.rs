@@ -34,6 +34,10 @@ impl From<DbErr> for AppError {
             }
             _ => {}
         }
+        if is_busy(&err) {
+            tracing::warn!(error = %err, "database busy");
+            return AppError::Unavailable { detail: "the database is busy; please try again in a moment".into() };
+        }
         match err {
             DbErr::RecordNotFound(what) => AppError::not_found(what),
             DbErr::ConnectionAcquire(e) => {
@@ -46,6 +50,18 @@ impl From<DbErr> for AppError {
             }
             other => AppError::internal(format!("database: {other}")),
         }
+    }
+}
+
+/// SQLite's "database is locked" / "busy" (codes 5, 517, 6): a wait that ran out, not a bug.
+fn is_busy(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx};
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Conn(RuntimeErr::SqlxError(e)) => {
+            matches!(&**e, sqlx::Error::Database(d) if d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
+                && matches!(d.code().as_deref(), Some("5" | "517" | "6" | "262")))
+        }
+        _ => false,
     }
 }
 

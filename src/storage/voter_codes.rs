@@ -1,6 +1,6 @@
 //! Issued voter codes, stored only as keyed hashes.
 use chrono::Utc;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::{Db, entities::{consultations, voter_codes}};
@@ -8,7 +8,7 @@ use crate::{domain::Phase, errors::AppError};
 
 /// Store a batch of code hashes for a consultation that is a draft or open, all or none.
 pub async fn issue(db: &Db, consultation: Uuid, hashes: Vec<String>) -> Result<(), AppError> {
-    let txn = db.write.begin().await?;
+    let txn = db.begin_write().await?;
     let row = consultations::Entity::find_by_id(consultation)
         .one(&txn)
         .await?

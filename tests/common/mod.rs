@@ -236,11 +236,16 @@ impl Server {
 
     /// SIGTERM: ask the process to stop gracefully.
     pub fn sigterm(&self) {
+        self.signal("TERM");
+    }
+
+    /// Send a signal by name (`TERM`, `INT`, …) with kill(1).
+    pub fn signal(&self, name: &str) {
         let status = std::process::Command::new("kill")
-            .args(["-TERM", &self.pid.to_string()])
+            .args([&format!("-{name}"), &self.pid.to_string()])
             .status()
-            .expect("run kill -TERM");
-        assert!(status.success(), "kill -TERM {} failed", self.pid);
+            .unwrap_or_else(|e| panic!("run kill -{name}: {e}"));
+        assert!(status.success(), "kill -{name} {} failed", self.pid);
     }
 
     /// Wait for the process to end; `None` if it is still running after `limit`.
@@ -582,6 +587,8 @@ pub struct Submission {
     pub outcome: Outcome,
     /// Whether the request was started after the test had sent its signal.
     pub started_after_signal: bool,
+    /// Whether the answer (or the error) came after the test had sent its signal.
+    pub finished_after_signal: bool,
 }
 
 impl Submission {
@@ -657,9 +664,16 @@ impl Load {
                     let content = ballot_content(i);
                     let started_after_signal = signalled.load(Ordering::SeqCst);
                     let outcome = api.cast(&consultation, &code, &content).await;
+                    let finished_after_signal = signalled.load(Ordering::SeqCst);
                     let acked = matches!(&outcome, Outcome::Answer(a) if a.status == 201);
                     let failed = !matches!(&outcome, Outcome::Answer(_));
-                    records.lock().unwrap().push(Submission { code, key: content_key(&content), outcome, started_after_signal });
+                    records.lock().unwrap().push(Submission {
+                        code,
+                        key: content_key(&content),
+                        outcome,
+                        started_after_signal,
+                        finished_after_signal,
+                    });
                     if acked {
                         let n = acknowledged.fetch_add(1, Ordering::SeqCst) + 1;
                         if let Some((at, notify)) = &notify_at {
@@ -780,6 +794,26 @@ pub async fn verify_against_ledger(api: &Api, setup: &Setup, ledger: &Ledger, co
     let results = api.results(&setup.commissioner, &setup.consultation).await;
     assert_eq!(results["summary"]["ballots"], json!(ballots), "{context}: results count vs export");
     ballots
+}
+
+/// Look inside a SQLite database file with a connection of our own (which sets no
+/// journal mode, so it reports the file's): the journal mode pbvote left in the file,
+/// `PRAGMA integrity_check` and the number of rows `PRAGMA foreign_key_check` reports.
+pub async fn sqlite_file_report(url: &str) -> (String, String, usize) {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let conn = sea_orm::Database::connect(url).await.expect("open the SQLite file");
+    let one = |sql: &str| Statement::from_string(DbBackend::Sqlite, sql.to_owned());
+    let journal: String = conn.query_one_raw(one("PRAGMA journal_mode")).await.unwrap().unwrap().try_get_by_index(0).unwrap();
+    let integrity: Vec<String> = conn
+        .query_all_raw(one("PRAGMA integrity_check"))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect();
+    let dangling = conn.query_all_raw(one("PRAGMA foreign_key_check")).await.unwrap().len();
+    conn.close().await.ok();
+    (journal.to_lowercase(), integrity.join("; "), dangling)
 }
 
 /// Panic if `f` takes longer than `limit` (every test is bounded in time).
