@@ -32,7 +32,8 @@ const SERVICES: &[(&str, &str, &str)] = &[
 ];
 
 /// (id, kind, title, summary, amount in pence, service)
-const PROPOSALS: &[(&str, ProposalKind, &str, &str, i64, Option<&str>)] = &[
+type DemoProposal = (&'static str, ProposalKind, &'static str, &'static str, i64, Option<&'static str>);
+const PROPOSALS: &[DemoProposal] = &[
     ("S1", ProposalKind::Saving, "Close Riverside Day Centre", "Close the day centre and offer people places at centres in other boroughs, up to 40 minutes away.", 45_000_000, Some("day-centre")),
     ("S2", ProposalKind::Saving, "Cut the grass in parks once a month", "Cut grass monthly instead of every two weeks from April to September. Sports pitches stay as they are.", 12_000_000, Some("parks")),
     ("S3", ProposalKind::Saving, "Dim street lights from 1am to 5am", "Dim most street lights to half brightness at night. Main roads and crossings stay fully lit.", 18_000_000, Some("street-lighting")),

@@ -137,16 +137,14 @@ impl Consultation {
             Phase::Closed | Phase::Published => return Err("voting has closed".into()),
             Phase::Open => {}
         }
-        if let Some(opens) = self.opens_at {
-            if now < opens {
+        if let Some(opens) = self.opens_at
+            && now < opens {
                 return Err(format!("voting opens at {}", opens.format("%H:%M on %-d %B %Y (UTC)")));
             }
-        }
-        if let Some(closes) = self.closes_at {
-            if now >= closes {
+        if let Some(closes) = self.closes_at
+            && now >= closes {
                 return Err(format!("voting closed at {}", closes.format("%H:%M on %-d %B %Y (UTC)")));
             }
-        }
         Ok(())
     }
 }

@@ -56,7 +56,7 @@ impl Currency {
         let mut whole = String::new();
         let digits = (minor_units / 100).to_string();
         for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 whole.push(',');
             }
             whole.push(c);

@@ -126,11 +126,10 @@ fn areas_from(raw: &[String]) -> Result<Vec<String>, AppError> {
 
 /// Checks that involve several fields at once, by building the counting rule's paper.
 fn check_together(fields: &ConsultationFields, consultation: &Consultation) -> Result<(), AppError> {
-    if let (Some(opens), Some(closes)) = (fields.opens_at, fields.closes_at) {
-        if closes <= opens {
+    if let (Some(opens), Some(closes)) = (fields.opens_at, fields.closes_at)
+        && closes <= opens {
             return Err(AppError::invalid("closes_at", "must be after opens_at"));
         }
-    }
     consultation.ballot_paper().map(|_| ()).map_err(|e| {
         let path = e.path();
         let field = if let Some(rest) = path.strip_prefix("config.") {

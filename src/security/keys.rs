@@ -71,6 +71,32 @@ impl SessionToken {
     }
 }
 
+/// The server key when `PBVOTE_SECRET` is not set: read from `path`, or made from the
+/// CSPRNG and written there (mode 0600) on first run, so restarts keep working codes.
+pub fn load_or_create_key_file(path: &std::path::Path) -> anyhow::Result<Secret> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Secret::new(text.trim().as_bytes().to_vec())
+            .map_err(|e| anyhow::anyhow!("the key file {} is not valid: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut bytes = [0u8; 32];
+            rand::rng().fill_bytes(&mut bytes);
+            let key = hex::encode(bytes);
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            use std::io::Write;
+            let mut file = options.open(path).map_err(|e| anyhow::anyhow!("cannot create the key file {}: {e}", path.display()))?;
+            file.write_all(key.as_bytes())?;
+            file.sync_all()?;
+            tracing::info!(path = %path.display(), "created a new server key");
+            Secret::new(key.into_bytes())
+        }
+        Err(e) => Err(anyhow::anyhow!("cannot read the key file {}: {e}", path.display())),
+    }
+}
+
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,30 +124,5 @@ mod tests {
         assert_eq!(t.expose().len(), 64);
         assert_ne!(t.hash(), t.expose());
         assert_eq!(SessionToken::from_client(t.expose()).hash(), t.hash());
-    }
-}
-
-/// The server key when `PBVOTE_SECRET` is not set: read from `path`, or made from the
-/// CSPRNG and written there (mode 0600) on first run, so restarts keep working codes.
-pub fn load_or_create_key_file(path: &std::path::Path) -> anyhow::Result<Secret> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Secret::new(text.trim().as_bytes().to_vec())
-            .map_err(|e| anyhow::anyhow!("the key file {} is not valid: {e}", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut bytes = [0u8; 32];
-            rand::rng().fill_bytes(&mut bytes);
-            let key = hex::encode(bytes);
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            use std::io::Write;
-            let mut file = options.open(path).map_err(|e| anyhow::anyhow!("cannot create the key file {}: {e}", path.display()))?;
-            file.write_all(key.as_bytes())?;
-            file.sync_all()?;
-            tracing::info!(path = %path.display(), "created a new server key");
-            Secret::new(key.into_bytes())
-        }
-        Err(e) => Err(anyhow::anyhow!("cannot read the key file {}: {e}", path.display())),
     }
 }

@@ -32,7 +32,7 @@ async fn wrong_voter_codes_are_rate_limited() {
     app.cast(&id, &json!({"voter_code": codes[0]})).await.problem(429);
     let raw = app.client.post(format!("{}/api/v1/consultations/{id}/ballots", app.address)).json(&json!({"voter_code": codes[0]})).send().await.unwrap();
     let retry: u64 = raw.headers().get("retry-after").unwrap().to_str().unwrap().parse().unwrap();
-    assert!(retry >= 1 && retry <= 600);
+    assert!((1..=600).contains(&retry));
 }
 
 #[tokio::test]

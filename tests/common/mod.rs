@@ -209,11 +209,10 @@ impl Server {
             let mut port_tx = Some(port_tx);
             let mut lines = BufReader::new(stdout).lines();
             while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(rest) = line.strip_prefix("pbvote listening on http://127.0.0.1:") {
-                    if let (Ok(port), Some(tx)) = (rest.trim().parse::<u16>(), port_tx.take()) {
+                if let Some(rest) = line.strip_prefix("pbvote listening on http://127.0.0.1:")
+                    && let (Ok(port), Some(tx)) = (rest.trim().parse::<u16>(), port_tx.take()) {
                         let _ = tx.send(port);
                     }
-                }
                 out_log.lock().unwrap().push(format!("[stdout] {line}"));
             }
         });
@@ -533,7 +532,7 @@ fn splitmix64(mut x: u64) -> u64 {
 /// hundred different ballots) and the same on every run.
 pub fn ballot_content(i: u64) -> Value {
     let r = splitmix64(i);
-    let mut ids = vec!["S1", "S2", "S3", "D1"];
+    let mut ids = ["S1", "S2", "S3", "D1"];
     // Fisher–Yates with bits of r.
     let mut bits = r;
     for k in (1..ids.len()).rev() {
@@ -676,11 +675,10 @@ impl Load {
                     });
                     if acked {
                         let n = acknowledged.fetch_add(1, Ordering::SeqCst) + 1;
-                        if let Some((at, notify)) = &notify_at {
-                            if n == *at {
+                        if let Some((at, notify)) = &notify_at
+                            && n == *at {
                                 notify.notify_one();
                             }
-                        }
                     }
                     if failed && signalled.load(Ordering::SeqCst) {
                         // The server is going away: this resident gives up.
@@ -702,8 +700,8 @@ impl Load {
         self.stop.store(true, Ordering::SeqCst);
         let all = futures::future::join_all(self.tasks);
         tokio::time::timeout(limit, all).await.expect("the residents finish in time");
-        let records = self.records.lock().unwrap().clone();
-        records
+        
+        self.records.lock().unwrap().clone()
     }
 }
 
