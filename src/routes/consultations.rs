@@ -125,11 +125,27 @@ fn areas_from(raw: &[String]) -> Result<Vec<String>, AppError> {
 }
 
 /// Checks that involve several fields at once, by building the counting rule's paper.
+/// The largest count setting the database column holds.
+const MAX_COUNT_SETTING: u32 = i32::MAX as u32;
+
 fn check_together(fields: &ConsultationFields, consultation: &Consultation) -> Result<(), AppError> {
-    if let (Some(opens), Some(closes)) = (fields.opens_at, fields.closes_at)
-        && closes <= opens {
-            return Err(AppError::invalid("closes_at", "must be after opens_at"));
+    for (field, value) in [("opens_at", fields.opens_at), ("closes_at", fields.closes_at)] {
+        if let Some(at) = value
+            && !(2000..=2999).contains(&chrono::Datelike::year(&at))
+        {
+            return Err(AppError::invalid(field, "must be a date between the years 2000 and 2999"));
         }
+    }
+    if let (Some(opens), Some(closes)) = (fields.opens_at, fields.closes_at)
+        && closes <= opens
+    {
+        return Err(AppError::invalid("closes_at", "must be after opens_at"));
+    }
+    for (field, value) in [("settings.max_weight", fields.settings.max_weight), ("settings.min_group", fields.settings.min_group)] {
+        if value > MAX_COUNT_SETTING {
+            return Err(AppError::invalid(field, format!("must be at most {MAX_COUNT_SETTING}")));
+        }
+    }
     consultation.ballot_paper().map(|_| ()).map_err(|e| {
         let path = e.path();
         let field = if let Some(rest) = path.strip_prefix("config.") {

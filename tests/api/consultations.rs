@@ -92,6 +92,9 @@ async fn bad_fields_are_named_and_nothing_is_written() {
         (json!({"title": "x", "proposals": [{"kind": "saving", "title": "a"}]}), "proposals[0].amount"),
         (json!({"title": "x", "services": [{"id": "has space", "name": "Pool"}]}), "services[0].id"),
         (json!({"title": "x", "opens_at": "2030-01-02T00:00:00Z", "closes_at": "2030-01-01T00:00:00Z"}), "closes_at"),
+        (json!({"title": "x", "opens_at": "+10000-01-01T00:00:00Z"}), "opens_at"),
+        (json!({"title": "x", "settings": {"max_weight": 4294967295u32}}), "settings.max_weight"),
+        (json!({"title": "x", "settings": {"min_group": 3000000000u32}}), "settings.min_group"),
     ];
     for (body, field) in cases {
         let response = app.post("/api/v1/consultations", &body, Some(&token)).await;
