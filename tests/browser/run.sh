@@ -33,10 +33,15 @@ fi
 (cd "$HERE" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >&2)
 
 # 3. The server.
-log "building the server"
-(cd "$ROOT" && cargo build --bin pbvote >&2)
-TARGET_DIR="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"
-BIN="$TARGET_DIR/debug/pbvote"
+# PBVOTE_BIN names an already-built binary (.ci/run passes the one the tests built).
+if [[ -n "${PBVOTE_BIN:-}" ]]; then
+  BIN="$PBVOTE_BIN"
+else
+  log "building the server"
+  (cd "$ROOT" && cargo build --bin pbvote >&2)
+  TARGET_DIR="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"
+  BIN="$TARGET_DIR/debug/pbvote"
+fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/pbvote-browser.XXXXXX")"
 SERVER_PID=""
