@@ -24,7 +24,8 @@ BIG=${BIG:-150000}                    # ballots in the "results under load" cons
 BIG_ENGINES=${BIG_ENGINES:-"sqlite postgres"}
 FILL_SECONDS=${FILL_SECONDS:-150}     # longest we spend filling up to BIG (reported if cut short)
 READS=${READS:-30}                    # result reads alone (back to back)
-LOAD_READS=${LOAD_READS:-60}          # result reads while casting (back to back), at most…
+LOAD_READS=${LOAD_READS:-200}         # result reads while casting, at most…
+READ_INTERVAL_MS=${READ_INTERVAL_MS:-100} # … one every 100 ms after the previous answer (a busy dashboard)
 LOAD_SECONDS=${LOAD_SECONDS:-20}      # … for this long
 ENGINES=${ENGINES:-"sqlite postgres"}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432}
@@ -34,7 +35,10 @@ TALLY_FILE=${TALLY_FILE:-../shared/data/real/krakow-2024.json}
 TMP=$(mktemp -d /tmp/pbvote-bench.XXXXXX)
 SERVER_PID=""
 PG_DBS=()
-log() { printf '\n== %s (load %s)\n' "$*" "$(cut -d' ' -f1-3 /proc/loadavg)"; }
+# Load average, and (where the kernel has it) the share of the last 10 s in which some task
+# waited for a CPU: other work on the machine shows up here before it shows in our numbers.
+load() { printf 'load %s' "$(cut -d' ' -f1-3 /proc/loadavg)"; [ -r /proc/pressure/cpu ] && printf ', cpu pressure %s%%' "$(sed -n 's/^some avg10=\([0-9.]*\).*/\1/p' /proc/pressure/cpu)"; true; }
+log() { printf '\n== %s (%s)\n' "$*" "$(load)"; }
 cleanup() {
   if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
   for db in "${PG_DBS[@]}"; do psql "$PG_ADMIN_URL/postgres" -qAtc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true; done
@@ -47,9 +51,9 @@ bounded() { local secs=$1; shift; timeout --signal=INT --kill-after=10 "$secs" "
 # `value FILE KIND KEY`: KEY=… from the RESULT line of KIND in FILE (empty if none).
 value() { { grep "^RESULT kind=$2 " "$1" 2>/dev/null || true; } | tail -n1 | tr ' ' '\n' | sed -n "s/^$3=//p"; }
 
-log "Build (release)"
+log "Build (release) of $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src 2>/dev/null || echo ' with local changes in src/')"
 cargo build --release -q -p pbvote -p pbvote-loadgen
-PBVOTE=$TARGET_DIR/release/pbvote
+PBVOTE=${PBVOTE_BIN:-$TARGET_DIR/release/pbvote}   # PBVOTE_BIN: measure another build (e.g. with a proposed change)
 LOADGEN=$TARGET_DIR/release/pbvote-loadgen
 SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 ORG=organiser@bench.example; COM=commissioner@bench.example; PASSWORD=bench-password-$$-long
@@ -105,7 +109,16 @@ ON CONFLICT (consultation_id, voter_key) DO UPDATE SET version = ballots.version
 UPDATE voter_codes SET used = true WHERE code_hash = md5(:n::text);
 COMMIT;
 SQL
-  for script in insert ballot-txn; do
+  # The same checks and writes as one statement (one round trip, no explicit transaction).
+  cat >"$TMP/ballot-cte.sql" <<'SQL'
+\set n random(1, 500000)
+WITH open AS (SELECT id FROM consultations WHERE id = '00000000-0000-0000-0000-000000000001' AND phase = 'open' FOR SHARE),
+code AS (UPDATE voter_codes SET used = true WHERE code_hash = md5(:n::text) AND consultation_id IN (SELECT id FROM open) RETURNING consultation_id)
+INSERT INTO ballots (id, consultation_id, voter_key, want, dont_want, uses, channel, area, receipt, version, created_at, updated_at)
+SELECT gen_random_uuid(), consultation_id, md5(random()::text), '["S3","D1","S1"]', '["S5"]', '["svc-2"]', 'online', NULL, 'R-' || md5(random()::text), 1, now(), now() FROM code
+ON CONFLICT (consultation_id, voter_key) DO UPDATE SET version = ballots.version + 1 RETURNING version;
+SQL
+  for script in insert ballot-txn ballot-cte; do
     rm -f "$TMP"/pgb_"$script".*
     (cd "$TMP" && bounded $((CEILING_SECONDS + 60)) pgbench "$PG_ADMIN_URL/$db" -n -M prepared -c "$CONCURRENCY" -j 2 \
       -T "$CEILING_SECONDS" -f "$TMP/$script.sql" -l --log-prefix="pgb_$script") >"$TMP/pgbench-$script.txt" 2>&1
@@ -126,6 +139,8 @@ run_engine() { # engine
     url="sqlite://$TMP/pbvote.db?mode=rwc"
     log "SQLite ceiling: one-row insert transactions, WAL + synchronous=FULL, one writer, $CONCURRENCY tasks"
     bounded $((CEILING_SECONDS + 30)) "$LOADGEN" sqlite-ceiling --file "$TMP/ceiling.db" --concurrency "$CONCURRENCY" --duration "$CEILING_SECONDS" | tee -a "$out"
+    # What grouping ballots into one commit would buy (not what the service does today).
+    bounded $((CEILING_SECONDS + 30)) "$LOADGEN" sqlite-ceiling --file "$TMP/ceiling16.db" --concurrency "$CONCURRENCY" --duration "$CEILING_SECONDS" --rows-per-txn 16 | tee -a "$out"
   else
     local db=pbvote_bench_$$
     PG_DBS+=("$db")
@@ -159,9 +174,9 @@ run_engine() { # engine
     log "$engine: read the results alone ($READS reads back to back)"
     bounded 300 "$LOADGEN" results --base "$BASE" --consultation "$id" --email "$COM" --password "$PASSWORD" \
       --reads "$READS" --duration 120 | tee -a "$out"
-    log "$engine: read the results while casting ($CONCURRENCY in flight), at most $LOAD_READS reads / ${LOAD_SECONDS}s"
+    log "$engine: read the results while casting ($CONCURRENCY in flight), a read every ${READ_INTERVAL_MS} ms for ${LOAD_SECONDS}s"
     bounded $((LOAD_SECONDS + 90)) "$LOADGEN" results --base "$BASE" --consultation "$id" --email "$COM" --password "$PASSWORD" \
-      --reads "$LOAD_READS" --duration "$LOAD_SECONDS" --cast-codes "$TMP/codes-$engine.txt" --cast-skip $((CAST_MAX + big)) \
+      --reads "$LOAD_READS" --duration "$LOAD_SECONDS" --interval-ms "$READ_INTERVAL_MS" --cast-codes "$TMP/codes-$engine.txt" --cast-skip $((CAST_MAX + big)) \
       --cast-concurrency "$CONCURRENCY" | tee -a "$out"
   fi
   stop_server
@@ -186,8 +201,10 @@ row() { # engine kind label [notes]
 for engine in $ENGINES; do
   f=$TMP/$engine.txt
   row "$engine" sqlite_ceiling "store ceiling: 1-row insert txn"
+  row "$engine" sqlite_ceiling_grouped "  (16 rows per txn, for comparison)"
   row "$engine" pg_insert "store ceiling: 1-row insert txn"
-  row "$engine" pg_ballot-txn "service's ballot SQL, no app"
+  row "$engine" pg_ballot-txn "service's ballot SQL (6 round trips)"
+  row "$engine" pg_ballot-cte "  same as one statement (1 round trip)"
   row "$engine" cast "ballots through the API" "ok $(value "$f" cast ok), errors $(value "$f" cast errors)"
   row "$engine" fill "fill to $BIG ballots" "ok $(value "$f" fill ok) in $(value "$f" fill secs) s, errors $(value "$f" fill errors)"
   row "$engine" results "results alone ($(value "$f" results ballots_max) ballots)" "first (cold) read $(value "$f" results first_ms) ms"
@@ -195,4 +212,4 @@ for engine in $ENGINES; do
   row "$engine" cast_during_reads "ballots while reading results" "errors $(value "$f" cast_during_reads errors)"
 done
 [ -n "${TALLY_MS:-}" ] && printf '%-10s %-38s %s ms (hyperfine, 20 runs)\n' tally "pbvote tally $(basename "$TALLY_FILE")" "$TALLY_MS"
-echo "machine: $(nproc) cores, load average now $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "machine: $(nproc) cores, $(load) at the end"

@@ -154,6 +154,10 @@ pub struct CeilingArgs {
     /// Most seconds.
     #[arg(long, default_value_t = 10.0)]
     pub duration: f64,
+    /// Rows per transaction (1: one commit, one fsync, per row, as the service does; more
+    /// shows what grouping ballots into one commit would buy).
+    #[arg(long, default_value_t = 1)]
+    pub rows_per_txn: usize,
 }
 
 pub fn bounded(seconds: f64) -> anyhow::Result<Duration> {
