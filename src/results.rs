@@ -5,8 +5,9 @@
 //! `storage::ballots::change_marker`) and recounts only when the marker moved. While
 //! ballots pour into a large consultation the marker moves all the time; then, if a
 //! recount is slow (over [`SLOW_RECOUNT`]), a result up to four recounts old — never
-//! more than [`FRESH_ENOUGH`] — is served instead of recounting on every request, which
-//! keeps recounting under a fifth of the machine. Small consultations are always counted
+//! more than [`FRESH_ENOUGH`] — is served without even checking the marker, and after
+//! that readers get the last result (at most [`MAX_STALE`] old) while one background task
+//! checks the marker and recounts off the request threads. Small consultations are always counted
 //! exactly, and once voting has closed the marker stops moving and every read is exact.
 use std::{
     collections::HashMap,
@@ -53,13 +54,41 @@ impl ResultCache {
     }
 }
 
+/// How old a cached result may be, at most, while a recount runs in the background.
+pub const MAX_STALE: Duration = Duration::from_secs(3);
+
+fn stale_allowed(cached: &Counted) -> Duration {
+    if cached.took >= SLOW_RECOUNT { (cached.took * 4).min(FRESH_ENOUGH) } else { Duration::ZERO }
+}
+
 /// Count a consultation's ballots (or reuse a count that is still true).
-pub async fn count(ctx: &AppContext, id: Uuid) -> Result<(Consultation, Arc<Counted>), AppError> {
-    // The consultation is read first: its phase decides whether a slightly stale count may do.
-    let consultation = storage::consultations::get(&ctx.db, id).await?;
+pub async fn count(ctx: &AppContext, consultation: Consultation) -> Result<(Consultation, Arc<Counted>), AppError> {
+    // The consultation (read by the caller) comes first: its phase decides whether a slightly stale count may do.
+    let id = consultation.id;
     let cache = &ctx.results;
+    let cached = cache.get(id);
+    let open = consultation.phase == Phase::Open;
+    // Fresh enough while voting is open: no need to ask the database whether anything changed.
+    if let Some(hit) = cached.as_ref().filter(|c| open && c.at.elapsed() < stale_allowed(c)) {
+        return Ok((consultation, hit.clone()));
+    }
+    // While voting is open and the last count was slow, readers never wait for the database:
+    // the check for changes, and the recount if there were any, run in the background, and
+    // readers get the last result meanwhile (never older than MAX_STALE).
+    if let Some(stale) = cached.clone().filter(|c| open && c.took >= SLOW_RECOUNT && c.at.elapsed() < MAX_STALE) {
+        if let Ok(turn) = cache.recounting.clone().try_lock_owned() {
+            let (ctx, last) = (ctx.clone(), stale.clone());
+            tokio::spawn(async move {
+                let _turn = turn;
+                if let Err(err) = refresh(&ctx, id, &last).await {
+                    tracing::warn!(%id, error = %err, "background recount failed");
+                }
+            });
+        }
+        return Ok((consultation, stale));
+    }
     let marker = storage::ballots::change_marker(&ctx.db, id).await?;
-    if let Some(hit) = usable(cache.get(id), marker, consultation.phase) {
+    if let Some(hit) = usable(cached, marker, consultation.phase) {
         return Ok((consultation, hit));
     }
     let _turn = cache.recounting.lock().await;
@@ -68,27 +97,48 @@ pub async fn count(ctx: &AppContext, id: Uuid) -> Result<(Consultation, Arc<Coun
     if let Some(hit) = usable(cache.get(id), marker, consultation.phase) {
         return Ok((consultation, hit));
     }
+    let counted = recount(ctx, id, marker).await?;
+    Ok((consultation, counted))
+}
+
+/// Recount if the ballots changed since `last`; otherwise note that `last` is still true.
+async fn refresh(ctx: &AppContext, id: Uuid, last: &Counted) -> Result<(), AppError> {
+    let marker = storage::ballots::change_marker(&ctx.db, id).await?;
+    if marker == last.marker {
+        ctx.results.put(id, Arc::new(Counted { result: last.result.clone(), marker, at: Instant::now(), took: last.took }));
+    } else {
+        recount(ctx, id, marker).await?;
+    }
+    Ok(())
+}
+
+/// Read every ballot and count them; the decoding and counting run on a blocking thread so
+/// they do not hold up the requests that share this worker.
+async fn recount(ctx: &AppContext, id: Uuid, marker: (i64, i64)) -> Result<Arc<Counted>, AppError> {
     let started = Instant::now();
     let frozen = ctx.frozen_paper(id).await?;
-    let ballots = storage::ballots::counted(&ctx.db, id).await?;
-    let mut count = pbvote_tally::Count::new(&frozen.paper);
-    for ballot in ballots {
-        count
-            .add_ids(&ballot.want, &ballot.dont_want, &ballot.uses, Some(ballot.channel), ballot.area.as_deref())
-            .map_err(|e| AppError::internal(format!("a stored ballot does not fit the paper: {}", e.technical())))?;
-    }
+    let rows = storage::ballots::counted_rows(&ctx.db, id).await?;
+    let result = tokio::task::spawn_blocking(move || -> Result<pbvote_tally::TallyResult, AppError> {
+        let mut count = pbvote_tally::Count::new(&frozen.paper);
+        for ballot in storage::ballots::decode_counted(rows)? {
+            count
+                .add_ids(&ballot.want, &ballot.dont_want, &ballot.uses, Some(ballot.channel), ballot.area.as_deref())
+                .map_err(|e| AppError::internal(format!("a stored ballot does not fit the paper: {}", e.technical())))?;
+        }
+        let currency = frozen.consultation.currency.clone();
+        Ok(count.result_with_money(&|minor| crate::domain::Currency::format(&currency, minor)))
+    })
+    .await
+    .map_err(|e| AppError::internal(format!("recount: {e}")))??;
     // The marker read before the ballots: if more arrived meanwhile, the next read recounts.
-    let currency = consultation.currency.clone();
-    let result = count.result_with_money(&|minor| crate::domain::Currency::format(&currency, minor));
     let counted = Arc::new(Counted { result, marker, at: Instant::now(), took: started.elapsed() });
-    cache.put(id, counted.clone());
-    Ok((consultation, counted))
+    ctx.results.put(id, counted.clone());
+    Ok(counted)
 }
 
 fn usable(cached: Option<Arc<Counted>>, marker: (i64, i64), phase: Phase) -> Option<Arc<Counted>> {
     let cached = cached?;
-    let stale_allowed = if cached.took >= SLOW_RECOUNT { (cached.took * 4).min(FRESH_ENOUGH) } else { Duration::ZERO };
-    if cached.marker == marker || (phase == Phase::Open && cached.at.elapsed() < stale_allowed) {
+    if cached.marker == marker || (phase == Phase::Open && cached.at.elapsed() < stale_allowed(&cached)) {
         Some(cached)
     } else {
         None

@@ -6,12 +6,12 @@ use super::{auth::MaybeSignedIn, problem::Problem};
 use crate::{app::AppContext, domain::Phase, errors::AppError, results as counting, storage};
 
 /// Results are for staff once voting has opened, and for everyone once published.
-async fn check_access(ctx: &AppContext, id: Uuid, user: &MaybeSignedIn) -> Result<(), AppError> {
+async fn check_access(ctx: &AppContext, id: Uuid, user: &MaybeSignedIn) -> Result<crate::model::Consultation, AppError> {
     let consultation = storage::consultations::get(&ctx.db, id).await?;
     match (consultation.phase, &user.0) {
-        (Phase::Published, _) => Ok(()),
+        (Phase::Published, _) => Ok(consultation),
         (Phase::Draft, Some(_)) => Err(AppError::wrong_phase("there are no results before voting opens")),
-        (_, Some(_)) => Ok(()),
+        (_, Some(_)) => Ok(consultation),
         (Phase::Draft, None) => Err(AppError::not_found("consultation")),
         (_, None) => Err(AppError::Unauthenticated),
     }
@@ -32,8 +32,8 @@ async fn check_access(ctx: &AppContext, id: Uuid, user: &MaybeSignedIn) -> Resul
 )]
 #[get("/api/v1/consultations/{id}/results")]
 pub async fn get_results(ctx: web::Data<AppContext>, id: web::Path<Uuid>, user: MaybeSignedIn) -> Result<HttpResponse, AppError> {
-    check_access(&ctx, *id, &user).await?;
-    let (consultation, counted) = counting::count(&ctx, *id).await?;
+    let consultation = check_access(&ctx, *id, &user).await?;
+    let (consultation, counted) = counting::count(&ctx, consultation).await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(counting::present(&consultation, &counted.result)))
 }
 

@@ -2,7 +2,7 @@
 //! back for the count.
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 use uuid::Uuid;
@@ -51,6 +51,64 @@ fn parse_channel(s: &str) -> Channel {
 /// ballot. The unique index on (consultation, voter_key) makes "one ballot per code" hold
 /// even when many submissions with one code race: the losers update the winner's row.
 pub async fn cast(db: &Db, consultation: Uuid, code_hash: &str, voter_key: &str, ballot: BallotToStore) -> Result<Stored, AppError> {
+    if db.kind() == crate::config::DatabaseKind::Postgres {
+        return cast_pg(db, consultation, code_hash, voter_key, ballot).await;
+    }
+    cast_txn(db, consultation, code_hash, voter_key, ballot).await
+}
+
+/// PostgreSQL: the whole cast as one statement, one round trip, no explicit transaction.
+/// The CTE share-locks the consultation row only if voting is open now (so a concurrent
+/// "close" waits, as before), marks the code used only if it belongs to this open
+/// consultation, and inserts or replaces the ballot only if the code was found. No row
+/// back means one of the checks failed: the slow path below then says which.
+const CAST_PG: &str = r#"
+WITH open AS (
+    SELECT id FROM consultations
+    WHERE id = $1 AND phase = 'open' AND (opens_at IS NULL OR opens_at <= $2) AND (closes_at IS NULL OR closes_at > $2)
+    FOR SHARE
+), code AS (
+    UPDATE voter_codes SET used = TRUE
+    WHERE code_hash = $3 AND consultation_id IN (SELECT id FROM open)
+    RETURNING consultation_id
+)
+INSERT INTO ballots (id, consultation_id, voter_key, want, dont_want, uses, channel, area, receipt, version, created_at, updated_at)
+SELECT $4, consultation_id, $5, $6, $7, $8, $9, $10, $11, 1, $2, $2 FROM code
+ON CONFLICT (consultation_id, voter_key) DO UPDATE SET
+    want = EXCLUDED.want, dont_want = EXCLUDED.dont_want, uses = EXCLUDED.uses, channel = EXCLUDED.channel,
+    area = EXCLUDED.area, receipt = EXCLUDED.receipt, updated_at = EXCLUDED.updated_at, version = ballots.version + 1
+RETURNING version
+"#;
+
+async fn cast_pg(db: &Db, consultation: Uuid, code_hash: &str, voter_key: &str, ballot: BallotToStore) -> Result<Stored, AppError> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+    let now = Utc::now();
+    let receipt = Receipt::generate();
+    let values: Vec<Value> = vec![
+        consultation.into(),
+        now.into(),
+        code_hash.to_owned().into(),
+        Uuid::new_v4().into(),
+        voter_key.to_owned().into(),
+        to_json_list(&ballot.want).into(),
+        to_json_list(&ballot.dont_want).into(),
+        to_json_list(&ballot.uses).into(),
+        channel_str(ballot.channel).to_owned().into(),
+        ballot.area.clone().into(),
+        receipt.as_str().to_owned().into(),
+    ];
+    let row = db.write.query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, CAST_PG, values)).await?;
+    match row {
+        Some(row) => {
+            let version: i32 = row.try_get_by_index(0)?;
+            Ok(Stored { receipt, received_at: now, replaced: version > 1 })
+        }
+        // Not open, or not a code of this consultation: the transaction says which.
+        None => cast_txn(db, consultation, code_hash, voter_key, ballot).await,
+    }
+}
+
+async fn cast_txn(db: &Db, consultation: Uuid, code_hash: &str, voter_key: &str, ballot: BallotToStore) -> Result<Stored, AppError> {
     let now = Utc::now();
     let receipt = Receipt::generate();
     let txn = db.begin_write().await?;
@@ -129,10 +187,18 @@ pub async fn check_receipt(db: &Db, receipt: &Receipt) -> Result<ReceiptCheck, A
     Ok(ReceiptCheck { consultation_id, consultation_title: title, received_at })
 }
 
-/// Every counted ballot of a consultation: contents only — no voter key, receipt or time —
-/// in an order that says nothing about who voted when (sorted by the random row id).
+/// Every counted ballot of a consultation: contents only — no voter key, receipt or time.
+/// The count does not depend on their order, and the export sorts them by content.
 pub async fn counted(db: &Db, consultation: Uuid) -> Result<Vec<CountedBallot>, AppError> {
-    let rows: Vec<(String, String, String, String, Option<String>)> = ballots::Entity::find()
+    decode_counted(counted_rows(db, consultation).await?)
+}
+
+/// The stored text of the counted ballots, to decode with [`decode_counted`] (which is
+/// CPU work: run it off the async threads for a large consultation).
+pub struct CountedRows(Vec<(String, String, String, String, Option<String>)>);
+
+pub async fn counted_rows(db: &Db, consultation: Uuid) -> Result<CountedRows, AppError> {
+    let rows = ballots::Entity::find()
         .select_only()
         .column(ballots::Column::Want)
         .column(ballots::Column::DontWant)
@@ -140,11 +206,15 @@ pub async fn counted(db: &Db, consultation: Uuid) -> Result<Vec<CountedBallot>, 
         .column(ballots::Column::Channel)
         .column(ballots::Column::Area)
         .filter(ballots::Column::ConsultationId.eq(consultation))
-        .order_by_asc(ballots::Column::Id)
         .into_tuple()
         .all(&db.read)
         .await?;
-    rows.into_iter()
+    Ok(CountedRows(rows))
+}
+
+pub fn decode_counted(rows: CountedRows) -> Result<Vec<CountedBallot>, AppError> {
+    rows.0
+        .into_iter()
         .map(|(want, dont_want, uses, channel, area)| {
             Ok(CountedBallot {
                 want: from_json_list(&want)?,
