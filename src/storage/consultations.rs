@@ -457,12 +457,6 @@ pub(super) async fn lock_open_for_voting(txn: &DatabaseTransaction, id: Uuid, no
         query = query.lock_shared();
     }
     let row = query.one(txn).await?.ok_or_else(|| AppError::not_found("consultation"))?;
-    let phase = parse_phase(&row.phase)?;
-    let probe = Consultation {
-        phase,
-        opens_at: row.opens_at,
-        closes_at: row.closes_at,
-        ..assemble(row, vec![], vec![])?
-    };
-    probe.voting_is_open(now).map_err(AppError::wrong_phase)
+    // The phase and times are all `voting_is_open` needs; services and proposals are not read.
+    assemble(row, vec![], vec![])?.voting_is_open(now).map_err(AppError::wrong_phase)
 }
