@@ -2,7 +2,7 @@
 //! them up across instances.
 use std::sync::LazyLock;
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
 
 pub struct Metrics {
     registry: Registry,
@@ -13,6 +13,10 @@ pub struct Metrics {
     pub ballots_rejected: IntCounterVec,
     /// Request latency in seconds, by method, route pattern and status class.
     pub request_seconds: HistogramVec,
+    /// Ballots written per transaction (group commit; 1 when ballots arrive one at a time).
+    pub ballot_batch_size: Histogram,
+    /// Seconds to write one such batch, commit included: the database's side of a ballot.
+    pub ballot_batch_seconds: Histogram,
 }
 
 pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
@@ -27,8 +31,19 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     .expect("valid metric");
     registry.register(Box::new(ballots_accepted.clone())).expect("registers once");
     registry.register(Box::new(ballots_rejected.clone())).expect("registers once");
+    let ballot_batch_size = Histogram::with_opts(
+        HistogramOpts::new("ballot_batch_size", "Ballots written per transaction").buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]),
+    )
+    .expect("valid metric");
     registry.register(Box::new(request_seconds.clone())).expect("registers once");
-    Metrics { registry, ballots_accepted, ballots_rejected, request_seconds }
+    let ballot_batch_seconds = Histogram::with_opts(
+        HistogramOpts::new("ballot_batch_seconds", "Seconds to write a batch of ballots, commit included")
+            .buckets(vec![0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0]),
+    )
+    .expect("valid metric");
+    registry.register(Box::new(ballot_batch_size.clone())).expect("registers once");
+    registry.register(Box::new(ballot_batch_seconds.clone())).expect("registers once");
+    Metrics { registry, ballots_accepted, ballots_rejected, request_seconds, ballot_batch_size, ballot_batch_seconds }
 });
 
 impl Metrics {

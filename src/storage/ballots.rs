@@ -2,7 +2,7 @@
 //! back for the count.
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 use uuid::Uuid;
@@ -46,11 +46,21 @@ fn parse_channel(s: &str) -> Channel {
     }
 }
 
-/// Store a ballot in one transaction: check voting is open now, check the code was issued
-/// for this consultation, then insert — or, if this code has voted before, replace — the
-/// ballot. The unique index on (consultation, voter_key) makes "one ballot per code" hold
-/// even when many submissions with one code race: the losers update the winner's row.
+/// Store a ballot: check voting is open now, check the code was issued for this
+/// consultation, then insert — or, if this code has voted before, replace — the ballot.
+/// The unique index on (consultation, voter_key) makes "one ballot per code" hold even when
+/// many submissions with one code race: the losers update the winner's row. Ballots that
+/// arrive together share a transaction (see [`super::group_commit`]); this returns once
+/// the ballot is committed.
 pub async fn cast(db: &Db, consultation: Uuid, code_hash: &str, voter_key: &str, ballot: BallotToStore) -> Result<Stored, AppError> {
+    match &db.ballot_queue {
+        Some(queue) => queue.cast(consultation, code_hash, voter_key, ballot).await,
+        None => cast_now(db, consultation, code_hash, voter_key, ballot).await,
+    }
+}
+
+/// The one-ballot path: one statement on PostgreSQL, one transaction on SQLite.
+pub(super) async fn cast_now(db: &Db, consultation: Uuid, code_hash: &str, voter_key: &str, ballot: BallotToStore) -> Result<Stored, AppError> {
     if db.kind() == crate::config::DatabaseKind::Postgres {
         return cast_pg(db, consultation, code_hash, voter_key, ballot).await;
     }
@@ -112,9 +122,25 @@ async fn cast_txn(db: &Db, consultation: Uuid, code_hash: &str, voter_key: &str,
     let now = Utc::now();
     let receipt = Receipt::generate();
     let txn = db.begin_write().await?;
-    consultations::lock_open_for_voting(&txn, consultation, now).await?;
+    let version = cast_in(&txn, consultation, code_hash, voter_key, &ballot, now, &receipt).await?;
+    txn.commit().await?;
+    Ok(Stored { receipt, received_at: now, replaced: version > 1 })
+}
+
+/// The checks and writes of one ballot, inside a transaction (or a savepoint) the caller
+/// commits. Returns the ballot's version: 1 for a first ballot, more for a replacement.
+pub(super) async fn cast_in(
+    txn: &DatabaseTransaction,
+    consultation: Uuid,
+    code_hash: &str,
+    voter_key: &str,
+    ballot: &BallotToStore,
+    now: DateTime<Utc>,
+    receipt: &Receipt,
+) -> Result<i32, AppError> {
+    consultations::lock_open_for_voting(txn, consultation, now).await?;
     let code = voter_codes::Entity::find_by_id(code_hash.to_owned())
-        .one(&txn)
+        .one(txn)
         .await?
         .filter(|c| c.consultation_id == consultation)
         .ok_or(AppError::InvalidVoterCode)?;
@@ -126,7 +152,7 @@ async fn cast_txn(db: &Db, consultation: Uuid, code_hash: &str, voter_key: &str,
         dont_want: Set(to_json_list(&ballot.dont_want)),
         uses: Set(to_json_list(&ballot.uses)),
         channel: Set(channel_str(ballot.channel).to_owned()),
-        area: Set(ballot.area),
+        area: Set(ballot.area.clone()),
         receipt: Set(receipt.as_str().to_owned()),
         version: Set(1),
         created_at: Set(now),
@@ -147,17 +173,16 @@ async fn cast_txn(db: &Db, consultation: Uuid, code_hash: &str, voter_key: &str,
                 .value(ballots::Column::Version, Expr::col((ballots::Entity, ballots::Column::Version)).add(1))
                 .to_owned(),
         )
-        .exec_with_returning(&txn)
+        .exec_with_returning(txn)
         .await?;
     if !code.used {
         voter_codes::Entity::update_many()
             .col_expr(voter_codes::Column::Used, Expr::value(true))
             .filter(voter_codes::Column::CodeHash.eq(code_hash))
-            .exec(&txn)
+            .exec(txn)
             .await?;
     }
-    txn.commit().await?;
-    Ok(Stored { receipt, received_at: now, replaced: stored.version > 1 })
+    Ok(stored.version)
 }
 
 /// What a receipt proves: which consultation, and when the ballot arrived.

@@ -7,6 +7,7 @@ use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
+use super::group_commit::BallotQueue;
 use crate::config::{DatabaseKind, DatabaseSettings};
 
 /// The service's database handles.
@@ -26,6 +27,9 @@ pub struct Db {
     pub(super) write: DatabaseConnection,
     kind: DatabaseKind,
     url: String,
+    /// Where ballots wait to be written together ([`super::group_commit`]); `None` in the
+    /// handle the writers themselves use.
+    pub(super) ballot_queue: Option<BallotQueue>,
 }
 
 impl Db {
@@ -34,7 +38,7 @@ impl Db {
             DatabaseKind::Sqlite => {
                 let write = Database::connect(sqlite_options(&settings.url, 1)).await?;
                 let read = Database::connect(sqlite_options(&settings.url, settings.max_connections.clamp(1, 8))).await?;
-                Ok(Db { read, write, kind: DatabaseKind::Sqlite, url: settings.url.clone() })
+                Ok(Db { read, write, kind: DatabaseKind::Sqlite, url: settings.url.clone(), ballot_queue: None }.with_ballot_queue())
             }
             DatabaseKind::Postgres => {
                 let mut options = ConnectOptions::new(&settings.url);
@@ -44,9 +48,14 @@ impl Db {
                     .acquire_timeout(Duration::from_secs(10))
                     .sqlx_logging(false);
                 let pool = Database::connect(options).await?;
-                Ok(Db { read: pool.clone(), write: pool, kind: DatabaseKind::Postgres, url: settings.url.clone() })
+                Ok(Db { read: pool.clone(), write: pool, kind: DatabaseKind::Postgres, url: settings.url.clone(), ballot_queue: None }.with_ballot_queue())
             }
         }
+    }
+
+    fn with_ballot_queue(self) -> Self {
+        let queue = BallotQueue::start(self.clone());
+        Db { ballot_queue: Some(queue), ..self }
     }
 
     pub fn kind(&self) -> DatabaseKind {

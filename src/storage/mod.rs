@@ -4,6 +4,7 @@
 //! - [`entities`]: the tables, and nothing else.
 //! - one module per subject with the queries the service runs: [`accounts`],
 //!   [`consultations`], [`voter_codes`], [`ballots`].
+//! - [`group_commit`]: ballots that arrive together are written in one transaction.
 //!
 //! Every operation that writes more than one row runs in one transaction, so a request
 //! either happens completely or not at all. Database errors become [`AppError`] here, once.
@@ -13,6 +14,7 @@ pub mod consultations;
 pub mod rate_limits;
 mod db;
 mod entities;
+mod group_commit;
 pub mod voter_codes;
 
 pub use db::Db;

@@ -1,4 +1,4 @@
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{open_consultation, spawn_app};
 
@@ -120,6 +120,57 @@ async fn fifty_concurrent_submissions_with_one_code_leave_one_ballot() {
         }
     }
     assert_eq!(valid, 1);
+}
+
+/// Ballots that arrive together are written together (group commit), but each one is
+/// answered on its own: good ones stored, wrong codes and closed consultations refused,
+/// repeated codes replaced — whatever else shares its transaction.
+#[tokio::test]
+async fn ballots_arriving_together_each_get_their_own_answer() {
+    let app = spawn_app().await;
+    let (token, a, a_codes) = open_consultation(&app, 40).await;
+    let (_, b, b_codes) = open_consultation(&app, 10).await;
+    let (_, closed, closed_codes) = open_consultation(&app, 5).await;
+    app.post_empty(&format!("/api/v1/consultations/{closed}/close"), Some(&token)).await.ok(200);
+    let wants = [["S1", "S2"], ["S3", "D1"], ["S2", "S3"]];
+
+    // (consultation, ballot, the status it must get)
+    let mut casts: Vec<(String, Value, u16)> = Vec::new();
+    for (i, code) in a_codes.iter().enumerate() {
+        casts.push((a.clone(), json!({"voter_code": code, "want": wants[i % 3]}), 201));
+    }
+    for code in &b_codes {
+        casts.push((b.clone(), json!({"voter_code": code, "dont_want": ["S1"], "uses": ["day-centre"]}), 201));
+    }
+    for code in &b_codes[..5] {
+        // B's codes are not A's.
+        casts.push((a.clone(), json!({"voter_code": code, "want": ["S1"]}), 422));
+    }
+    for code in &closed_codes {
+        casts.push((closed.clone(), json!({"voter_code": code, "want": ["S1"]}), 409));
+    }
+    let responses = futures::future::join_all(casts.iter().map(|(id, ballot, _)| app.cast(id, ballot))).await;
+    for ((id, ballot, expected), response) in casts.iter().zip(&responses) {
+        assert_eq!(response.status, *expected, "{id} {ballot}: {}", response.text);
+    }
+
+    let commissioner = app.commissioner().await;
+    let count = |id: &str| {
+        let app = &app;
+        let path = format!("/api/v1/consultations/{id}/results");
+        let token = commissioner.clone();
+        async move { app.get(&path, Some(&token)).await.ok(200)["summary"]["ballots"].as_u64().unwrap() }
+    };
+    assert_eq!(count(&a).await, 40);
+    assert_eq!(count(&b).await, 10);
+    assert_eq!(count(&closed).await, 0);
+    // Every stored ballot has its own working receipt.
+    let receipts: std::collections::HashSet<&str> =
+        responses.iter().filter(|r| r.status == 201).map(|r| r.body["receipt"].as_str().unwrap()).collect();
+    assert_eq!(receipts.len(), 50);
+    for receipt in receipts.iter().take(5) {
+        app.get(&format!("/api/v1/receipts/{receipt}"), None).await.ok(200);
+    }
 }
 
 #[tokio::test]
