@@ -10,6 +10,8 @@
 //! - [`AppError::Forbidden`] (403): signed in, but the role may not do this.
 //! - [`AppError::NotFound`] (404): an id in the path names nothing. Use [`AppError::not_found`].
 //!   Database "record not found" maps here once, in `storage`.
+//! - [`AppError::MethodNotAllowed`] (405): the path exists, the method does not; carries the
+//!   methods it does answer, for the `Allow` header. Only the router's fallback uses it.
 //! - [`AppError::WrongPhase`] (409): the consultation is in the wrong phase for this action
 //!   (voting while closed, editing while open).
 //! - [`AppError::Conflict`] (409): the request clashes with what is stored (an id already
@@ -40,6 +42,8 @@ pub enum AppError {
     Forbidden { detail: String },
     #[error("{what} not found")]
     NotFound { what: String },
+    #[error("method not allowed: {method} {path}")]
+    MethodNotAllowed { method: String, path: String, allowed: Vec<&'static str> },
     #[error("wrong phase: {detail}")]
     WrongPhase { detail: String },
     #[error("conflict: {detail}")]

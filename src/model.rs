@@ -71,12 +71,24 @@ pub struct Service {
 }
 
 /// A saving (a cut) or a development (new spending).
+// The OpenAPI schema of `ProposalKind`, which lives in the tally crate and knows nothing of
+// OpenAPI.
+#[derive(ToSchema)]
+#[schema(as = ProposalKind, rename_all = "lowercase")]
+#[allow(dead_code)] // describes the API only
+pub enum ProposalKindName {
+    /// Saves its amount; adopted savings count towards the savings target.
+    Saving,
+    /// Costs its amount; adopted developments spend the development budget.
+    Development,
+}
+
+/// A saving (a cut) or a development (new spending).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Proposal {
     /// Short id, unique in the consultation, e.g. `S1`.
     pub id: String,
-    /// `saving` or `development`.
-    #[schema(value_type = String, example = "saving")]
+    #[schema(value_type = ProposalKindName)]
     pub kind: ProposalKind,
     pub title: String,
     pub summary: String,

@@ -17,11 +17,12 @@ use crate::{
 #[serde(deny_unknown_fields)]
 pub struct ServiceRequest {
     /// Short id (letters, digits, `. _ / -`); made from the name if left out.
-    #[schema(example = "day-centre")]
+    #[schema(example = "day-centre", min_length = 1, max_length = 40, pattern = r"^[A-Za-z0-9._/-]+$")]
     pub id: Option<String>,
-    #[schema(example = "Day centre")]
+    #[schema(example = "Day centre", min_length = 1, max_length = 200)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub description: String,
 }
 
@@ -29,21 +30,24 @@ pub struct ServiceRequest {
 #[serde(deny_unknown_fields)]
 pub struct ProposalRequest {
     /// Short id; `S1`, `S2`… or `D1`, `D2`… if left out.
-    #[schema(example = "S1")]
+    #[schema(example = "S1", min_length = 1, max_length = 40, pattern = r"^[A-Za-z0-9._/-]+$")]
     pub id: Option<String>,
-    /// `saving` or `development`.
-    #[schema(example = "saving")]
+    // Read as text so that a wrong kind gets our message naming the field and the choices.
+    #[schema(value_type = crate::model::ProposalKindName)]
     pub kind: String,
-    #[schema(example = "Close the day centre")]
+    #[schema(example = "Close the day centre", min_length = 1, max_length = 200)]
     pub title: String,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub summary: String,
     #[serde(default)]
+    #[schema(max_length = 20000)]
     pub details: String,
     /// Minor units (pence): what it saves or costs.
-    #[schema(example = 8000000)]
+    #[schema(example = 8000000, minimum = 0, maximum = 1000000000000000_i64)]
     pub amount: i64,
-    /// Id of the service it touches.
+    /// Id of the service it touches; empty or left out: none.
+    #[schema(max_length = 40, pattern = r"^[A-Za-z0-9._/-]*$")]
     pub service: Option<String>,
 }
 

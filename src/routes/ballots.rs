@@ -34,6 +34,7 @@ pub struct BallotRequest {
     #[serde(default)]
     pub uses: Vec<String>,
     /// One of the consultation's `areas`, if it lists any.
+    #[schema(max_length = 100)]
     pub area: Option<String>,
 }
 

@@ -28,8 +28,11 @@ const MAX_DESCRIPTION: usize = 20_000;
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct BudgetRequest {
+    #[schema(minimum = 0, maximum = 1000000000000000_i64)]
     pub overall_budget: Option<i64>,
+    #[schema(minimum = 0, maximum = 1000000000000000_i64)]
     pub savings_target: Option<i64>,
+    #[schema(minimum = 0, maximum = 1000000000000000_i64)]
     pub development_budget: Option<i64>,
 }
 
@@ -37,21 +40,35 @@ pub struct BudgetRequest {
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsRequest {
+    /// R: the most entries in each of WANT and DON'T WANT, and a first choice's points
+    /// (default 5). docs/tally.md explains all five settings.
+    #[schema(minimum = 1, maximum = 20)]
     pub rank_depth: Option<u32>,
+    /// φ: the share of the say (percent) guaranteed to a service's users on a proposal
+    /// touching that service (default 50).
+    #[schema(minimum = 0, maximum = 90)]
     pub minority_share_percent: Option<u32>,
+    /// W: the cap on a user's weight (default 10).
+    #[schema(minimum = 1, maximum = 2147483647)]
     pub max_weight: Option<u32>,
+    /// m: users needed before their weight is raised or a cut is protected (default 5).
+    #[schema(minimum = 1, maximum = 2147483647)]
     pub min_group: Option<u32>,
+    /// θ: the percentage of a service's users rejecting a cut that protects it (default 50).
+    #[schema(minimum = 1, maximum = 100)]
     pub protect_threshold_percent: Option<u32>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateConsultationRequest {
-    #[schema(example = "Riverside budget 2027")]
+    #[schema(example = "Riverside budget 2027", min_length = 1, max_length = 200)]
     pub title: String,
     #[serde(default)]
+    #[schema(max_length = 20000)]
     pub description: String,
     /// ISO 4217 code; default GBP.
+    #[schema(example = "GBP", pattern = r"^\s*[A-Za-z]{3}\s*$")]
     pub currency: Option<String>,
     pub budget: Option<BudgetRequest>,
     pub settings: Option<SettingsRequest>,
@@ -71,8 +88,11 @@ fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateConsultationRequest {
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
+    #[schema(max_length = 20000)]
     pub description: Option<String>,
+    #[schema(example = "GBP", pattern = r"^\s*[A-Za-z]{3}\s*$")]
     pub currency: Option<String>,
     /// Replaces the whole budget: figures left out become `null`.
     pub budget: Option<BudgetRequest>,

@@ -9,6 +9,7 @@ mod ballots;
 mod consultations;
 mod health;
 mod json;
+mod methods;
 mod observability;
 mod openapi;
 mod problem;
@@ -99,5 +100,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, frontend_dir: std::path::PathBuf)
     register_api(cfg);
     cfg.service(openapi::document).service(openapi::reference_page).service(observability::metrics);
     cfg.service(web::scope("/api").default_service(web::to(problem::no_such_route)));
+    // The same paths with any other method: 405 with `Allow` (a resource whose method guard
+    // fails is passed over, so these only see what the real routes above did not take).
+    cfg.service(web::resource(["/health", "/ready", "/metrics"]).to(problem::no_such_route));
     cfg.service(actix_files::Files::new("/", frontend_dir).index_file("index.html").prefer_utf8(true));
 }

@@ -29,6 +29,7 @@ impl AppError {
             AppError::Unauthenticated | AppError::WrongCredentials => (StatusCode::UNAUTHORIZED, "unauthenticated", "Please sign in"),
             AppError::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden", "Not allowed"),
             AppError::NotFound { .. } => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            AppError::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed"),
             AppError::WrongPhase { .. } => (StatusCode::CONFLICT, "wrong-phase", "Not possible at this stage"),
             AppError::Conflict { .. } => (StatusCode::CONFLICT, "conflict", "That clashes with what is already there"),
             AppError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "The request is too large"),
@@ -48,6 +49,7 @@ impl AppError {
             AppError::WrongCredentials => ("the e-mail address or the password is wrong".to_owned(), None),
             AppError::Forbidden { detail } | AppError::WrongPhase { detail } | AppError::Unavailable { detail } => (detail.clone(), None),
             AppError::NotFound { what } => (format!("no such {what}"), None),
+            AppError::MethodNotAllowed { method, path, allowed } => (format!("{path} answers {}, not {method}", allowed.join(", ")), None),
             AppError::Conflict { detail, field } => (detail.clone(), field.clone()),
             AppError::PayloadTooLarge { limit } => (format!("send at most {limit} bytes"), None),
             AppError::InvalidField { field, detail } => (detail.clone(), Some(field.clone())),
@@ -76,6 +78,9 @@ impl ResponseError for AppError {
         if let AppError::RateLimited { retry_after_seconds } = self {
             response.insert_header(("Retry-After", retry_after_seconds.to_string()));
         }
+        if let AppError::MethodNotAllowed { allowed, .. } = self {
+            response.insert_header(("Allow", allowed.join(", ")));
+        }
         response.json(self.to_problem())
     }
 }
@@ -90,7 +95,12 @@ pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &actix_web::H
     AppError::malformed(format!("the query string is not valid: {err}")).into()
 }
 
-/// Unknown API routes and wrong methods.
+/// Unknown API routes (404) and known paths asked with a method they do not answer (405,
+/// with `Allow`).
 pub async fn no_such_route(req: actix_web::HttpRequest) -> Result<HttpResponse, AppError> {
-    Err(AppError::NotFound { what: format!("API route {} {}", req.method(), req.path()) })
+    let (method, path) = (req.method().to_string(), req.path().to_owned());
+    match super::methods::allowed(&path) {
+        Some(allowed) => Err(AppError::MethodNotAllowed { method, path, allowed }),
+        None => Err(AppError::NotFound { what: format!("API route {method} {path}") }),
+    }
 }

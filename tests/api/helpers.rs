@@ -24,6 +24,7 @@ pub struct Response {
     pub body: Value,
     pub text: String,
     pub content_type: String,
+    pub headers: reqwest::header::HeaderMap,
 }
 
 impl Response {
@@ -114,6 +115,7 @@ impl TestApp {
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Response {
         let response = request.send().await.expect("request sent");
         let status = response.status().as_u16();
+        let headers = response.headers().clone();
         let content_type = response
             .headers()
             .get("content-type")
@@ -125,7 +127,7 @@ impl TestApp {
             .to_owned();
         let text = response.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Response { status, body, text, content_type }
+        Response { status, body, text, content_type, headers }
     }
 
     fn url(&self, path: &str) -> String {

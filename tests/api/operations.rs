@@ -74,3 +74,30 @@ async fn two_instances_share_sessions_ballots_and_rate_limits() {
     b.get("/api/v1/auth/me", Some(&token)).await.problem(401);
     let _ = token;
 }
+
+/// A path that exists asked with the wrong method: 405, the methods it does answer in `Allow`,
+/// as a problem document. A path that does not exist: 404.
+#[tokio::test]
+async fn wrong_methods_get_405_with_allow() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::new();
+    let id = uuid::Uuid::new_v4();
+    for (method, path, allow) in [
+        (reqwest::Method::POST, "/health".to_owned(), "GET"),
+        (reqwest::Method::DELETE, "/ready".to_owned(), "GET"),
+        (reqwest::Method::DELETE, "/api/v1/consultations".to_owned(), "GET, POST"),
+        (reqwest::Method::PUT, format!("/api/v1/consultations/{id}"), "GET, PATCH"),
+        (reqwest::Method::GET, format!("/api/v1/consultations/{id}/ballots"), "POST"),
+        (reqwest::Method::POST, "/api/v1/openapi.json".to_owned(), "GET"),
+    ] {
+        let response = app.send(client.request(method.clone(), format!("{}{path}", app.address))).await;
+        assert_eq!(response.status, 405, "{method} {path}: {}", response.text);
+        assert_eq!(response.headers.get("allow").and_then(|v| v.to_str().ok()), Some(allow), "{method} {path}");
+        assert_eq!(response.body["type"], "urn:pbvote:problem:method-not-allowed", "{method} {path}");
+    }
+    let missing = app.get("/api/v1/no-such-thing", None).await;
+    assert_eq!(missing.problem(404)["type"], "urn:pbvote:problem:not-found");
+    // The routes themselves still answer.
+    app.get("/health", None).await.ok(200);
+    app.get("/api/v1/consultations", None).await.ok(200);
+}
