@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 
 CONCURRENCY=${CONCURRENCY:-16}        # requests in flight (and pgbench clients)
 CAST_SECONDS=${CAST_SECONDS:-20}      # the throughput run
-CAST_MAX=${CAST_MAX:-60000}           # … and at most this many ballots
+CAST_MAX=${CAST_MAX:-200000}           # … and at most this many ballots
 CEILING_SECONDS=${CEILING_SECONDS:-10}
 BIG=${BIG:-150000}                    # ballots in the "results under load" consultation (0: skip)
 BIG_ENGINES=${BIG_ENGINES:-"sqlite postgres"}
