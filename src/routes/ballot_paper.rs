@@ -16,7 +16,8 @@ use crate::{
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceRequest {
-    /// Short id (letters, digits, `. _ / -`); made from the name if left out.
+    /// Short id (letters, digits, `. _ / -`); made from the name if left out. When
+    /// replacing, leave it out or give the id in the address.
     #[schema(example = "day-centre", min_length = 1, max_length = 40, pattern = r"^[A-Za-z0-9._/-]+$")]
     pub id: Option<String>,
     #[schema(example = "Day centre", min_length = 1, max_length = 200)]
@@ -29,7 +30,8 @@ pub struct ServiceRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProposalRequest {
-    /// Short id; `S1`, `S2`… or `D1`, `D2`… if left out.
+    /// Short id; `S1`, `S2`… or `D1`, `D2`… if left out. When replacing, leave it out or
+    /// give the id in the address.
     #[schema(example = "S1", min_length = 1, max_length = 40, pattern = r"^[A-Za-z0-9._/-]+$")]
     pub id: Option<String>,
     // Read as text so that a wrong kind gets our message naming the field and the choices.
@@ -55,7 +57,7 @@ pub struct ProposalRequest {
 pub(super) fn service_input(req: &ServiceRequest, fixed_id: Option<&str>, taken: &[String]) -> Result<ServiceInput, AppError> {
     let name = Title::parse(&req.name).field("name")?;
     let id = match (fixed_id, &req.id) {
-        (Some(path_id), _) => ShortId::parse(path_id).field("id")?,
+        (Some(path_id), body_id) => same_id(path_id, body_id.as_deref(), "service")?,
         (None, Some(id)) => ShortId::parse(id).field("id")?,
         (None, None) => {
             let base = ShortId::slug_of(name.as_str());
@@ -74,6 +76,19 @@ pub(super) fn service_input(req: &ServiceRequest, fixed_id: Option<&str>, taken:
     Ok(ServiceInput { id, name, description: BoundedText::parse(&req.description, 5_000).field("description")? })
 }
 
+/// When replacing, the path names the item; an `id` in the body may repeat it but not
+/// change it (ids are what ballots refer to: to rename, delete and add).
+/// A path id that is not even an id names nothing: 404.
+fn same_id(path_id: &str, body_id: Option<&str>, what: &str) -> Result<ShortId, AppError> {
+    let id = ShortId::parse(path_id).map_err(|_| AppError::not_found(what))?;
+    if let Some(body_id) = body_id
+        && body_id != id.as_str()
+    {
+        return Err(AppError::invalid("id", format!("must be the id in the address ({:?}) or left out; to change an id, delete the item and add it again", id.as_str())));
+    }
+    Ok(id)
+}
+
 fn parse_kind(raw: &str) -> Result<ProposalKind, AppError> {
     match raw {
         "saving" => Ok(ProposalKind::Saving),
@@ -85,7 +100,7 @@ fn parse_kind(raw: &str) -> Result<ProposalKind, AppError> {
 pub(super) fn proposal_input(req: &ProposalRequest, fixed_id: Option<&str>, taken: &[String]) -> Result<ProposalInput, AppError> {
     let kind = parse_kind(&req.kind)?;
     let id = match (fixed_id, &req.id) {
-        (Some(path_id), _) => ShortId::parse(path_id).field("id")?,
+        (Some(path_id), body_id) => same_id(path_id, body_id.as_deref(), "proposal")?,
         (None, Some(id)) => ShortId::parse(id).field("id")?,
         (None, None) => {
             let prefix = if kind == ProposalKind::Saving { "S" } else { "D" };
@@ -173,10 +188,7 @@ pub async fn add_service(ctx: web::Data<AppContext>, user: SignedIn, id: web::Pa
 pub async fn replace_service(ctx: web::Data<AppContext>, user: SignedIn, path: web::Path<(Uuid, String)>, body: JsonBody<ServiceRequest>) -> Result<web::Json<Consultation>, AppError> {
     user.require(&[Role::Organiser], "edit consultations")?;
     let (id, service_id) = path.into_inner();
-    let input = service_input(&body.0, Some(&service_id), &[]).map_err(|e| match e {
-        AppError::InvalidField { field, .. } if field == "id" => AppError::not_found("service"),
-        other => other,
-    })?;
+    let input = service_input(&body.0, Some(&service_id), &[])?;
     Ok(web::Json(storage::consultations::replace_service(&ctx.db, id, input).await?))
 }
 
@@ -252,10 +264,7 @@ pub async fn add_proposal(ctx: web::Data<AppContext>, user: SignedIn, id: web::P
 pub async fn replace_proposal(ctx: web::Data<AppContext>, user: SignedIn, path: web::Path<(Uuid, String)>, body: JsonBody<ProposalRequest>) -> Result<web::Json<Consultation>, AppError> {
     user.require(&[Role::Organiser], "edit consultations")?;
     let (id, proposal_id) = path.into_inner();
-    let input = proposal_input(&body.0, Some(&proposal_id), &[]).map_err(|e| match e {
-        AppError::InvalidField { field, .. } if field == "id" => AppError::not_found("proposal"),
-        other => other,
-    })?;
+    let input = proposal_input(&body.0, Some(&proposal_id), &[])?;
     Ok(web::Json(storage::consultations::replace_proposal(&ctx.db, id, input).await?))
 }
 

@@ -34,6 +34,17 @@ async fn an_organiser_creates_edits_and_opens_a_consultation() {
         .await;
     assert_eq!(replaced.ok(200)["proposals"][1]["title"], "Bigger youth club");
     assert_eq!(replaced.body["proposals"][1]["amount"], 500);
+    // The body may repeat the id in the address, not change it.
+    let same = app
+        .put(&format!("/api/v1/consultations/{id}/proposals/D1"), &json!({"id": "D1", "kind": "development", "title": "Youth club", "amount": 500}), Some(&token))
+        .await;
+    assert_eq!(same.ok(200)["proposals"][1]["title"], "Youth club");
+    let renamed = app
+        .put(&format!("/api/v1/consultations/{id}/proposals/D1"), &json!({"id": "D9", "kind": "development", "title": "Youth club", "amount": 500}), Some(&token))
+        .await;
+    renamed.problem_field(422, "id");
+    let renamed = app.put(&format!("/api/v1/consultations/{id}/services/day-centre"), &json!({"id": "bad id!", "name": "Day centre"}), Some(&token)).await;
+    renamed.problem_field(422, "id");
 
     let patched = app
         .patch(&format!("/api/v1/consultations/{id}"), &json!({"budget": {"savings_target": 8000000}, "settings": {"rank_depth": 3}}), Some(&token))

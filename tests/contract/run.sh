@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Contract tests: schemathesis fuzzes every operation in the OpenAPI document that the server
 # serves at /api/v1/openapi.json, against a live server on a fresh SQLite database, and checks
-# that it never answers 5xx and that every answer's status code, content type and body are the
-# ones the document describes.
+# that it never answers 5xx, that every answer's status code, content type and body are the
+# ones the document describes, and that a request the document calls invalid (a string over
+# its maxLength, a number out of range, an id off its pattern) is refused.
 #
 # Installs schemathesis (pinned, from PyPI) into <target>/contract-venv if it is missing, builds
 # the server, starts it with the demo consultation, signs in, makes a few consultations so that
@@ -169,6 +170,8 @@ status_code_conformance = { enabled = true }
 content_type_conformance = { enabled = true }
 response_schema_conformance = { enabled = true }
 ignored_auth = { enabled = true }
+# Data the document says is invalid must be refused (so the document's bounds are the API's).
+negative_data_rejection = { enabled = true }
 
 [dictionaries]
 voter_codes = { values = $(toml_list "${CODES[@]:1}") }
