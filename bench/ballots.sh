@@ -205,7 +205,9 @@ for engine in $ENGINES; do
   row "$engine" pg_insert "store ceiling: 1-row insert txn"
   row "$engine" pg_ballot-txn "service's ballot SQL (6 round trips)"
   row "$engine" pg_ballot-cte "  same as one statement (1 round trip)"
-  row "$engine" cast "ballots through the API" "ok $(value "$f" cast ok), errors $(value "$f" cast errors)"
+  ceiling=$(value "$f" sqlite_ceiling rate); [ -n "$ceiling" ] || ceiling=$(value "$f" pg_insert rate)
+  share=""; [ -n "$ceiling" ] && [ -n "$(value "$f" cast rate)" ] && share=", $(awk -v a="$(value "$f" cast rate)" -v c="$ceiling" 'BEGIN{printf "%.0f", 100*a/c}') % of the store ceiling"
+  row "$engine" cast "ballots through the API" "ok $(value "$f" cast ok), errors $(value "$f" cast errors)$share"
   row "$engine" fill "fill to $BIG ballots" "ok $(value "$f" fill ok) in $(value "$f" fill secs) s, errors $(value "$f" fill errors)"
   row "$engine" results "results alone ($(value "$f" results ballots_max) ballots)" "first (cold) read $(value "$f" results first_ms) ms"
   row "$engine" results_under_load "results while casting" "ballots seen $(value "$f" results_under_load ballots_min)..$(value "$f" results_under_load ballots_max)"
