@@ -12,6 +12,7 @@ log() { printf '[compose] %s\n' "$*" >&2; }
 
 if ! command -v docker-compose >/dev/null; then
   log "installing docker-compose (Debian package)"
+  apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
 fi
 
