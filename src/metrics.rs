@@ -29,18 +29,18 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         &["method", "route", "status"],
     )
     .expect("valid metric");
-    registry.register(Box::new(ballots_accepted.clone())).expect("registers once");
-    registry.register(Box::new(ballots_rejected.clone())).expect("registers once");
     let ballot_batch_size = Histogram::with_opts(
         HistogramOpts::new("ballot_batch_size", "Ballots written per transaction").buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]),
     )
     .expect("valid metric");
-    registry.register(Box::new(request_seconds.clone())).expect("registers once");
     let ballot_batch_seconds = Histogram::with_opts(
         HistogramOpts::new("ballot_batch_seconds", "Seconds to write a batch of ballots, commit included")
             .buckets(vec![0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0]),
     )
     .expect("valid metric");
+    registry.register(Box::new(ballots_accepted.clone())).expect("registers once");
+    registry.register(Box::new(ballots_rejected.clone())).expect("registers once");
+    registry.register(Box::new(request_seconds.clone())).expect("registers once");
     registry.register(Box::new(ballot_batch_size.clone())).expect("registers once");
     registry.register(Box::new(ballot_batch_seconds.clone())).expect("registers once");
     Metrics { registry, ballots_accepted, ballots_rejected, request_seconds, ballot_batch_size, ballot_batch_seconds }

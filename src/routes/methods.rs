@@ -31,6 +31,12 @@ static ROUTES: LazyLock<Vec<(Vec<String>, Vec<&'static str>)>> = LazyLock::new(|
     routes
 });
 
+/// The routes' paths outside `/api` (whose scope has its own fallback), for the resource
+/// that answers their other methods with 405.
+pub fn paths_outside_api() -> Vec<String> {
+    ROUTES.iter().filter(|(segments, _)| segments[0] != "api").map(|(segments, _)| format!("/{}", segments.join("/"))).collect()
+}
+
 fn segments(path: &str) -> Vec<String> {
     path.trim_matches('/').split('/').map(str::to_owned).collect()
 }

@@ -44,7 +44,7 @@ use crate::{config::DatabaseKind, domain::Receipt, errors::AppError, metrics::ME
 /// The most ballots written in one transaction. Large enough that a burst of a few hundred
 /// ballots a second needs only a handful of commits, small enough that one statement stays
 /// short (a batch holds its voter-code rows locked until it commits).
-pub const MAX_BATCH: usize = 64;
+const MAX_BATCH: usize = 64;
 
 /// Ballots waiting for a writer before `cast` itself waits (back-pressure, not a limit on
 /// voters: each waiting request holds one slot).
@@ -96,32 +96,19 @@ async fn write_batches(db: Db, mut queue: mpsc::Receiver<Job>) {
     // into the next one, in the order they arrived.
     let mut held: VecDeque<Job> = VecDeque::new();
     loop {
-        let mut batch = Vec::new();
-        let mut codes = HashSet::new();
+        let mut batch = Batch::default();
         for job in std::mem::take(&mut held) {
-            if batch.len() < MAX_BATCH && codes.insert(job.voter_key.clone()) {
-                batch.push(job);
-            } else {
-                held.push_back(job);
-            }
+            held.extend(batch.offer(job));
         }
-        if batch.is_empty() {
-            match queue.recv().await {
-                Some(job) => {
-                    codes.insert(job.voter_key.clone());
-                    batch.push(job);
-                }
-                None => return,
-            }
+        if batch.jobs.is_empty() {
+            let Some(job) = queue.recv().await else { return };
+            held.extend(batch.offer(job));
         }
-        while batch.len() < MAX_BATCH {
+        while batch.jobs.len() < MAX_BATCH {
             let Ok(job) = queue.try_recv() else { break };
-            if codes.insert(job.voter_key.clone()) {
-                batch.push(job);
-            } else {
-                held.push_back(job);
-            }
+            held.extend(batch.offer(job));
         }
+        let batch = batch.jobs;
         let started = Instant::now();
         METRICS.ballot_batch_size.observe(batch.len() as f64);
         write_batch(&db, batch).await;
@@ -129,7 +116,30 @@ async fn write_batches(db: Db, mut queue: mpsc::Receiver<Job>) {
     }
 }
 
+/// The ballots of one transaction: at most [`MAX_BATCH`], no two with the same code.
+#[derive(Default)]
+struct Batch {
+    jobs: Vec<Job>,
+    codes: HashSet<String>,
+}
+
+impl Batch {
+    /// Take `job`, or hand it back if the batch is full or already holds its code.
+    fn offer(&mut self, job: Job) -> Option<Job> {
+        if self.jobs.len() < MAX_BATCH && self.codes.insert(job.voter_key.clone()) {
+            self.jobs.push(job);
+            None
+        } else {
+            Some(job)
+        }
+    }
+}
+
 async fn write_batch(db: &Db, batch: Vec<Job>) {
+    // One ballot alone: the one-ballot path is the same work without the batch machinery.
+    if batch.len() == 1 {
+        return one_by_one(db, batch).await;
+    }
     match db.kind() {
         DatabaseKind::Postgres => write_batch_pg(db, batch).await,
         DatabaseKind::Sqlite => write_batch_sqlite(db, batch).await,
@@ -166,9 +176,6 @@ RETURNING receipt, version
 "#;
 
 async fn write_batch_pg(db: &Db, batch: Vec<Job>) {
-    if batch.len() == 1 {
-        return one_by_one(db, batch).await;
-    }
     let now = Utc::now();
     let receipts: Vec<Receipt> = batch.iter().map(|_| Receipt::generate()).collect();
     let input: Vec<serde_json::Value> = batch
@@ -227,9 +234,6 @@ async fn write_batch_pg(db: &Db, batch: Vec<Job>) {
 
 /// SQLite: one `BEGIN IMMEDIATE … COMMIT` for the batch, a `SAVEPOINT` per ballot.
 async fn write_batch_sqlite(db: &Db, batch: Vec<Job>) {
-    if batch.len() == 1 {
-        return one_by_one(db, batch).await;
-    }
     let outcome: Result<Vec<Result<Stored, AppError>>, AppError> = async {
         let txn = db.begin_write().await?;
         let mut outcomes = Vec::with_capacity(batch.len());
