@@ -75,9 +75,11 @@ pub struct ServeArgs {
     /// How many hours a sign-in lasts.
     #[arg(long, env = "PBVOTE_SESSION_HOURS", default_value_t = 12)]
     pub session_hours: u64,
-    /// Take the client address from X-Forwarded-For (set only behind a reverse proxy).
-    #[arg(long, env = "PBVOTE_TRUST_PROXY", default_value_t = false, action = clap::ArgAction::Set)]
-    pub trust_proxy: bool,
+    /// Reverse proxies in front of the server: false (none), true (one), or how many. The
+    /// client address for rate limits is then the one the outermost proxy appended to
+    /// X-Forwarded-For. Set it only behind proxies that append to that header.
+    #[arg(long, env = "PBVOTE_TRUST_PROXY", default_value = "false", value_parser = parse_trusted_proxies)]
+    pub trust_proxy: u8,
     /// Wrong voter codes allowed from one client address per 10 minutes (all instances together).
     #[arg(long, env = "PBVOTE_CODE_FAILURE_LIMIT", default_value_t = 100)]
     pub code_failure_limit: u32,
@@ -110,6 +112,18 @@ pub struct TallyArgs {
     /// Indent the output for people to read.
     #[arg(long)]
     pub pretty: bool,
+}
+
+/// `PBVOTE_TRUST_PROXY`: `false`/`true` as before, or the number of proxies (at most 10).
+fn parse_trusted_proxies(value: &str) -> Result<u8, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "false" | "no" | "off" => Ok(0),
+        "true" | "yes" | "on" => Ok(1),
+        n => match n.parse::<u8>() {
+            Ok(n) if n <= 10 => Ok(n),
+            _ => Err(format!("expected false, true or a number of proxies from 0 to 10, got {value:?}")),
+        },
+    }
 }
 
 pub async fn main() -> ExitCode {
@@ -189,7 +203,7 @@ async fn serve(mut database: DatabaseSettings, args: ServeArgs) -> anyhow::Resul
         public_url: args.public_url,
         session_ttl: Duration::from_secs(args.session_hours.max(1) * 3600),
         max_body_bytes: 256 * 1024,
-        trust_proxy: args.trust_proxy,
+        trusted_proxies: args.trust_proxy,
         limits: crate::rate_limit::Limits {
             code_failures_per_client: crate::rate_limit::Limit { max: args.code_failure_limit, window_seconds: 600 },
             sign_ins_per_email: crate::rate_limit::Limit { max: args.sign_in_limit, window_seconds: 300 },
@@ -236,5 +250,20 @@ fn tally_file(args: &TallyArgs) -> anyhow::Result<ExitCode> {
             eprintln!("pbvote tally: {}: {err}", args.file.display());
             Ok(ExitCode::from(2))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_trusted_proxies;
+
+    #[test]
+    fn trust_proxy_takes_a_boolean_or_a_count() {
+        assert_eq!(parse_trusted_proxies("false"), Ok(0));
+        assert_eq!(parse_trusted_proxies("true"), Ok(1));
+        assert_eq!(parse_trusted_proxies("TRUE"), Ok(1));
+        assert_eq!(parse_trusted_proxies("2"), Ok(2));
+        assert!(parse_trusted_proxies("11").unwrap_err().contains("0 to 10"));
+        assert!(parse_trusted_proxies("maybe").is_err());
     }
 }

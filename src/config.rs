@@ -60,9 +60,10 @@ pub struct Settings {
     pub session_ttl: Duration,
     /// Requests larger than this are refused with 413.
     pub max_body_bytes: usize,
-    /// Whether to take the client address from `X-Forwarded-For` / `Forwarded` (only
-    /// behind a reverse proxy that sets them; otherwise clients could pick their own).
-    pub trust_proxy: bool,
+    /// How many reverse proxies stand in front of the server (0: none). With N, the client
+    /// address is the N-th entry from the right of `X-Forwarded-For`, the one the outermost
+    /// proxy appended; see `routes::client_address`.
+    pub trusted_proxies: u8,
     pub limits: crate::rate_limit::Limits,
 }
 
@@ -77,7 +78,7 @@ impl Settings {
             public_url: None,
             session_ttl: Duration::from_secs(12 * 3600),
             max_body_bytes: 256 * 1024,
-            trust_proxy: false,
+            trusted_proxies: 0,
             limits: crate::rate_limit::Limits::default(),
         })
     }

@@ -113,7 +113,7 @@ pub async fn sign_in(ctx: web::Data<AppContext>, req: HttpRequest, body: JsonBod
     let email = Email::parse(&body.email).map_err(|e| AppError::invalid("email", e))?;
     // Every attempt counts, on every instance, before the (slow) password check.
     let limits = &ctx.limiter.limits;
-    let client = super::client_address(&req, ctx.settings.trust_proxy);
+    let client = super::client_address(&req, ctx.settings.trusted_proxies);
     ctx.limiter.record(&format!("sign-in-client:{client}"), limits.sign_ins_per_client).await?;
     ctx.limiter.record(&format!("sign-in-email:{}", email.as_str()), limits.sign_ins_per_email).await?;
     let found = storage::accounts::find_for_sign_in(&ctx.db, &email).await?;

@@ -83,7 +83,7 @@ pub async fn cast(ctx: web::Data<AppContext>, http: HttpRequest, id: web::Path<U
         }
     }
     let id = *id;
-    let form = BallotForm { voter_code: req.voter_code, want: req.want, dont_want: req.dont_want, uses: req.uses, area: req.area, channel: Channel::Online, client: super::client_address(&http, ctx.settings.trust_proxy) };
+    let form = BallotForm { voter_code: req.voter_code, want: req.want, dont_want: req.dont_want, uses: req.uses, area: req.area, channel: Channel::Online, client: super::client_address(&http, ctx.settings.trusted_proxies) };
     let stored = match voting::cast_ballot(&ctx, id, form).await {
         Ok(stored) => stored,
         Err(err) => {

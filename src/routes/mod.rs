@@ -6,6 +6,7 @@
 mod auth;
 mod ballot_paper;
 mod ballots;
+mod client_address;
 mod consultations;
 mod health;
 mod json;
@@ -18,17 +19,7 @@ mod voter_codes;
 
 pub use observability::observe;
 
-/// The client's address: the peer, or the proxy-reported one when `trust_proxy` is set.
-pub(crate) fn client_address(req: &actix_web::HttpRequest, trust_proxy: bool) -> String {
-    let info = req.connection_info();
-    let address = if trust_proxy { info.realip_remote_addr() } else { info.peer_addr() };
-    let address = address.unwrap_or("unknown");
-    // Drop the port: one client, many connections.
-    match address.parse::<std::net::SocketAddr>() {
-        Ok(socket) => socket.ip().to_string(),
-        Err(_) => address.to_owned(),
-    }
-}
+pub(crate) use client_address::client_address;
 pub use problem::Problem;
 
 use actix_web::web;

@@ -35,6 +35,36 @@ async fn wrong_voter_codes_are_rate_limited() {
     assert!((1..=600).contains(&retry));
 }
 
+/// Behind one proxy (`PBVOTE_TRUST_PROXY=true`), the proxy appends the address it saw to
+/// whatever X-Forwarded-For the client sent. A guesser who makes up a new address for every
+/// request must still land in one bucket; a resident the proxy saw elsewhere must not.
+#[tokio::test]
+async fn behind_a_proxy_made_up_forwarded_addresses_do_not_escape_the_limit() {
+    let app = spawn_app_with(|s| {
+        s.trusted_proxies = 1;
+        s.limits.code_failures_per_client = Limit { max: 3, window_seconds: 600 };
+    })
+    .await;
+    let (_, id, codes) = open_consultation(&app, 1).await;
+    let url = format!("{}/api/v1/consultations/{id}/ballots", app.address);
+    // What the proxy sends for the guesser: the client's own header, then the real address.
+    let from_guesser = |made_up: usize| {
+        app.client
+            .post(&url)
+            .header("X-Forwarded-For", format!("10.9.{}.{}, 198.51.100.7", made_up / 250, made_up % 250))
+            .header("Forwarded", format!("for=10.8.0.{made_up}"))
+            .json(&json!({"voter_code": "2222-3333-4444"}))
+    };
+    for attempt in 0..3 {
+        app.send(from_guesser(attempt)).await.problem_field(422, "voter_code");
+    }
+    app.send(from_guesser(3)).await.problem(429);
+    app.send(from_guesser(4)).await.problem(429);
+    // Another resident, seen by the proxy at another address, votes as normal.
+    let resident = app.client.post(&url).header("X-Forwarded-For", "203.0.113.20").json(&json!({"voter_code": codes[0]}));
+    app.send(resident).await.ok(201);
+}
+
 #[tokio::test]
 async fn sign_in_attempts_are_rate_limited_per_account() {
     let app = spawn_app_with(|s| s.limits.sign_ins_per_email = Limit { max: 2, window_seconds: 300 }).await;
