@@ -158,13 +158,9 @@ pub(super) fn proposal_model(p: &ProposalInput) -> Proposal {
 #[post("/api/v1/consultations/{id}/services")]
 pub async fn add_service(ctx: web::Data<AppContext>, user: SignedIn, id: web::Path<Uuid>, body: JsonBody<ServiceRequest>) -> Result<HttpResponse, AppError> {
     user.require(&[Role::Organiser], "edit consultations")?;
-    let current = storage::consultations::get(&ctx.db, *id).await?;
-    if current.services.len() >= MAX_SERVICES {
-        return Err(AppError::invalid("services", format!("at most {MAX_SERVICES} services")));
-    }
-    let taken: Vec<String> = current.services.iter().map(|s| s.id.clone()).collect();
-    let input = service_input(&body.0, None, &taken)?;
-    Ok(HttpResponse::Created().json(storage::consultations::add_service(&ctx.db, *id, input).await?))
+    let request = body.0;
+    let added = storage::consultations::add_service(&ctx.db, *id, MAX_SERVICES, move |taken| service_input(&request, None, taken)).await?;
+    Ok(HttpResponse::Created().json(added))
 }
 
 /// Rename or re-describe a draft's service.
@@ -234,13 +230,9 @@ pub async fn delete_service(ctx: web::Data<AppContext>, user: SignedIn, path: we
 #[post("/api/v1/consultations/{id}/proposals")]
 pub async fn add_proposal(ctx: web::Data<AppContext>, user: SignedIn, id: web::Path<Uuid>, body: JsonBody<ProposalRequest>) -> Result<HttpResponse, AppError> {
     user.require(&[Role::Organiser], "edit consultations")?;
-    let current = storage::consultations::get(&ctx.db, *id).await?;
-    if current.proposals.len() >= MAX_PROPOSALS {
-        return Err(AppError::invalid("proposals", format!("at most {MAX_PROPOSALS} proposals")));
-    }
-    let taken: Vec<String> = current.proposals.iter().map(|p| p.id.clone()).collect();
-    let input = proposal_input(&body.0, None, &taken)?;
-    Ok(HttpResponse::Created().json(storage::consultations::add_proposal(&ctx.db, *id, input).await?))
+    let request = body.0;
+    let added = storage::consultations::add_proposal(&ctx.db, *id, MAX_PROPOSALS, move |taken| proposal_input(&request, None, taken)).await?;
+    Ok(HttpResponse::Created().json(added))
 }
 
 /// Replace a draft's proposal (its id stays).

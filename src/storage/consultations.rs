@@ -318,9 +318,29 @@ async fn next_position<C: ConnectionTrait>(conn: &C, table_is_services: bool, id
     Ok(max.flatten().map_or(0, |m| m + 1))
 }
 
-pub async fn add_service(db: &Db, id: Uuid, service: ServiceInput) -> Result<Consultation, AppError> {
+/// The ids already used by a draft's services (or proposals), read inside the edit's
+/// transaction: after the "touch", so two concurrent adds see each other.
+async fn taken_ids(txn: &DatabaseTransaction, table_is_services: bool, id: Uuid) -> Result<Vec<String>, AppError> {
+    Ok(if table_is_services {
+        services::Entity::find().select_only().column(services::Column::Code).filter(services::Column::ConsultationId.eq(id)).into_tuple().all(txn).await?
+    } else {
+        proposals::Entity::find().select_only().column(proposals::Column::Code).filter(proposals::Column::ConsultationId.eq(id)).into_tuple().all(txn).await?
+    })
+}
+
+/// Add a service. `make` builds it from the ids already taken (to pick a free one when
+/// the organiser gave none); at most `max` services.
+pub async fn add_service<F>(db: &Db, id: Uuid, max: usize, make: F) -> Result<Consultation, AppError>
+where
+    F: FnOnce(&[String]) -> Result<ServiceInput, AppError> + Send + 'static,
+{
     edit_draft(db, id, move |txn| {
         Box::pin(async move {
+            let taken = taken_ids(txn, true, id).await?;
+            if taken.len() >= max {
+                return Err(AppError::invalid("services", format!("at most {max} services")));
+            }
+            let service = make(&taken)?;
             let position = next_position(txn, true, id).await?;
             insert_service(txn, id, &service, position).await.map_err(|e| match e {
                 AppError::Conflict { .. } => AppError::conflict(Some("id"), format!("there is already a service with the id {:?}", service.id.as_str())),
@@ -385,9 +405,19 @@ async fn service_exists<C: ConnectionTrait>(conn: &C, id: Uuid, service: &Option
     Ok(())
 }
 
-pub async fn add_proposal(db: &Db, id: Uuid, proposal: ProposalInput) -> Result<Consultation, AppError> {
+/// Add a proposal. `make` builds it from the ids already taken (to number it when the
+/// organiser gave no id); at most `max` proposals.
+pub async fn add_proposal<F>(db: &Db, id: Uuid, max: usize, make: F) -> Result<Consultation, AppError>
+where
+    F: FnOnce(&[String]) -> Result<ProposalInput, AppError> + Send + 'static,
+{
     edit_draft(db, id, move |txn| {
         Box::pin(async move {
+            let taken = taken_ids(txn, false, id).await?;
+            if taken.len() >= max {
+                return Err(AppError::invalid("proposals", format!("at most {max} proposals")));
+            }
+            let proposal = make(&taken)?;
             service_exists(txn, id, &proposal.service).await?;
             let position = next_position(txn, false, id).await?;
             insert_proposal(txn, id, &proposal, position).await.map_err(|e| match e {
@@ -431,6 +461,14 @@ pub async fn delete_proposal(db: &Db, id: Uuid, proposal: ShortId) -> Result<Con
 /// `check` sees the consultation as it is inside the transaction and may refuse.
 pub async fn advance_phase(db: &Db, id: Uuid, to: Phase, check: impl FnOnce(&Consultation) -> Result<(), AppError>) -> Result<Consultation, AppError> {
     let txn = db.begin_write().await?;
+    // Lock the row before reading anything, so `check` sees the paper as it will be
+    // opened: an edit in flight (which holds the row since its "touch") commits first and
+    // is then visible, and one that comes later waits and finds the new phase. Reading
+    // first and locking with the phase UPDATE would check a paper an edit was changing.
+    // (SQLite's one writer with BEGIN IMMEDIATE already serialises the two.)
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        consultations::Entity::find_by_id(id).select_only().column(consultations::Column::Id).lock_exclusive().into_tuple::<Uuid>().one(&txn).await?;
+    }
     let current = load(&txn, id).await?;
     current.phase.advance(to).map_err(AppError::wrong_phase)?;
     check(&current)?;

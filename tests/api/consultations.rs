@@ -137,3 +137,55 @@ async fn unreadable_requests_are_problems_not_crashes() {
     app.get("/api/v1/no-such-thing", None).await.problem(404);
     app.patch(&format!("/api/v1/consultations/{}", uuid::Uuid::new_v4()), &json!({"title": "x"}), Some(&token)).await.problem(404);
 }
+
+/// Two organisers adding proposals and services at once, without ids: each gets the next
+/// free one, none is refused for a clash with an id the organiser never chose.
+#[tokio::test]
+async fn concurrent_adds_without_ids_get_distinct_ids() {
+    let app = spawn_app().await;
+    let token = app.organiser().await;
+    let id = app.create_consultation(&token, &json!({"title": "Busy draft"})).await;
+    let adds = (0..10).map(|i| {
+        let (app, token, id) = (&app, &token, &id);
+        async move {
+            let (proposals, services) = (format!("/api/v1/consultations/{id}/proposals"), format!("/api/v1/consultations/{id}/services"));
+            let (proposal, service) = (json!({"kind": "saving", "title": format!("Saving {i}"), "amount": 100}), json!({"name": "Library"}));
+            let (p, s) = tokio::join!(app.post(&proposals, &proposal, Some(token)), app.post(&services, &service, Some(token)));
+            (p.status, s.status)
+        }
+    });
+    let statuses = futures::future::join_all(adds).await;
+    assert!(statuses.iter().all(|&(p, s)| p == 201 && s == 201), "{statuses:?}");
+    let draft = app.get(&format!("/api/v1/consultations/{id}"), Some(&token)).await;
+    let mut proposal_ids: Vec<String> = draft.ok(200)["proposals"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect();
+    proposal_ids.sort_by_key(|id| id[1..].parse::<u32>().unwrap());
+    assert_eq!(proposal_ids, (1..=10).map(|n| format!("S{n}")).collect::<Vec<_>>());
+    let mut service_ids: Vec<String> = draft.body["services"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_owned()).collect();
+    service_ids.sort();
+    let mut expected: Vec<String> = std::iter::once("library".to_owned()).chain((2..=10).map(|n| format!("library-{n}"))).collect();
+    expected.sort();
+    assert_eq!(service_ids, expected);
+}
+
+/// "Open" checks the paper it opens: deleting the last proposal at the same moment as
+/// opening must leave either an open vote with that proposal or a draft without it,
+/// never an open vote with nothing on the ballot.
+#[tokio::test]
+async fn opening_and_deleting_the_last_proposal_at_once_never_opens_an_empty_ballot() {
+    let app = spawn_app().await;
+    let token = app.organiser().await;
+    for attempt in 0..20 {
+        let id = app
+            .create_consultation(&token, &json!({"title": format!("Race {attempt}"), "proposals": [{"id": "P1", "kind": "saving", "title": "Only one", "amount": 100}]}))
+            .await;
+        let (proposal, open) = (format!("/api/v1/consultations/{id}/proposals/P1"), format!("/api/v1/consultations/{id}/open"));
+        let (deleted, opened) = tokio::join!(app.delete(&proposal, Some(&token)), app.post_empty(&open, Some(&token)));
+        let now = app.get(&format!("/api/v1/consultations/{id}"), Some(&token)).await;
+        let proposals = now.ok(200)["proposals"].as_array().unwrap().len();
+        match (deleted.status, opened.status) {
+            (204, 409) => assert_eq!((now.body["phase"].as_str(), proposals), (Some("draft"), 0), "attempt {attempt}"),
+            (409, 200) => assert_eq!((now.body["phase"].as_str(), proposals), (Some("open"), 1), "attempt {attempt}"),
+            other => panic!("attempt {attempt}: delete and open answered {other:?}; now {} with {proposals} proposals", now.body["phase"]),
+        }
+    }
+}
