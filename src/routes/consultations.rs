@@ -373,6 +373,12 @@ async fn advance(ctx: &AppContext, id: Uuid, to: Phase) -> Result<web::Json<Cons
             if c.proposals.is_empty() {
                 return Err(AppError::wrong_phase("add at least one proposal before opening the vote"));
             }
+            // Such a vote could never take a ballot.
+            if let Some(closes_at) = c.closes_at
+                && closes_at <= chrono::Utc::now()
+            {
+                return Err(AppError::wrong_phase(format!("the closing time ({closes_at}) has already passed; change or clear it before opening the vote")));
+            }
             check_draft_after_edit(c)?;
         }
         Ok(())

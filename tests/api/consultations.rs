@@ -189,3 +189,16 @@ async fn opening_and_deleting_the_last_proposal_at_once_never_opens_an_empty_bal
         }
     }
 }
+
+#[tokio::test]
+async fn a_vote_whose_closing_time_has_passed_cannot_be_opened() {
+    let app = spawn_app().await;
+    let token = app.organiser().await;
+    let mut body = worked_example();
+    body["closes_at"] = json!("2001-01-01T00:00:00Z");
+    let id = app.create_consultation(&token, &body).await;
+    let refused = app.post_empty(&format!("/api/v1/consultations/{id}/open"), Some(&token)).await;
+    assert!(refused.problem(409)["detail"].as_str().unwrap().contains("closing time"), "{}", refused.text);
+    app.patch(&format!("/api/v1/consultations/{id}"), &json!({"closes_at": null}), Some(&token)).await.ok(200);
+    app.open(&token, &id).await;
+}
