@@ -3,12 +3,12 @@
 //! Eight residents cast ballots (each with its own voter code, each ballot's contents
 //! recorded) at a real `pbvote serve` process. After a few hundred acknowledgements the
 //! process is killed with SIGKILL — no shutdown, no flushing, mid-stream — and started
-//! again on the same database. Then, over HTTP only:
+//! again on the same database. Then, over HTTP and by reading the database:
 //!
 //! - every ballot that got `201 Created` is there exactly once: its receipt checks out and
-//!   the commissioner's export contains its contents;
+//!   the ballots stored hold its contents;
 //! - acknowledged ≤ ballots ≤ acknowledged + in flight (those whose answer was lost);
-//! - every exported ballot is one that was sent, whole (contents compared as a multiset);
+//! - every stored ballot is one that was sent, whole (contents compared as a multiset);
 //! - voter-code stats `used` = ballots = `results.summary.ballots`.
 //!
 //! Four kill/restart cycles per database. On SQLite the file is then checked with a
@@ -75,7 +75,7 @@ async fn kill_and_restart_cycles(db: &TestDb, label: &str) {
         server = Server::start(&db.url).await;
         let api = Api::new(&server);
         assert_eq!(api.ready().await, 200, "cycle {cycle}: /ready after restart");
-        let ballots = verify_against_ledger(&api, &setup, &ledger, &format!("{label}, after kill {cycle}")).await;
+        let ballots = verify_against_ledger(&api, &db, &setup, &ledger, &format!("{label}, after kill {cycle}")).await;
         eprintln!(
             "{label} cycle {cycle}: {acked_now} acknowledged, {unknown_now} in flight when killed; \
              {ballots} ballots stored in total ({} acknowledged, {} in-flight ballots were committed before the kill); restart took {:?}",
@@ -99,7 +99,7 @@ async fn kill_and_restart_cycles(db: &TestDb, label: &str) {
     final_ledger.acknowledged = ledger.acknowledged.clone();
     final_ledger.unknown = ledger.unknown.clone();
     final_ledger.acknowledged.push((again["receipt"].as_str().unwrap().to_owned(), content_key(&ballot_content(index + 1))));
-    let ballots = verify_against_ledger(&api, &setup, &final_ledger, &format!("{label}, at the end")).await;
+    let ballots = verify_against_ledger(&api, &db, &setup, &final_ledger, &format!("{label}, at the end")).await;
     if db.backend == Backend::Sqlite {
         let (journal, integrity, dangling) = sqlite_file_report(&db.url).await;
         assert_eq!(journal, "wal", "{label}: the database file's journal mode");

@@ -7,7 +7,8 @@
 //!   ready. Repeated on three fresh databases.
 //! - A session from signing in on A works on B (and signing out on B ends it on A).
 //! - A consultation created on A is opened on B.
-//! - Ballots cast on A and on B are all counted, in results and exports read from either,
+//! - Ballots cast on A and on B are all counted, in results read from either (and in the
+//!   database while voting is open, in the exports once closed),
 //!   which agree exactly; voter-code stats agree.
 //! - A second ballot with the same code on the other instance replaces the first: one
 //!   ballot counted, only the newer receipt valid. Ten ballots with one code sent to both
@@ -104,7 +105,7 @@ async fn share_one_database(db: &TestDb) {
         assert_eq!(api_b.receipt(r).await.status, 200, "receipt {r} on B");
     }
     let mut expected: Vec<String> = sent.iter().map(|(_, c)| content_key(c)).collect();
-    agree(&api_a, &api_b, &commissioner, &id, &expected, 60, "40 ballots on A and B").await;
+    agree(&api_a, &api_b, db, &commissioner, &id, &expected, 60, "40 ballots on A and B").await;
 
     // The same code on the other instance replaces the first ballot.
     let (code, first, second) = (&codes[40], ballot_content(100), ballot_content(101));
@@ -119,7 +120,7 @@ async fn share_one_database(db: &TestDb) {
         assert_eq!(api.receipt(r2).await.status, 200, "the newer receipt {r2} is valid");
     }
     expected.push(content_key(&second));
-    agree(&api_a, &api_b, &commissioner, &id, &expected, 60, "after a replacement across instances").await;
+    agree(&api_a, &api_b, db, &commissioner, &id, &expected, 60, "after a replacement across instances").await;
 
     // Ten ballots with one code, five to each instance, all at once.
     let code = &codes[41];
@@ -153,7 +154,7 @@ async fn share_one_database(db: &TestDb) {
     }
     assert_eq!(valid.len(), 1, "exactly one racing receipt stays valid, got {valid:?}");
     expected.push(content_key(&racing[valid[0]]));
-    agree(&api_a, &api_b, &commissioner, &id, &expected, 60, "after ten racing ballots with one code").await;
+    agree(&api_a, &api_b, db, &commissioner, &id, &expected, 60, "after ten racing ballots with one code").await;
 
     // Signing out on B ends the session on A.
     let session = api_a.sign_in(&organiser_email).await;
@@ -171,7 +172,7 @@ async fn share_one_database(db: &TestDb) {
     api_b.close(&organiser, &id).await;
     let refused = Api::expect(api_a.cast(&id, &codes[42], &ballot_content(300)).await, 409, "a ballot on A after B closed");
     assert_eq!(refused["type"], json!("urn:pbvote:problem:wrong-phase"), "{refused}");
-    agree(&api_a, &api_b, &commissioner, &id, &expected, 60, "after closing").await;
+    agree(&api_a, &api_b, db, &commissioner, &id, &expected, 60, "after closing").await;
 
     for (name, server) in [("A", &a), ("B", &b)] {
         assert!(server.panics().is_empty(), "instance {name} panicked: {:?}", server.panics());
@@ -179,16 +180,26 @@ async fn share_one_database(db: &TestDb) {
     eprintln!("two instances: {} ballots counted alike on both", expected.len());
 }
 
-/// Results, export and voter-code stats read from A and from B are the same, and the
-/// exported ballots are exactly `expected` (as a multiset).
-async fn agree(a: &Api, b: &Api, token: &str, id: &str, expected: &[String], issued: u64, when: &str) {
-    let (results_a, results_b) = (a.results(token, id).await, b.results(token, id).await);
+/// Results and voter-code stats read from A and from B are the same, and the ballots
+/// are exactly `expected` (as a multiset): in the database while voting is open (when
+/// both refuse the per-ballot export), and in the export of either once it has closed.
+async fn agree(a: &Api, b: &Api, db: &TestDb, token: &str, id: &str, expected: &[String], issued: u64, when: &str) {
+    let (results_a, results_b) = (a.results_exact(token, id).await, b.results_exact(token, id).await);
     assert_eq!(results_a["summary"]["ballots"], json!(expected.len()), "{when}: ballots counted on A");
     assert_eq!(results_a, results_b, "{when}: results on A and B differ");
-    let (export_a, export_b) = (a.export(token, id).await, b.export(token, id).await);
-    assert_eq!(export_a, export_b, "{when}: exports on A and B differ");
-    let exported: Vec<String> = export_a["ballots"].as_array().unwrap().iter().map(content_key).collect();
-    assert_eq!(multiset(&exported), multiset(expected), "{when}: exported ballots are not the ones cast");
+    let ballots: Vec<Value> = if results_a["consultation"]["phase"] == json!("open") {
+        for api in [a, b] {
+            let refused = api.get(&format!("/api/v1/consultations/{id}/export"), Some(token)).await;
+            assert!(matches!(&refused, Outcome::Answer(x) if x.status == 409), "{when}: the export while open: {refused:?}");
+        }
+        stored_ballots(&db.url, id).await
+    } else {
+        let (export_a, export_b) = (a.export(token, id).await, b.export(token, id).await);
+        assert_eq!(export_a, export_b, "{when}: exports on A and B differ");
+        export_a["ballots"].as_array().unwrap().clone()
+    };
+    let found: Vec<String> = ballots.iter().map(content_key).collect();
+    assert_eq!(multiset(&found), multiset(expected), "{when}: the ballots are not the ones cast");
     let (stats_a, stats_b) = (a.code_stats(token, id).await, b.code_stats(token, id).await);
     assert_eq!(stats_a, stats_b, "{when}: voter-code stats on A and B differ");
     assert_eq!(stats_a, (issued, expected.len() as u64), "{when}: voter-code stats (issued, used)");

@@ -33,12 +33,13 @@ async fn check_access(ctx: &AppContext, id: Uuid, user: &MaybeSignedIn) -> Resul
 #[get("/api/v1/consultations/{id}/results")]
 pub async fn get_results(ctx: web::Data<AppContext>, id: web::Path<Uuid>, user: MaybeSignedIn) -> Result<HttpResponse, AppError> {
     let consultation = check_access(&ctx, *id, &user).await?;
-    let (consultation, counted) = counting::count(&ctx, consultation).await?;
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(counting::present(&consultation, &counted.result)))
+    let (consultation, shown) = counting::count(&ctx, consultation).await?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(counting::present(&consultation, &shown)))
 }
 
 /// The consultation and every counted ballot in the exchange format, for recounting with
-/// `pbvote tally`. Ballots carry no voter key, receipt or time.
+/// `pbvote tally`, once voting has closed. Ballots carry no voter key, receipt or time.
+/// (While voting is open, two exports a moment apart would show each new ballot whole.)
 #[utoipa::path(
     tag = "results",
     security((), ("bearer" = [])),
@@ -52,9 +53,13 @@ pub async fn get_results(ctx: web::Data<AppContext>, id: web::Path<Uuid>, user: 
 )]
 #[get("/api/v1/consultations/{id}/export")]
 pub async fn export(ctx: web::Data<AppContext>, id: web::Path<Uuid>, user: MaybeSignedIn) -> Result<HttpResponse, AppError> {
-    check_access(&ctx, *id, &user).await?;
+    let consultation = check_access(&ctx, *id, &user).await?;
+    if consultation.phase == Phase::Open {
+        return Err(AppError::wrong_phase("the ballots can be exported once voting has closed"));
+    }
     let election = counting::export(&ctx, *id).await?;
     Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
         .insert_header(("Content-Disposition", format!("attachment; filename=\"consultation-{}.json\"", *id)))
         .json(election))
 }

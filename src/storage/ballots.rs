@@ -215,12 +215,12 @@ pub async fn check_receipt(db: &Db, receipt: &Receipt) -> Result<ReceiptCheck, A
 /// Every counted ballot of a consultation: contents only — no voter key, receipt or time.
 /// The count does not depend on their order, and the export sorts them by content.
 pub async fn counted(db: &Db, consultation: Uuid) -> Result<Vec<CountedBallot>, AppError> {
-    decode_counted(counted_rows(db, consultation).await?)
+    Ok(decode_counted(counted_rows(db, consultation).await?)?.0)
 }
 
 /// The stored text of the counted ballots, to decode with [`decode_counted`] (which is
 /// CPU work: run it off the async threads for a large consultation).
-pub struct CountedRows(Vec<(String, String, String, String, Option<String>)>);
+pub struct CountedRows(Vec<(String, String, String, String, Option<String>, i32)>);
 
 pub async fn counted_rows(db: &Db, consultation: Uuid) -> Result<CountedRows, AppError> {
     let rows = ballots::Entity::find()
@@ -230,6 +230,7 @@ pub async fn counted_rows(db: &Db, consultation: Uuid) -> Result<CountedRows, Ap
         .column(ballots::Column::Uses)
         .column(ballots::Column::Channel)
         .column(ballots::Column::Area)
+        .column(ballots::Column::Version)
         .filter(ballots::Column::ConsultationId.eq(consultation))
         .into_tuple()
         .all(&db.read)
@@ -237,10 +238,14 @@ pub async fn counted_rows(db: &Db, consultation: Uuid) -> Result<CountedRows, Ap
     Ok(CountedRows(rows))
 }
 
-pub fn decode_counted(rows: CountedRows) -> Result<Vec<CountedBallot>, AppError> {
-    rows.0
+/// The ballots, and the [`change_marker`] of exactly these rows (read by the same
+/// statement, so it says what was counted even if more ballots arrived meanwhile).
+pub fn decode_counted(rows: CountedRows) -> Result<(Vec<CountedBallot>, (i64, i64)), AppError> {
+    let marker = (rows.0.len() as i64, rows.0.iter().map(|row| i64::from(row.5)).sum());
+    let ballots = rows
+        .0
         .into_iter()
-        .map(|(want, dont_want, uses, channel, area)| {
+        .map(|(want, dont_want, uses, channel, area, _version)| {
             Ok(CountedBallot {
                 want: from_json_list(&want)?,
                 dont_want: from_json_list(&dont_want)?,
@@ -249,7 +254,8 @@ pub fn decode_counted(rows: CountedRows) -> Result<Vec<CountedBallot>, AppError>
                 area,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, AppError>>()?;
+    Ok((ballots, marker))
 }
 
 /// A value that changes whenever a consultation's ballots change: (number of ballots,

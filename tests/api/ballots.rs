@@ -5,7 +5,7 @@ use crate::helpers::{open_consultation, spawn_app};
 #[tokio::test]
 async fn a_resident_votes_gets_a_receipt_and_can_change_their_mind() {
     let app = spawn_app().await;
-    let (_, id, codes) = open_consultation(&app, 3).await;
+    let (organiser, id, codes) = open_consultation(&app, 3).await;
     // Any case, spaces instead of dashes.
     let typed = codes[0].to_lowercase().replace('-', " ");
     let first = app.cast(&id, &json!({"voter_code": typed, "want": ["S3", "D1"], "dont_want": ["S1"], "uses": ["day-centre"], "area": "North"})).await;
@@ -25,6 +25,7 @@ async fn a_resident_votes_gets_a_receipt_and_can_change_their_mind() {
     app.get("/api/v1/receipts/nonsense", None).await.problem_field(422, "receipt");
 
     // The last ballot counts, once.
+    app.post_empty(&format!("/api/v1/consultations/{id}/close"), Some(&organiser)).await.ok(200);
     let token = app.commissioner().await;
     let results = app.get(&format!("/api/v1/consultations/{id}/results"), Some(&token)).await;
     let results = results.ok(200);
@@ -38,7 +39,7 @@ async fn a_resident_votes_gets_a_receipt_and_can_change_their_mind() {
 #[tokio::test]
 async fn bad_ballots_are_refused_with_the_field_named() {
     let app = spawn_app().await;
-    let (_, id, codes) = open_consultation(&app, 1).await;
+    let (organiser, id, codes) = open_consultation(&app, 1).await;
     let code = &codes[0];
     let cases = [
         (json!({"voter_code": code, "want": ["S1", "S2", "S3", "D1"]}), "want"),
@@ -60,12 +61,17 @@ async fn bad_ballots_are_refused_with_the_field_named() {
     assert_eq!(wrong_code.problem_field(422, "voter_code")["type"], "urn:pbvote:problem:invalid-voter-code");
     let too_many = app.cast(&id, &json!({"voter_code": code, "want": vec!["S1"; 500]})).await;
     too_many.problem_field(422, "want");
-    // Nothing was stored by any of them.
+    // Nothing was stored by any of them: the code is still unused.
     let token = app.commissioner().await;
-    assert_eq!(app.get(&format!("/api/v1/consultations/{id}/results"), Some(&token)).await.ok(200)["summary"]["ballots"], 0);
+    let stats = format!("/api/v1/consultations/{id}/voter-codes/stats");
+    assert_eq!(app.get(&stats, Some(&token)).await.ok(200)["used"], 0);
     // An empty ballot is valid: the resident took part and expressed no preference.
     app.cast(&id, &json!({"voter_code": code})).await.ok(201);
-    assert_eq!(app.get(&format!("/api/v1/consultations/{id}/results"), Some(&token)).await.ok(200)["summary"]["ballots"], 1);
+    assert_eq!(app.get(&stats, Some(&token)).await.ok(200)["used"], 1);
+    app.post_empty(&format!("/api/v1/consultations/{id}/close"), Some(&organiser)).await.ok(200);
+    let results = app.get(&format!("/api/v1/consultations/{id}/results"), Some(&token)).await;
+    assert_eq!(results.ok(200)["summary"]["ballots"], 1);
+    assert!(results.body["proposals"].as_array().unwrap().iter().all(|p| p["want_count"] == 0 && p["dont_want_count"] == 0));
 }
 
 #[tokio::test]

@@ -87,18 +87,21 @@ async fn two_instances_share_sessions_ballots_and_rate_limits() {
     b.cast(&id, &json!({"voter_code": codes[0], "want": ["S1"]})).await.ok(201);
     a.cast(&id, &json!({"voter_code": codes[0], "want": ["S2"]})).await.ok(200);
     b.cast(&id, &json!({"voter_code": codes[1], "want": ["S2"]})).await.ok(201);
+    // Wrong codes count across both: two on each reach the limit of four; the fifth is refused.
+    for app in [&a, &b, &a, &b] {
+        app.cast(&id, &json!({"voter_code": "2222-3333-4444"})).await.problem_field(422, "voter_code");
+    }
+    b.cast(&id, &json!({"voter_code": "2222-3333-4444"})).await.problem(429);
     let commissioner = a.commissioner().await;
+    // (Closed first: while voting is open, results move in steps of min_group ballots.)
+    let closed_on_b = b.post_empty(&format!("/api/v1/consultations/{id}/close"), Some(&token)).await;
+    closed_on_b.ok(200);
     for app in [&a, &b] {
         let results = app.get(&format!("/api/v1/consultations/{id}/results"), Some(&commissioner)).await.ok(200).clone();
         assert_eq!(results["summary"]["ballots"], 2);
         let s2 = results["proposals"].as_array().unwrap().iter().find(|p| p["id"] == "S2").unwrap().clone();
         assert_eq!(s2["want_count"], 2);
     }
-    // Wrong codes count across both: two on each reach the limit of four; the fifth is refused.
-    for app in [&a, &b, &a, &b] {
-        app.cast(&id, &json!({"voter_code": "2222-3333-4444"})).await.problem_field(422, "voter_code");
-    }
-    b.cast(&id, &json!({"voter_code": "2222-3333-4444"})).await.problem(429);
     // Signing out on A ends the session on B.
     a.post_empty("/api/v1/auth/sign-out", Some(&token)).await.ok(204);
     b.get("/api/v1/auth/me", Some(&token)).await.problem(401);

@@ -449,6 +449,19 @@ impl Api {
         Self::expect(self.get(&format!("/api/v1/consultations/{id}/results"), Some(token)).await, 200, "results")
     }
 
+    /// The results once they count every ballot stored: while voting is open a slow
+    /// recount's result may be served for a moment (at most 3 s) while a newer one runs.
+    pub async fn results_exact(&self, token: &str, id: &str) -> Value {
+        for _ in 0..100 {
+            let results = self.results(token, id).await;
+            if results["counted_as_of"]["exact"] == json!(true) {
+                return results;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("results of {id} were not exact within 5 s")
+    }
+
     pub async fn export(&self, token: &str, id: &str) -> Value {
         Self::expect(self.get(&format!("/api/v1/consultations/{id}/export"), Some(token)).await, 200, "export")
     }
@@ -476,13 +489,15 @@ impl Api {
 // The consultation and its ballots
 
 /// The spec's worked example (as in tests/api/helpers.rs) with two areas: R = 3, four
-/// proposals, one service.
+/// proposals, one service; but min_group 1.
 pub fn worked_example() -> Value {
     json!({
         "title": "Worked example (reliability)",
         "description": "The example of the counting rule",
         "budget": {"savings_target": 80000, "development_budget": 30000},
-        "settings": {"rank_depth": 3, "minority_share_percent": 50, "max_weight": 10, "min_group": 5, "protect_threshold_percent": 50},
+        // min_group 1: results while voting is open then move in steps of one ballot (are
+        // exact), so these tests can hold every reading to the ballots stored.
+        "settings": {"rank_depth": 3, "minority_share_percent": 50, "max_weight": 10, "min_group": 1, "protect_threshold_percent": 50},
         "areas": ["North", "South"],
         "services": [{"id": "day-centre", "name": "Day centre"}],
         "proposals": [
@@ -741,12 +756,13 @@ impl Ledger {
 ///
 /// - every acknowledged receipt checks out (`GET /api/v1/receipts/{r}` → 200, right
 ///   consultation);
-/// - the exported ballots contain every acknowledged ballot's contents (as a multiset),
-///   and nothing that was not sent: for every content, acknowledged ≤ exported ≤
-///   acknowledged + unknown;
+/// - the ballots stored in the database (read with a connection of our own) contain every
+///   acknowledged ballot's contents (as a multiset), and nothing that was not sent: for
+///   every content, acknowledged ≤ stored ≤ acknowledged + unknown;
 /// - acknowledged ≤ ballots ≤ acknowledged + unknown;
-/// - voter-code stats: `used` = ballots; `results.summary.ballots` = ballots.
-pub async fn verify_against_ledger(api: &Api, setup: &Setup, ledger: &Ledger, context: &str) -> usize {
+/// - voter-code stats: `used` = ballots; `results.summary.ballots` = ballots (exact);
+/// - the per-ballot export is refused while voting is open.
+pub async fn verify_against_ledger(api: &Api, db: &TestDb, setup: &Setup, ledger: &Ledger, context: &str) -> usize {
     // Receipts, eight at a time.
     use futures::StreamExt;
     let checks = futures::stream::iter(ledger.acknowledged.iter().map(|(r, _)| {
@@ -764,10 +780,12 @@ pub async fn verify_against_ledger(api: &Api, setup: &Setup, ledger: &Ledger, co
         assert_eq!(a.body["receipt"], json!(r), "{context}: {}", a.text);
     }
 
-    let export = api.export(&setup.commissioner, &setup.consultation).await;
-    let exported = export["ballots"].as_array().unwrap_or_else(|| panic!("{context}: export without ballots: {export}"));
+    let refused = api.get(&format!("/api/v1/consultations/{}/export", setup.consultation), Some(&setup.commissioner)).await;
+    assert!(matches!(&refused, Outcome::Answer(a) if a.status == 409), "{context}: the export while voting is open: {refused:?}");
+    let stored = stored_ballots(&db.url, &setup.consultation).await;
+    let exported = &stored;
     for b in exported {
-        assert_eq!(b["channel"], json!("online"), "{context}: exported ballot with an odd channel: {b}");
+        assert_eq!(b["channel"], json!("online"), "{context}: stored ballot with an odd channel: {b}");
     }
     let exported_keys: Vec<String> = exported.iter().map(content_key).collect();
     let exported_set = multiset(&exported_keys);
@@ -775,11 +793,11 @@ pub async fn verify_against_ledger(api: &Api, setup: &Setup, ledger: &Ledger, co
     let unknown_set = multiset(&ledger.unknown);
     for (key, &n) in &acked_set {
         let got = exported_set.get(key).copied().unwrap_or(0);
-        assert!(got >= n, "{context}: {n} acknowledged ballot(s) {key} but only {got} exported");
+        assert!(got >= n, "{context}: {n} acknowledged ballot(s) {key} but only {got} stored");
     }
     for (key, &got) in &exported_set {
         let allowed = acked_set.get(key).copied().unwrap_or(0) + unknown_set.get(key).copied().unwrap_or(0);
-        assert!(got <= allowed, "{context}: {got} exported ballot(s) {key}, but only {allowed} such were sent (a ballot nobody cast, or half-written)");
+        assert!(got <= allowed, "{context}: {got} stored ballot(s) {key}, but only {allowed} such were sent (a ballot nobody cast, or half-written)");
     }
     let ballots = exported.len();
     let acked = ledger.acknowledged.len();
@@ -789,9 +807,30 @@ pub async fn verify_against_ledger(api: &Api, setup: &Setup, ledger: &Ledger, co
     let (issued, used) = api.code_stats(&setup.commissioner, &setup.consultation).await;
     assert_eq!(issued as usize, setup.codes.len(), "{context}: issued codes");
     assert_eq!(used as usize, ballots, "{context}: voter codes marked used vs ballots stored");
-    let results = api.results(&setup.commissioner, &setup.consultation).await;
-    assert_eq!(results["summary"]["ballots"], json!(ballots), "{context}: results count vs export");
+    let results = api.results_exact(&setup.commissioner, &setup.consultation).await;
+    assert_eq!(results["summary"]["ballots"], json!(ballots), "{context}: results count vs ballots stored");
+    assert_eq!(results["counted_as_of"], json!({"ballots": ballots, "step": 1, "exact": true}), "{context}: results while open, with min_group 1");
     ballots
+}
+
+/// The ballots stored for a consultation, read from the database itself (with the
+/// service's own storage code, over a connection of our own): their contents as JSON
+/// (want, dont_want, uses, channel, area), in no particular order.
+pub async fn stored_ballots(database_url: &str, consultation: &str) -> Vec<Value> {
+    let settings = pbvote::config::DatabaseSettings::from_url(database_url).expect("database url");
+    let db = pbvote::storage::Db::connect(&settings).await.expect("open the database");
+    let id: uuid::Uuid = consultation.parse().expect("a consultation id");
+    let ballots = pbvote::storage::ballots::counted(&db, id).await.expect("read the stored ballots");
+    ballots
+        .into_iter()
+        .map(|b| {
+            let mut v = json!({"want": b.want, "dont_want": b.dont_want, "uses": b.uses, "channel": b.channel.as_str()});
+            if let Some(area) = b.area {
+                v["area"] = json!(area);
+            }
+            v
+        })
+        .collect()
 }
 
 /// Look inside a SQLite database file with a connection of our own (which sets no
