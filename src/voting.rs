@@ -48,6 +48,11 @@ pub async fn cast_ballot(ctx: &AppContext, consultation: Uuid, form: BallotForm)
             }
         },
     };
+    // `uses` is a set: stored sorted, each service once, so its order or repeats cannot
+    // mark a ballot for someone to find in the export later (the count is the same).
+    let mut uses = form.uses;
+    uses.sort_unstable();
+    uses.dedup();
     let code_hash = ctx.keys.code_lookup_hash(consultation, &code);
     let voter_key = ctx.keys.voter_key(consultation, &code);
     let stored = storage::ballots::cast(
@@ -55,7 +60,7 @@ pub async fn cast_ballot(ctx: &AppContext, consultation: Uuid, form: BallotForm)
         consultation,
         &code_hash,
         &voter_key,
-        BallotToStore { want: form.want, dont_want: form.dont_want, uses: form.uses, channel: form.channel, area },
+        BallotToStore { want: form.want, dont_want: form.dont_want, uses, channel: form.channel, area },
     )
     .await;
     if let Err(AppError::InvalidVoterCode) = stored {

@@ -220,3 +220,25 @@ async fn voter_codes_come_as_json_or_csv_and_are_stored_only_as_hashes() {
         }
     }
 }
+
+/// The services a resident uses are a set: however they were sent (any order, repeated),
+/// they are stored and exported the same way, so they cannot be used to mark a ballot.
+#[tokio::test]
+async fn the_services_used_are_stored_as_a_set() {
+    let app = spawn_app().await;
+    let token = app.organiser().await;
+    let body = json!({
+        "title": "Two services", "settings": {"rank_depth": 2},
+        "services": [{"id": "pool", "name": "Pool"}, {"id": "library", "name": "Library"}],
+        "proposals": [{"id": "S1", "kind": "saving", "title": "Shorter hours", "amount": 100}]
+    });
+    let id = app.create_consultation(&token, &body).await;
+    let codes = app.issue_codes(&token, &id, 2).await;
+    app.open(&token, &id).await;
+    app.cast(&id, &json!({"voter_code": codes[0], "uses": ["pool", "library", "pool"]})).await.ok(201);
+    app.cast(&id, &json!({"voter_code": codes[1], "uses": ["library", "pool"]})).await.ok(201);
+    app.post_empty(&format!("/api/v1/consultations/{id}/close"), Some(&token)).await.ok(200);
+    let export = app.get(&format!("/api/v1/consultations/{id}/export"), Some(&token)).await;
+    let uses: Vec<&Value> = export.ok(200)["ballots"].as_array().unwrap().iter().map(|b| &b["uses"]).collect();
+    assert_eq!(uses, [&json!(["library", "pool"]), &json!(["library", "pool"])]);
+}
