@@ -181,10 +181,18 @@ impl Server {
 
     /// Spawn the process without waiting for it (to start several at the same moment).
     pub fn spawn(database_url: &str) -> Spawned {
+        Server::spawn_with(database_url, 0, &[])
+    }
+
+    /// Spawn on `port` (0: any free one) with extra `PBVOTE_*` settings.
+    pub fn spawn_with(database_url: &str, port: u16, settings: &[(&str, &str)]) -> Spawned {
         let started = Instant::now();
-        let mut child = pbvote_command(database_url)
-            .arg("serve")
-            .env("PBVOTE_BIND", "127.0.0.1:0")
+        let mut command = pbvote_command(database_url);
+        command.arg("serve").env("PBVOTE_BIND", format!("127.0.0.1:{port}"));
+        for (key, value) in settings {
+            command.env(key, value);
+        }
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -364,7 +372,12 @@ pub struct Api {
 
 impl Api {
     pub fn new(server: &Server) -> Api {
-        Api { base: server.base.clone(), client: client() }
+        Api::at(&server.base)
+    }
+
+    /// The API at `base` (e.g. a reverse proxy in front of the servers).
+    pub fn at(base: &str) -> Api {
+        Api { base: base.to_owned(), client: client() }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -638,7 +651,7 @@ impl CodeSource {
     }
 
     /// The next unused (code, its index), or `None` when all are used.
-    fn take(&self) -> Option<(String, u64)> {
+    pub fn take(&self) -> Option<(String, u64)> {
         let i = self.next.fetch_add(1, Ordering::SeqCst);
         self.codes.get(i).map(|c| (c.clone(), i as u64))
     }
