@@ -29,6 +29,7 @@ impl Application {
         let frontend_dir = settings.frontend_dir.clone();
         let context = AppContext::new(db, settings);
         spawn_housekeeping(context.db.clone());
+        crate::results::warm_up(&context);
         let data = web::Data::new(context.clone());
         let server = HttpServer::new(move || {
             let frontend_dir = frontend_dir.clone();
