@@ -87,7 +87,9 @@ pub struct CountedAsOf {
     /// While voting is open, results move in steps of at least this many ballot changes
     /// (the consultation's `min_group`); 1 once voting has closed.
     pub step: u32,
-    /// Whether the result counts every ballot stored when it was read.
+    /// Whether this reading was checked against the database: it counts every ballot
+    /// stored when it was read. (False while a step gathers, or when a large vote's
+    /// cached count was served while a newer one is made in the background.)
     pub exact: bool,
 }
 
@@ -120,8 +122,9 @@ pub async fn count(ctx: &AppContext, consultation: Consultation) -> Result<(Cons
     } else {
         latest
     };
-    // Closed: the marker no longer moves, so the count is exact; open: exact if this read
-    // saw the database hold just what was counted.
+    // Closed: the marker no longer moves, so the count is exact. Open: exact if this read
+    // found the database holding just what was counted (a cached count served without
+    // asking, to spare a large vote, is not known to be exact).
     let exact = !open || marker_now == Some(counted.marker);
     let as_of = CountedAsOf { ballots: counted.result.summary.ballots, step, exact };
     Ok((consultation, Shown { counted, as_of }))
