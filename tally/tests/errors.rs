@@ -280,6 +280,22 @@ fn wrong_values_name_their_path() {
             "config.max_weight: is too large: 5000000000 (at most 4294967295)",
         ),
         (
+            r#"{"proposals": [{"id": "A", "kind": "saving", "amount": 18446744073709551616}], "ballots": []}"#,
+            "proposals[0].amount: is too large (at most 18446744073709551615)",
+        ),
+        (
+            r#"{"config": {"rank_depth": 99999999999999999999}, "proposals": [], "ballots": []}"#,
+            "config.rank_depth: is too large (at most 4294967295)",
+        ),
+        (
+            r#"{"proposals": [{"id": "A", "kind": "saving", "amount": 1e19}], "ballots": []}"#,
+            "proposals[0].amount: must be written as a whole number without a decimal point or exponent when above 9007199254740992",
+        ),
+        (
+            r#"{"proposals": [{"id": "A", "kind": "saving", "amount": -18446744073709551616}], "ballots": []}"#,
+            "proposals[0].amount: must be a whole number >= 0, got a negative number",
+        ),
+        (
             r#"{"proposals": [], "ballots": [{}, {"want": ["A", 7]}]}"#,
             "ballots[1].want[1]: invalid type: integer `7`, expected an id (a string)",
         ),
@@ -309,6 +325,10 @@ fn wrong_values_name_their_path() {
         );
         assert!(message.contains("(line 1, column "), "{message}");
     }
+    // The largest amount itself is accepted.
+    let largest = r#"{"proposals": [{"id": "A", "kind": "saving", "amount": 18446744073709551615}], "ballots": []}"#;
+    let result = exchange::count(largest.as_bytes()).unwrap();
+    assert_eq!(result.proposals[0].amount, u64::MAX);
 }
 
 #[test]

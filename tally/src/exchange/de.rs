@@ -426,14 +426,7 @@ impl<'de, T: TryFrom<u64>> Visitor<'de> for Whole<T> {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
-        T::try_from(v).map_err(|_| {
-            let max = if std::mem::size_of::<T>() == 4 {
-                u64::from(u32::MAX)
-            } else {
-                u64::MAX
-            };
-            E::custom(format!("is too large: {v} (at most {max})"))
-        })
+        T::try_from(v).map_err(|_| E::custom(format!("is too large: {v} (at most {})", Self::max())))
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
@@ -446,12 +439,36 @@ impl<'de, T: TryFrom<u64>> Visitor<'de> for Whole<T> {
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
         // 2^53: beyond it a float no longer holds every whole number exactly.
         const EXACT: f64 = 9_007_199_254_740_992.0;
-        if v.is_finite() && v.fract() == 0.0 && (0.0..=EXACT).contains(&v) {
+        // serde_json hands over an integer literal too big for u64 as a float, so
+        // the literal's digits are lost: never echo the float (18446744073709551616
+        // would print as 18446744073709552000), say what the limit is.
+        let whole = v.is_finite() && v.fract() == 0.0;
+        if whole && (0.0..=EXACT).contains(&v) {
             self.visit_u64(v as u64)
+        } else if whole && v > EXACT && v >= Self::max() as f64 {
+            Err(E::custom(format!("is too large (at most {})", Self::max())))
+        } else if whole && v > EXACT {
+            Err(E::custom(format!(
+                "must be written as a whole number without a decimal point or exponent \
+                 when above {EXACT}"
+            )))
+        } else if whole && v < -EXACT {
+            Err(E::custom("must be a whole number >= 0, got a negative number"))
         } else if v < 0.0 {
             Err(E::custom(format!("must be a whole number >= 0, got {v}")))
         } else {
             Err(E::custom(format!("must be a whole number, got {v}")))
+        }
+    }
+}
+
+impl<T> Whole<T> {
+    /// The largest value `T` holds: the fields read this way are u32 or u64.
+    fn max() -> u64 {
+        if std::mem::size_of::<T>() == 4 {
+            u64::from(u32::MAX)
+        } else {
+            u64::MAX
         }
     }
 }
