@@ -367,6 +367,50 @@ fn unknown_fields_and_nulls_are_accepted() {
 }
 
 #[test]
+fn null_config_services_and_settings_mean_missing() {
+    let proposals = r#""proposals": [{"id": "A", "kind": "saving", "amount": 1}]"#;
+    let ballots = r#""ballots": [{"want": ["A"]}]"#;
+    let missing = exchange::count(format!("{{{proposals}, {ballots}}}").as_bytes()).unwrap();
+    let nulls = [
+        r#""config": null, "services": null"#.to_string(),
+        format!(
+            r#""config": {{{}}}"#,
+            [
+                "rank_depth",
+                "minority_share_percent",
+                "max_weight",
+                "min_group",
+                "protect_threshold_percent",
+                "savings_target",
+                "development_budget",
+            ]
+            .map(|field| format!("\"{field}\": null"))
+            .join(", ")
+        ),
+    ];
+    for given in nulls {
+        // Before the ballots (streamed) and after them (buffered).
+        for doc in [
+            format!("{{{given}, {proposals}, {ballots}}}"),
+            format!("{{{ballots}, {given}, {proposals}}}"),
+        ] {
+            let parsed = exchange::parse(doc.as_bytes()).unwrap();
+            assert_eq!(parsed.config, pbvote_tally::Config::default(), "{doc}");
+            assert!(parsed.services.is_empty(), "{doc}");
+            assert_eq!(exchange::count(doc.as_bytes()).unwrap(), missing, "{doc}");
+        }
+    }
+    // A null is still only one value: giving the field twice is an error.
+    let twice = parse_err(&format!("{{\"config\": null, \"config\": {{}}, {proposals}, {ballots}}}"));
+    assert!(twice.to_string().starts_with("duplicate field `config`"), "{twice}");
+    let twice = parse_err(&format!("{{\"config\": {{\"max_weight\": null, \"max_weight\": 3}}, {proposals}, {ballots}}}"));
+    assert!(twice.to_string().starts_with("config: duplicate field `max_weight`"), "{twice}");
+    // Required fields stay required.
+    let err = parse_err(r#"{"proposals": null, "ballots": []}"#);
+    assert!(err.to_string().starts_with("proposals: invalid type: null"), "{err}");
+}
+
+#[test]
 fn escaped_ids_are_interned_like_plain_ones() {
     let doc = r#"{"config": {}, "services": [], "proposals": [{"id": "Ś/1", "kind": "development", "amount": 1}],
       "ballots": [{"want": ["\u015a\/1"]}, {"want": ["Ś/1"]}]}"#;

@@ -194,11 +194,14 @@ impl<'de> Visitor<'de> for ElectionSeed<'_> {
         let mut counted = None;
         while let Some(key) = map.next_key_seed(StrSeed)? {
             match &*key {
+                // `null` is the same as leaving the field out: the defaults, no services.
+                // Either way the value is known from here on, so ballots can stream.
                 "config" => {
                     once(&config, "config")?;
-                    config = Some(path.within(Segment::Key("config"), || {
-                        map.next_value_seed(ConfigSeed { path })
-                    })?);
+                    let read = path.within(Segment::Key("config"), || {
+                        map.next_value_seed(OptionSeed(ConfigSeed { path }))
+                    })?;
+                    config = Some(read.unwrap_or_default());
                 }
                 "services" => {
                     once(&services, "services")?;
@@ -207,8 +210,10 @@ impl<'de> Visitor<'de> for ElectionSeed<'_> {
                         what: "a list of services",
                         element: || ServiceSeed { path },
                     };
-                    services =
-                        Some(path.within(Segment::Key("services"), || map.next_value_seed(seed))?);
+                    let read = path.within(Segment::Key("services"), || {
+                        map.next_value_seed(OptionSeed(seed))
+                    })?;
+                    services = Some(read.unwrap_or_default());
                 }
                 "proposals" => {
                     once(&proposals, "proposals")?;
@@ -531,20 +536,25 @@ impl<'de> Visitor<'de> for ConfigSeed<'_> {
         ];
         let mut config = Config::default();
         read_fields(&mut map, self.path, FIELDS, |key, map| {
-            match key {
-                "rank_depth" => config.rank_depth = map.next_value_seed(Whole::new())?,
-                "minority_share_percent" => {
-                    config.minority_share_percent = map.next_value_seed(Whole::new())?
-                }
-                "max_weight" => config.max_weight = map.next_value_seed(Whole::new())?,
-                "min_group" => config.min_group = map.next_value_seed(Whole::new())?,
-                "protect_threshold_percent" => {
-                    config.protect_threshold_percent = map.next_value_seed(Whole::new())?
-                }
+            // A setting given as `null` keeps its default, as if it were left out.
+            let setting = match key {
+                "rank_depth" => &mut config.rank_depth,
+                "minority_share_percent" => &mut config.minority_share_percent,
+                "max_weight" => &mut config.max_weight,
+                "min_group" => &mut config.min_group,
+                "protect_threshold_percent" => &mut config.protect_threshold_percent,
+                // `null` here means no target (or no budget), which is also the default.
                 "savings_target" => {
-                    config.savings_target = map.next_value_seed(OptionSeed(Whole::new()))?
+                    config.savings_target = map.next_value_seed(OptionSeed(Whole::new()))?;
+                    return Ok(());
                 }
-                _ => config.development_budget = map.next_value_seed(OptionSeed(Whole::new()))?,
+                _ => {
+                    config.development_budget = map.next_value_seed(OptionSeed(Whole::new()))?;
+                    return Ok(());
+                }
+            };
+            if let Some(value) = map.next_value_seed(OptionSeed(Whole::new()))? {
+                *setting = value;
             }
             Ok(())
         })?;

@@ -12,8 +12,10 @@
 //!
 //! `proposals` and `ballots` are required; a missing `config` or any of its
 //! fields takes the default; missing `services`, `want`, `dont_want`, `uses`
-//! are empty; `null` counts as missing; unknown fields (titles, names, notes)
-//! are ignored. Output is [`TallyResult`] as JSON.
+//! are empty; `null` in any of these optional places (and in `savings_target`,
+//! `development_budget`, a service's `name`, a proposal's `service` and `title`,
+//! a ballot's `channel` and `area`) counts as missing; unknown fields (titles,
+//! names, notes) are ignored. Output is [`TallyResult`] as JSON.
 
 mod de;
 
