@@ -187,6 +187,12 @@ fn invalid_papers_name_the_field() {
         "proposals[3].id: duplicate proposal id \"S2\" (also proposals[1])"
     );
     let mut e = common::worked_example();
+    e.currency = Some("£".into());
+    assert_eq!(
+        tally(&e).unwrap_err().to_string(),
+        "currency: must be a three-letter ISO 4217 currency code in capitals, such as GBP or EUR, got \"£\""
+    );
+    let mut e = common::worked_example();
     e.services.push(e.services[0].clone());
     assert_eq!(
         tally(&e).unwrap_err().to_string(),
@@ -311,6 +317,22 @@ fn wrong_values_name_their_path() {
             r#"{"services": [{"name": "x"}], "proposals": [], "ballots": []}"#,
             "services[0]: missing field `id`",
         ),
+        (
+            r#"{"currency": "pounds", "proposals": [], "ballots": []}"#,
+            "currency: must be a three-letter ISO 4217 currency code in capitals, such as GBP or EUR, got \"pounds\"",
+        ),
+        (
+            r#"{"proposals": [], "ballots": [], "currency": "gbp"}"#,
+            "currency: must be a three-letter ISO 4217 currency code in capitals, such as GBP or EUR, got \"gbp\"",
+        ),
+        (
+            r#"{"currency": 826, "proposals": [], "ballots": []}"#,
+            "currency: invalid type: integer `826`, expected a currency code (a string)",
+        ),
+        (
+            r#"{"currency": null, "currency": "GBP", "proposals": [], "ballots": []}"#,
+            "duplicate field `currency`",
+        ),
         (r#"{"proposals": []}"#, "missing field `ballots`"),
         (
             r#"{"ballots": [], "ballots": []}"#,
@@ -372,7 +394,7 @@ fn null_config_services_and_settings_mean_missing() {
     let ballots = r#""ballots": [{"want": ["A"]}]"#;
     let missing = exchange::count(format!("{{{proposals}, {ballots}}}").as_bytes()).unwrap();
     let nulls = [
-        r#""config": null, "services": null"#.to_string(),
+        r#""config": null, "services": null, "currency": null"#.to_string(),
         format!(
             r#""config": {{{}}}"#,
             [

@@ -113,6 +113,7 @@ fn build(
         })
         .collect();
     Election {
+        currency: None,
         config: Config {
             rank_depth,
             minority_share_percent,
@@ -458,6 +459,7 @@ proptest! {
         depth in 0u32..25, share in 0u32..101, w in 0u32..3, m in 0u32..3, theta in 0u32..102,
     ) {
         let e = Election {
+            currency: None,
             config: Config { rank_depth: depth, minority_share_percent: share, max_weight: w, min_group: m, protect_threshold_percent: theta, savings_target: Some(5), development_budget: Some(5) },
             services: vec![Service { id: "a".into(), name: None }, Service { id: "b".into(), name: None }],
             proposals: ids.iter().enumerate().map(|(i, id)| Proposal {

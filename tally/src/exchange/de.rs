@@ -11,7 +11,7 @@
 //!   of vectors rather than a `Vec<String>` per ballot.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Range;
@@ -23,6 +23,7 @@ use crate::config::Config;
 use crate::count::Count;
 use crate::error::TallyError;
 use crate::model::{Ballot, BallotPaper, Channel, Election, Proposal, ProposalKind, Service};
+use crate::money;
 use crate::result::TallyResult;
 
 /// Where a parse error happened, and the first non-JSON problem found while
@@ -82,6 +83,7 @@ impl Path {
 
 /// The document with ballots still as (mostly borrowed) strings.
 pub(crate) struct RawElection<'de> {
+    pub currency: Option<String>,
     pub config: Config,
     pub services: Vec<Service>,
     pub proposals: Vec<Proposal>,
@@ -153,6 +155,7 @@ impl<'de> RawBallots<'de> {
 impl RawElection<'_> {
     pub(crate) fn into_election(self) -> Election {
         Election {
+            currency: self.currency,
             config: self.config,
             services: self.services,
             proposals: self.proposals,
@@ -187,13 +190,25 @@ impl<'de> Visitor<'de> for ElectionSeed<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let path = self.path;
+        // `Some(None)`: given as null.
+        let mut currency: Option<Option<String>> = None;
         let mut config = None;
         let mut services = None;
         let mut proposals = None;
         let mut ballots: Option<RawBallots<'de>> = None;
-        let mut counted = None;
+        // When the ballots are counted as they are read: the paper, and the count,
+        // kept until the end because `currency` (which the explanations need) may
+        // come after the ballots.
+        let streamed_paper = OnceCell::new();
+        let mut streamed: Option<Count<'_>> = None;
         while let Some(key) = map.next_key_seed(StrSeed)? {
             match &*key {
+                "currency" => {
+                    once(&currency, "currency")?;
+                    currency = Some(path.within(Segment::Key("currency"), || {
+                        map.next_value_seed(OptionSeed(CurrencySeed))
+                    })?);
+                }
                 // `null` is the same as leaving the field out: the defaults, no services.
                 // Either way the value is known from here on, so ballots can stream.
                 "config" => {
@@ -236,14 +251,14 @@ impl<'de> Visitor<'de> for ElectionSeed<'_> {
                                 proposals.clone(),
                             )
                             .map_err(|e| path.fail::<A::Error>(e))?;
-                            let mut count = Count::new(&paper);
+                            let mut count = Count::new(streamed_paper.get_or_init(|| paper));
                             let seed = BallotsSeed {
                                 path,
                                 raw: &mut raw,
                                 count: Some(&mut count),
                             };
                             path.within(Segment::Key("ballots"), || map.next_value_seed(seed))?;
-                            counted = Some(count.result());
+                            streamed = Some(count);
                         }
                         _ => {
                             let seed = BallotsSeed {
@@ -261,12 +276,16 @@ impl<'de> Visitor<'de> for ElectionSeed<'_> {
                 }
             }
         }
+        let currency = currency.flatten();
+        let proposals = proposals.ok_or_else(|| de::Error::missing_field("proposals"))?;
+        let ballots = ballots.ok_or_else(|| de::Error::missing_field("ballots"))?;
         Ok(RawElection {
+            counted: streamed.map(|count| count.result_in(currency.as_deref())),
+            currency,
             config: config.unwrap_or_default(),
             services: services.unwrap_or_default(),
-            proposals: proposals.ok_or_else(|| de::Error::missing_field("proposals"))?,
-            ballots: ballots.ok_or_else(|| de::Error::missing_field("ballots"))?,
-            counted,
+            proposals,
+            ballots,
         })
     }
 }
@@ -384,6 +403,22 @@ impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for OptionSeed<S> {
 
     fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         self.0.deserialize(deserializer).map(Some)
+    }
+}
+
+/// The document's `currency`: a string of the form [`money::is_currency_code`] checks.
+struct CurrencySeed;
+
+impl<'de> DeserializeSeed<'de> for CurrencySeed {
+    type Value = String;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<String, D::Error> {
+        let code = deserializer.deserialize_str(StrVisitor("a currency code (a string)"))?;
+        if money::is_currency_code(&code) {
+            Ok(code.into_owned())
+        } else {
+            Err(de::Error::custom(money::currency_message(&code)))
+        }
     }
 }
 

@@ -35,6 +35,7 @@ pub fn worked_example() -> Election {
         10,
     ));
     Election {
+        currency: None,
         config: Config {
             rank_depth: 3,
             minority_share_percent: 50,
@@ -118,6 +119,7 @@ pub fn election(
     ballots: Vec<Ballot>,
 ) -> Election {
     Election {
+        currency: None,
         config,
         services: services
             .iter()
