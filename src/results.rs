@@ -286,6 +286,7 @@ pub async fn export(ctx: &AppContext, id: Uuid) -> Result<pbvote_tally::Election
             .cmp(&(&b.want, &b.dont_want, &b.uses, b.channel.map(|c| c.as_str()), &b.area))
     });
     Ok(pbvote_tally::Election {
+        currency: Some(c.currency.as_str().to_owned()),
         config: c.settings.tally_config(&c.budget),
         services: frozen.paper.services().to_vec(),
         proposals: frozen.paper.proposals().to_vec(),

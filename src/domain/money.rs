@@ -45,24 +45,9 @@ impl Currency {
 
 impl Currency {
     /// Write an amount in minor units the way residents read it: `£1,234.56`, `€80.00`,
-    /// `PLN 1,656,699.00`.
+    /// `PLN 1,656,699.00`. The tally's function, so that `pbvote tally` writes the same.
     pub fn format(code: &str, minor_units: u64) -> String {
-        let symbol = match code {
-            "GBP" => "£",
-            "EUR" => "€",
-            "USD" => "$",
-            _ => "",
-        };
-        let mut whole = String::new();
-        let digits = (minor_units / 100).to_string();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                whole.push(',');
-            }
-            whole.push(c);
-        }
-        let cents = minor_units % 100;
-        if symbol.is_empty() { format!("{code} {whole}.{cents:02}") } else { format!("{symbol}{whole}.{cents:02}") }
+        pbvote_tally::money::format(code, minor_units)
     }
 }
 

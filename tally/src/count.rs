@@ -214,9 +214,17 @@ impl<'p> Count<'p> {
     }
 
     /// Counts the ballots added so far. Cheap (O(P log P) for P proposals), so it
-    /// can be called repeatedly as ballots arrive.
+    /// can be called repeatedly as ballots arrive. The explanations write amounts
+    /// as plain grouped numbers (`80,000`); see [`Count::result_in`].
     pub fn result(&self) -> TallyResult {
-        self.result_with_money(&crate::explain::money)
+        self.result_in(None)
+    }
+
+    /// Like [`Count::result`], with the explanations writing amounts in `currency`
+    /// (an ISO 4217 code such as `GBP`: `£800.00`) by [`crate::money::format`], or as
+    /// plain grouped numbers when it is `None`.
+    pub fn result_in(&self, currency: Option<&str>) -> TallyResult {
+        self.result_with_money(&|minor_units| crate::money::write(currency, minor_units))
     }
 
     /// Like [`Count::result`], writing amounts in the explanations with `money` (given

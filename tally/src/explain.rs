@@ -1,11 +1,14 @@
-//! One plain-English line per proposal saying why it was or was not adopted,
-//! written to be read aloud at a council meeting.
+//! One plain-English explanation per proposal saying why it was or was not
+//! agreed, written to be read aloud at a council meeting: short sentences, and
+//! one word for each idea, the same everywhere ("agreed" for adopted, "new
+//! spending" for developments, "simple majority" for the plain count, "savings
+//! target", "budget for new spending"). Scores are rounded to one decimal place
+//! here; the result's numeric fields keep the spec's six.
 //!
-//! Amounts are minor units written as plain grouped numbers ("80,000") unless the
-//! caller passes a formatter (`Count::result_with_money`): the tally does not know the
-//! currency; the server does.
-//! When protection changed the outcome, the line says what a plain majority
-//! count would have done, so nobody has to work it out.
+//! Amounts are minor units written as plain grouped numbers ("80,000") unless
+//! the count knows the currency ("£800.00", see [`crate::money`]).
+//! When the simple majority count would have decided otherwise, the explanation
+//! says so, so nobody has to work it out.
 
 use crate::config::Config;
 use crate::model::ProposalKind;
@@ -57,96 +60,118 @@ pub(crate) struct Explained<'a> {
 }
 
 pub(crate) fn explain(e: &Explained<'_>) -> String {
-    let ranked = format!(
-        "ranked {} of {} {}",
-        ordinal(e.rank),
-        e.of,
-        kind_noun(e.kind, e.of)
-    );
+    let money = e.money;
     let mut line = match (e.kind, e.outcome) {
         (ProposalKind::Saving, Outcome::Adopted { before }) => match e.config.savings_target {
             Some(target) => {
                 let so_far = if before == 0 {
-                    "with nothing adopted before it".to_string()
+                    "Nothing had been saved before it".to_string()
                 } else {
-                    format!("with {} already adopted", (e.money)(before))
+                    format!("The savings agreed before it came to {}", money(before))
                 };
                 format!(
-                    "Adopted: {ranked}; {so_far} the target of {} was not yet reached.",
-                    (e.money)(target)
+                    "Agreed. {} {so_far}, so the savings target of {} was not yet met.",
+                    ranked(e),
+                    money(target)
                 )
             }
             None => format!(
-                "Adopted: {ranked} with score {}; there is no savings target, so every saving with more support than opposition is adopted unless protected.",
-                score(e.score)
+                "Agreed. {} No savings target was set, so every saving with more support than opposition is agreed, unless it is protected.",
+                ranked_with_score(e)
             ),
         },
         (ProposalKind::Development, Outcome::Adopted { before }) => {
             match e.config.development_budget {
                 Some(_) => format!(
-                    "Adopted: {ranked}; it costs {} and {} of the development budget was left.",
-                    (e.money)(e.amount),
-                    (e.money)(before)
+                    "Agreed. {} It costs {}, which fitted in the {} left in the budget for new spending.",
+                    ranked(e),
+                    money(e.amount),
+                    money(before)
                 ),
                 None => format!(
-                    "Adopted: {ranked} with score {}; there is no development budget limit, so every development with more support than opposition is adopted.",
-                    score(e.score)
+                    "Agreed. {} No budget for new spending was set, so every proposal for new spending with more support than opposition is agreed.",
+                    ranked_with_score(e)
                 ),
             }
         }
         (_, Outcome::Protected) => {
-            let (people, verb) = if e.users == 1 {
-                ("person", "uses")
+            let service = e.service_name.unwrap_or("the service");
+            let who = if e.users == 1 {
+                format!("The only person who uses {service}")
             } else {
-                ("people", "use")
+                format!("{} of the {} people who use {service}", e.rejecting_users, e.users)
             };
             format!(
-                "Not adopted: protected — {} of {} {people} who {verb} {} rejected this cut; it needs a recorded decision by the commissioners.",
-                e.rejecting_users,
-                e.users,
-                e.service_name.unwrap_or("the service")
+                "Not agreed, because it is protected. {who} rejected this cut. It needs a recorded decision by the commissioners."
             )
         }
         (_, Outcome::NotPositive) => {
             if !e.voted {
-                "Not adopted: nobody voted for or against it (score 0).".to_string()
+                "Not agreed. Nobody voted for it or against it, so its score is 0.".to_string()
             } else if e.score == Ratio::ZERO {
-                "Not adopted: it was wanted and not wanted equally strongly (score 0).".to_string()
+                "Not agreed. Support and opposition were equally strong, so its score is 0."
+                    .to_string()
             } else {
                 format!(
-                    "Not adopted: it was rejected more strongly than it was wanted (score {}).",
+                    "Not agreed. Opposition to it was stronger than support, so its score is {}.",
                     score(e.score)
                 )
             }
         }
-        (_, Outcome::TargetReached { adopted_before }) => format!(
-            "Not adopted: {ranked}; the target of {} had already been reached with {} adopted.",
-            (e.money)(e.config.savings_target.unwrap_or(0)),
-            (e.money)(adopted_before)
-        ),
+        (_, Outcome::TargetReached { adopted_before }) => {
+            let target = money(e.config.savings_target.unwrap_or(0));
+            if adopted_before == 0 {
+                // Only a target of 0 is met before anything is saved.
+                format!(
+                    "Not agreed. {} The savings target of {target} was already met without any savings.",
+                    ranked(e)
+                )
+            } else {
+                format!(
+                    "Not agreed. {} The savings agreed before it came to {}, which already met the savings target of {target}.",
+                    ranked(e),
+                    money(adopted_before)
+                )
+            }
+        }
         (_, Outcome::DoesNotFit { left }) => format!(
-            "Not adopted: it costs {} but only {} of the development budget was left.",
-            (e.money)(e.amount),
-            (e.money)(left)
+            "Not agreed. It costs {}, but only {} was left in the budget for new spending.",
+            money(e.amount),
+            money(left)
         ),
     };
     let adopted = e.outcome.is_adopted();
     if adopted != e.plain_adopted {
         line.push_str(if e.plain_adopted {
-            " Under a plain majority count it would have been adopted."
+            " A simple majority count would have agreed it."
         } else {
-            " Under a plain majority count it would not have been adopted."
+            " A simple majority count would not have agreed it."
         });
     }
     line
 }
 
-fn kind_noun(kind: ProposalKind, n: usize) -> &'static str {
-    match (kind, n == 1) {
-        (ProposalKind::Saving, true) => "saving",
-        (ProposalKind::Saving, false) => "savings",
-        (ProposalKind::Development, true) => "development",
-        (ProposalKind::Development, false) => "developments",
+/// "It ranked 2nd of 3 savings." or "It was the only saving."
+fn ranked(e: &Explained<'_>) -> String {
+    let (one, many) = kind_nouns(e.kind);
+    if e.of == 1 {
+        format!("It was the only {one}.")
+    } else {
+        format!("It ranked {} of {} {many}.", ordinal(e.rank), e.of)
+    }
+}
+
+/// [`ranked`] with the score: "It ranked 1st of 3 savings, with a score of 2.5."
+fn ranked_with_score(e: &Explained<'_>) -> String {
+    let ranked = ranked(e);
+    let ranked = ranked.strip_suffix('.').unwrap_or(&ranked);
+    format!("{ranked}, with a score of {}.", score(e.score))
+}
+
+fn kind_nouns(kind: ProposalKind) -> (&'static str, &'static str) {
+    match kind {
+        ProposalKind::Saving => ("saving", "savings"),
+        ProposalKind::Development => ("proposal for new spending", "proposals for new spending"),
     }
 }
 
@@ -162,22 +187,15 @@ pub(crate) fn ordinal(n: u32) -> String {
     format!("{n}{suffix}")
 }
 
-/// Minor units grouped in thousands: 80000 → "80,000".
-pub(crate) fn money(amount: u64) -> String {
-    let digits = amount.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// A score as read aloud: 6 decimals at most, and a real minus sign.
+/// A score as read aloud: one decimal place, and a real minus sign. A score
+/// that is not zero is never read as 0: it is "just above 0" or "just below 0".
 fn score(value: Ratio) -> String {
-    value.to_decimal().replace('-', "\u{2212}")
+    let rounded = value.to_places(1);
+    if rounded == "0" && value != Ratio::ZERO {
+        let side = if value.is_positive() { "above" } else { "below" };
+        return format!("just {side} 0");
+    }
+    rounded.replace('-', "\u{2212}")
 }
 
 #[cfg(test)]
@@ -185,7 +203,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ordinals_and_money() {
+    fn ordinals() {
         let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111, 112]
             .iter()
             .map(|&n| ordinal(n))
@@ -197,11 +215,17 @@ mod tests {
                 "101st", "111th", "112th"
             ]
         );
-        assert_eq!(money(0), "0");
-        assert_eq!(money(999), "999");
-        assert_eq!(money(1000), "1,000");
-        assert_eq!(money(80_000), "80,000");
-        assert_eq!(money(1_234_567), "1,234,567");
-        assert_eq!(money(u64::MAX), "18,446,744,073,709,551,615");
+    }
+
+    #[test]
+    fn scores_are_read_to_one_decimal_place_and_never_as_a_false_zero() {
+        let r = |n, d| Ratio::new(n, d).unwrap();
+        assert_eq!(score(r(-10, 3)), "\u{2212}3.3");
+        assert_eq!(score(r(190, 3)), "63.3");
+        assert_eq!(score(r(40, 1)), "40");
+        assert_eq!(score(Ratio::ZERO), "0");
+        assert_eq!(score(r(-1, 140)), "just below 0");
+        assert_eq!(score(r(1, 140)), "just above 0");
+        assert_eq!(score(r(1, 20)), "0.1");
     }
 }

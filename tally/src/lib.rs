@@ -18,6 +18,7 @@
 //! use pbvote_tally::{tally, Ballot, Config, Election, Proposal, ProposalKind};
 //!
 //! let election = Election {
+//!     currency: Some("GBP".into()),
 //!     config: Config::default(),
 //!     services: vec![],
 //!     proposals: vec![Proposal {
@@ -29,6 +30,12 @@
 //! let result = tally(&election).unwrap();
 //! assert!(result.proposals[0].adopted);
 //! assert_eq!(result.proposals[0].score.to_string(), "1");
+//! assert_eq!(
+//!     result.proposals[0].explanation,
+//!     "Agreed. It was the only proposal for new spending, with a score of 1. \
+//!      No budget for new spending was set, so every proposal for new spending \
+//!      with more support than opposition is agreed."
+//! );
 //! ```
 //!
 //! The server validates each submission with [`BallotPaper::check_ballot`] and
@@ -40,6 +47,7 @@ mod error;
 pub mod exchange;
 mod explain;
 mod model;
+pub mod money;
 mod rational;
 mod result;
 
@@ -51,8 +59,13 @@ pub use rational::Ratio;
 pub use result::{AreaCount, Breakdown, ChannelCounts, ProposalResult, Summary, TallyResult};
 
 /// Validates and counts a whole election. Errors name the place in the input,
-/// e.g. `ballots[12].want[3]: unknown proposal "X"`.
+/// e.g. `ballots[12].want[3]: unknown proposal "X"`. The explanations write
+/// amounts in the election's `currency` when it has one.
 pub fn tally(election: &Election) -> Result<TallyResult, TallyError> {
+    let currency = election.currency.as_deref();
+    if let Some(code) = currency {
+        money::check_currency(code)?;
+    }
     let paper = BallotPaper::new(
         election.config.clone(),
         election.services.clone(),
@@ -64,5 +77,5 @@ pub fn tally(election: &Election) -> Result<TallyResult, TallyError> {
             .add(ballot)
             .map_err(|error| TallyError::Ballot { index, error })?;
     }
-    Ok(count.result())
+    Ok(count.result_in(currency))
 }

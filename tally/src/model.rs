@@ -92,6 +92,11 @@ pub struct Ballot {
 /// A whole consultation: the exchange format (see [`crate::exchange`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct Election {
+    /// ISO 4217 code of the currency the amounts are in (`GBP`), so that the
+    /// explanations can write `£800.00`; without it they write `80,000`. The
+    /// count itself does not depend on it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
     pub config: Config,
     pub services: Vec<Service>,
     pub proposals: Vec<Proposal>,

@@ -89,6 +89,14 @@ impl Ratio {
     /// The value rounded to 6 decimal places, half away from zero, without
     /// trailing zeros (`9`, `2.5`, `63.333333`, `-30`).
     pub fn to_decimal(&self) -> String {
+        self.to_places(6)
+    }
+
+    /// The value rounded to `places` decimal places (at most 9), half away from
+    /// zero, without trailing zeros; a value that rounds to zero is `0`, never `-0`.
+    pub fn to_places(&self, places: u32) -> String {
+        let places = places.min(9);
+        let scale = 10u64.pow(places);
         let negative = self.num < 0;
         let num = self.num.unsigned_abs();
         let den = self.den.unsigned_abs();
@@ -97,14 +105,14 @@ impl Ratio {
         // Long division one digit at a time. `rem * 10` could overflow u128 for
         // huge denominators, so multiply modulo `den` by repeated addition and
         // count the wrap-arounds: that count is the next digit.
-        let mut frac: u32 = 0;
-        for _ in 0..6 {
+        let mut frac: u64 = 0;
+        for _ in 0..places {
             let mut digit = 0;
             let mut r = 0u128;
             for _ in 0..10 {
                 let (next, wrapped) = add_mod(r, rem, den);
                 r = next;
-                digit += wrapped as u32;
+                digit += wrapped as u64;
             }
             rem = r;
             frac = frac * 10 + digit;
@@ -112,7 +120,7 @@ impl Ratio {
         // Round half away from zero: up when the remainder is at least half of den.
         if rem >= den - rem {
             frac += 1;
-            if frac == 1_000_000 {
+            if frac == scale {
                 frac = 0;
                 whole += 1;
             }
@@ -123,7 +131,7 @@ impl Ratio {
         }
         out.push_str(&whole.to_string());
         if frac != 0 {
-            let digits = format!("{frac:06}");
+            let digits = format!("{frac:0width$}", width = places as usize);
             out.push('.');
             out.push_str(digits.trim_end_matches('0'));
         }
@@ -248,6 +256,22 @@ mod tests {
             r(i128::MIN + 1, 3).to_decimal(),
             "-56713727820156410577229101238628035242.333333"
         );
+    }
+
+    #[test]
+    fn renders_fewer_places_with_the_same_rounding() {
+        assert_eq!(r(190, 3).to_places(1), "63.3");
+        assert_eq!(r(-10, 3).to_places(1), "-3.3");
+        assert_eq!(r(80, 3).to_places(1), "26.7");
+        assert_eq!(r(40, 1).to_places(1), "40");
+        assert_eq!(r(1, 20).to_places(1), "0.1", "a half rounds away from zero");
+        assert_eq!(r(-1, 20).to_places(1), "-0.1");
+        assert_eq!(r(-1, 21).to_places(1), "0", "never -0");
+        assert_eq!(r(999, 20).to_places(1), "50", "49.95 carries into the whole part");
+        assert_eq!(r(7, 2).to_places(0), "4");
+        // Rounded once from the exact value, not from the 6-place decimal:
+        // 0.04999995 is 0.05 to 6 places, but 0.0 to 1 place.
+        assert_eq!(r(4_999_995, 100_000_000).to_places(1), "0");
     }
 
     #[test]

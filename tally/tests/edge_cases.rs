@@ -44,7 +44,7 @@ fn zero_ballots() {
         assert!(!p.adopted && !p.plain_adopted && !p.protected);
         assert_eq!(
             p.explanation,
-            "Not adopted: nobody voted for or against it (score 0)."
+            "Not agreed. Nobody voted for it or against it, so its score is 0."
         );
     }
 }
@@ -92,7 +92,7 @@ fn everyone_a_user_means_weight_one_but_protection_still_applies() {
     assert!(p.protected && !p.adopted && !p.plain_adopted);
     assert_eq!(
         p.explanation,
-        "Not adopted: protected — 2 of 3 people who use svc rejected this cut; it needs a recorded decision by the commissioners."
+        "Not agreed, because it is protected. 2 of the 3 people who use svc rejected this cut. It needs a recorded decision by the commissioners."
     );
 }
 
@@ -150,7 +150,7 @@ fn fractional_weights_are_printed_to_six_places() {
     assert!(result.to_json().contains(r#""user_weight":1.857143"#));
     assert_eq!(
         p.explanation,
-        "Not adopted: protected — 7 of 7 people who use svc rejected this cut; it needs a recorded decision by the commissioners. Under a plain majority count it would have been adopted."
+        "Not agreed, because it is protected. 7 of the 7 people who use svc rejected this cut. It needs a recorded decision by the commissioners. A simple majority count would have agreed it."
     );
 }
 
@@ -235,7 +235,7 @@ fn zero_target_adopts_no_saving_and_is_reached() {
     assert_eq!(result.summary.shortfall, 0);
     assert_eq!(
         result.proposals[0].explanation,
-        "Not adopted: ranked 1st of 1 saving; the target of 0 had already been reached with 0 adopted."
+        "Not agreed. It was the only saving. The savings target of 0 was already met without any savings."
     );
 }
 
@@ -267,7 +267,7 @@ fn zero_amounts_and_zero_budget() {
     );
     assert_eq!(
         result.proposal("D1").unwrap().explanation,
-        "Not adopted: it costs 1 but only 0 of the development budget was left."
+        "Not agreed. It costs 1, but only 0 was left in the budget for new spending."
     );
     // S5 (N = 3) first, reaches the target; S0 (N = 1) comes after it.
     assert!(adopted("S5") && !adopted("S0"));
@@ -324,7 +324,7 @@ fn greedy_budget_skips_what_no_longer_fits() {
     assert_eq!(result.summary.development_left, Some(0));
     assert_eq!(
         result.proposal("Huge").unwrap().explanation,
-        "Not adopted: it costs 50 but only 20 of the development budget was left."
+        "Not agreed. It costs 50, but only 20 was left in the budget for new spending."
     );
 }
 
@@ -401,11 +401,11 @@ fn no_target_adopts_every_positive_unprotected_saving() {
     assert!(result.summary.target_reached);
     assert_eq!(
         result.proposals[2].explanation,
-        "Not adopted: it was rejected more strongly than it was wanted (score \u{2212}1)."
+        "Not agreed. Opposition to it was stronger than support, so its score is \u{2212}1."
     );
     assert!(
         result.proposals[0].explanation.starts_with(
-            "Adopted: ranked 1st of 3 savings with score 1; there is no savings target"
+            "Agreed. It ranked 1st of 3 savings, with a score of 1. No savings target was set"
         )
     );
 }
@@ -436,4 +436,70 @@ fn breakdown_by_channel_and_area_is_sorted() {
         .map(|a| (a.area.as_deref(), a.ballots))
         .collect();
     assert_eq!(areas, [(Some("North"), 1), (Some("South"), 2), (None, 2)]);
+}
+
+#[test]
+fn explanations_for_a_lone_user_a_dead_heat_and_a_target_met_before() {
+    let e = election(
+        Config {
+            min_group: 1,
+            savings_target: Some(10),
+            ..config()
+        },
+        &["svc"],
+        &[
+            ("S1", Saving, 10, None),
+            ("S2", Saving, 5, None),
+            ("S3", Saving, 5, Some("svc")),
+            ("S4", Saving, 5, None),
+        ],
+        vec![
+            ballot(&["S1", "S2"], &["S3"], &["svc"]),
+            ballot(&["S4"], &[], &[]),
+            ballot(&[], &["S4"], &[]),
+        ],
+    );
+    let result = tally(&e).unwrap();
+    let text = |id| result.proposal(id).unwrap().explanation.as_str();
+    assert_eq!(
+        text("S1"),
+        "Agreed. It ranked 1st of 4 savings. Nothing had been saved before it, so the savings target of 10 was not yet met."
+    );
+    assert_eq!(
+        text("S2"),
+        "Not agreed. It ranked 2nd of 4 savings. The savings agreed before it came to 10, which already met the savings target of 10."
+    );
+    assert_eq!(
+        text("S3"),
+        "Not agreed, because it is protected. The only person who uses svc rejected this cut. It needs a recorded decision by the commissioners."
+    );
+    assert_eq!(
+        text("S4"),
+        "Not agreed. Support and opposition were equally strong, so its score is 0."
+    );
+}
+
+#[test]
+fn a_score_just_below_zero_is_not_read_as_zero() {
+    // 7 users and 13 others: ω = 13/7. Users put 6 points against D, others 11 for
+    // it: N = (11 - 13/7·6) / 3 = -1/21, which is 0.0 to one decimal place.
+    let mut ballots = vec![ballot(&[], &["D"], &["svc"]); 2];
+    ballots.extend(vec![ballot(&[], &[], &["svc"]); 5]);
+    ballots.extend(vec![ballot(&["D"], &[], &[]); 3]);
+    ballots.push(ballot(&["X", "D"], &[], &[]));
+    ballots.extend(vec![ballot(&[], &[], &[]); 9]);
+    let e = election(
+        config(),
+        &["svc"],
+        &[("D", Development, 5, Some("svc")), ("X", Development, 5, None)],
+        ballots,
+    );
+    let result = tally(&e).unwrap();
+    let d = result.proposal("D").unwrap();
+    assert_eq!((d.user_weight, d.score), (r(13, 7), r(-1, 21)));
+    assert_eq!(
+        d.explanation,
+        "Not agreed. Opposition to it was stronger than support, so its score is just below 0. \
+         A simple majority count would have agreed it."
+    );
 }

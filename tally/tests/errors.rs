@@ -187,6 +187,12 @@ fn invalid_papers_name_the_field() {
         "proposals[3].id: duplicate proposal id \"S2\" (also proposals[1])"
     );
     let mut e = common::worked_example();
+    e.currency = Some("£".into());
+    assert_eq!(
+        tally(&e).unwrap_err().to_string(),
+        "currency: must be a three-letter ISO 4217 currency code in capitals, such as GBP or EUR, got \"£\""
+    );
+    let mut e = common::worked_example();
     e.services.push(e.services[0].clone());
     assert_eq!(
         tally(&e).unwrap_err().to_string(),
@@ -280,6 +286,22 @@ fn wrong_values_name_their_path() {
             "config.max_weight: is too large: 5000000000 (at most 4294967295)",
         ),
         (
+            r#"{"proposals": [{"id": "A", "kind": "saving", "amount": 18446744073709551616}], "ballots": []}"#,
+            "proposals[0].amount: is too large (at most 18446744073709551615)",
+        ),
+        (
+            r#"{"config": {"rank_depth": 99999999999999999999}, "proposals": [], "ballots": []}"#,
+            "config.rank_depth: is too large (at most 4294967295)",
+        ),
+        (
+            r#"{"proposals": [{"id": "A", "kind": "saving", "amount": 1e19}], "ballots": []}"#,
+            "proposals[0].amount: must be written as a whole number without a decimal point or exponent when above 9007199254740992",
+        ),
+        (
+            r#"{"proposals": [{"id": "A", "kind": "saving", "amount": -18446744073709551616}], "ballots": []}"#,
+            "proposals[0].amount: must be a whole number >= 0, got a negative number",
+        ),
+        (
             r#"{"proposals": [], "ballots": [{}, {"want": ["A", 7]}]}"#,
             "ballots[1].want[1]: invalid type: integer `7`, expected an id (a string)",
         ),
@@ -295,6 +317,22 @@ fn wrong_values_name_their_path() {
             r#"{"services": [{"name": "x"}], "proposals": [], "ballots": []}"#,
             "services[0]: missing field `id`",
         ),
+        (
+            r#"{"currency": "pounds", "proposals": [], "ballots": []}"#,
+            "currency: must be a three-letter ISO 4217 currency code in capitals, such as GBP or EUR, got \"pounds\"",
+        ),
+        (
+            r#"{"proposals": [], "ballots": [], "currency": "gbp"}"#,
+            "currency: must be a three-letter ISO 4217 currency code in capitals, such as GBP or EUR, got \"gbp\"",
+        ),
+        (
+            r#"{"currency": 826, "proposals": [], "ballots": []}"#,
+            "currency: invalid type: integer `826`, expected a currency code (a string)",
+        ),
+        (
+            r#"{"currency": null, "currency": "GBP", "proposals": [], "ballots": []}"#,
+            "duplicate field `currency`",
+        ),
         (r#"{"proposals": []}"#, "missing field `ballots`"),
         (
             r#"{"ballots": [], "ballots": []}"#,
@@ -309,6 +347,10 @@ fn wrong_values_name_their_path() {
         );
         assert!(message.contains("(line 1, column "), "{message}");
     }
+    // The largest amount itself is accepted.
+    let largest = r#"{"proposals": [{"id": "A", "kind": "saving", "amount": 18446744073709551615}], "ballots": []}"#;
+    let result = exchange::count(largest.as_bytes()).unwrap();
+    assert_eq!(result.proposals[0].amount, u64::MAX);
 }
 
 #[test]
@@ -344,6 +386,50 @@ fn unknown_fields_and_nulls_are_accepted() {
     let result = exchange::count(doc.as_bytes()).unwrap();
     assert_eq!(result.proposals[0].amount, 80_000);
     assert!(result.proposals[0].adopted);
+}
+
+#[test]
+fn null_config_services_and_settings_mean_missing() {
+    let proposals = r#""proposals": [{"id": "A", "kind": "saving", "amount": 1}]"#;
+    let ballots = r#""ballots": [{"want": ["A"]}]"#;
+    let missing = exchange::count(format!("{{{proposals}, {ballots}}}").as_bytes()).unwrap();
+    let nulls = [
+        r#""config": null, "services": null, "currency": null"#.to_string(),
+        format!(
+            r#""config": {{{}}}"#,
+            [
+                "rank_depth",
+                "minority_share_percent",
+                "max_weight",
+                "min_group",
+                "protect_threshold_percent",
+                "savings_target",
+                "development_budget",
+            ]
+            .map(|field| format!("\"{field}\": null"))
+            .join(", ")
+        ),
+    ];
+    for given in nulls {
+        // Before the ballots (streamed) and after them (buffered).
+        for doc in [
+            format!("{{{given}, {proposals}, {ballots}}}"),
+            format!("{{{ballots}, {given}, {proposals}}}"),
+        ] {
+            let parsed = exchange::parse(doc.as_bytes()).unwrap();
+            assert_eq!(parsed.config, pbvote_tally::Config::default(), "{doc}");
+            assert!(parsed.services.is_empty(), "{doc}");
+            assert_eq!(exchange::count(doc.as_bytes()).unwrap(), missing, "{doc}");
+        }
+    }
+    // A null is still only one value: giving the field twice is an error.
+    let twice = parse_err(&format!("{{\"config\": null, \"config\": {{}}, {proposals}, {ballots}}}"));
+    assert!(twice.to_string().starts_with("duplicate field `config`"), "{twice}");
+    let twice = parse_err(&format!("{{\"config\": {{\"max_weight\": null, \"max_weight\": 3}}, {proposals}, {ballots}}}"));
+    assert!(twice.to_string().starts_with("config: duplicate field `max_weight`"), "{twice}");
+    // Required fields stay required.
+    let err = parse_err(r#"{"proposals": null, "ballots": []}"#);
+    assert!(err.to_string().starts_with("proposals: invalid type: null"), "{err}");
 }
 
 #[test]

@@ -1,5 +1,9 @@
 //! The two real Kraków 2024 elections: every project's published votes, points
 //! and funding decision must come out of the plain count exactly.
+//!
+//! The data lives outside the repository (`shared/data/real/`, or
+//! `$PBVOTE_SHARED_DIR/data/real`). Without it these tests skip with a message;
+//! with `PBVOTE_REQUIRE_SHARED_DATA=1` (as CI sets) they fail instead.
 
 mod common;
 

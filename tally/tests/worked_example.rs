@@ -92,22 +92,56 @@ fn explanations_read_aloud() {
     let e = |id| result.proposal(id).unwrap().explanation.clone();
     assert_eq!(
         e("S1"),
-        "Not adopted: protected — 10 of 10 people who use Day centre rejected this cut; it needs a recorded \
-         decision by the commissioners. Under a plain majority count it would have been adopted."
+        "Not agreed, because it is protected. 10 of the 10 people who use Day centre rejected this cut. \
+         It needs a recorded decision by the commissioners. A simple majority count would have agreed it."
     );
     assert_eq!(
         e("S2"),
-        "Adopted: ranked 2nd of 3 savings; with 40,000 already adopted the target of 80,000 was not yet reached. \
-         Under a plain majority count it would not have been adopted."
+        "Agreed. It ranked 2nd of 3 savings. The savings agreed before it came to 40,000, so the savings \
+         target of 80,000 was not yet met. A simple majority count would not have agreed it."
     );
     assert_eq!(
         e("S3"),
-        "Adopted: ranked 1st of 3 savings; with nothing adopted before it the target of 80,000 was not yet reached."
+        "Agreed. It ranked 1st of 3 savings. Nothing had been saved before it, so the savings target of \
+         80,000 was not yet met."
     );
     assert_eq!(
         e("D1"),
-        "Adopted: ranked 1st of 1 development; it costs 30,000 and 30,000 of the development budget was left."
+        "Agreed. It was the only proposal for new spending. It costs 30,000, which fitted in the 30,000 \
+         left in the budget for new spending."
     );
+}
+
+#[test]
+fn explanations_write_money_in_the_currency_when_it_is_known() {
+    let mut election = common::worked_example();
+    election.currency = Some("GBP".into());
+    let result = tally(&election).unwrap();
+    let e = |id| result.proposal(id).unwrap().explanation.clone();
+    assert_eq!(
+        e("S2"),
+        "Agreed. It ranked 2nd of 3 savings. The savings agreed before it came to £400.00, so the savings \
+         target of £800.00 was not yet met. A simple majority count would not have agreed it."
+    );
+    assert_eq!(
+        e("D1"),
+        "Agreed. It was the only proposal for new spending. It costs £300.00, which fitted in the £300.00 \
+         left in the budget for new spending."
+    );
+    // Only the explanations change: every figure is the same.
+    let mut without = tally(&common::worked_example()).unwrap();
+    for (p, q) in without.proposals.iter_mut().zip(&result.proposals) {
+        p.explanation.clone_from(&q.explanation);
+    }
+    assert_eq!(without, result);
+    // The file path agrees, wherever the currency comes in the document.
+    let text = exchange::to_json(&election);
+    assert!(text.starts_with(r#"{"currency":"GBP","config""#), "{text}");
+    assert_eq!(exchange::count(text.as_bytes()).unwrap(), result);
+    let without_currency = exchange::to_json(&common::worked_example());
+    let last = format!("{},\"currency\":\"GBP\"}}", without_currency.strip_suffix('}').unwrap());
+    assert_eq!(exchange::count(last.as_bytes()).unwrap(), result);
+    assert_eq!(exchange::parse(last.as_bytes()).unwrap(), election);
 }
 
 #[test]

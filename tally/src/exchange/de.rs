@@ -11,7 +11,7 @@
 //!   of vectors rather than a `Vec<String>` per ballot.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Range;
@@ -23,6 +23,7 @@ use crate::config::Config;
 use crate::count::Count;
 use crate::error::TallyError;
 use crate::model::{Ballot, BallotPaper, Channel, Election, Proposal, ProposalKind, Service};
+use crate::money;
 use crate::result::TallyResult;
 
 /// Where a parse error happened, and the first non-JSON problem found while
@@ -82,6 +83,7 @@ impl Path {
 
 /// The document with ballots still as (mostly borrowed) strings.
 pub(crate) struct RawElection<'de> {
+    pub currency: Option<String>,
     pub config: Config,
     pub services: Vec<Service>,
     pub proposals: Vec<Proposal>,
@@ -153,6 +155,7 @@ impl<'de> RawBallots<'de> {
 impl RawElection<'_> {
     pub(crate) fn into_election(self) -> Election {
         Election {
+            currency: self.currency,
             config: self.config,
             services: self.services,
             proposals: self.proposals,
@@ -187,18 +190,33 @@ impl<'de> Visitor<'de> for ElectionSeed<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let path = self.path;
+        // `Some(None)`: given as null.
+        let mut currency: Option<Option<String>> = None;
         let mut config = None;
         let mut services = None;
         let mut proposals = None;
         let mut ballots: Option<RawBallots<'de>> = None;
-        let mut counted = None;
+        // When the ballots are counted as they are read: the paper, and the count,
+        // kept until the end because `currency` (which the explanations need) may
+        // come after the ballots.
+        let streamed_paper = OnceCell::new();
+        let mut streamed: Option<Count<'_>> = None;
         while let Some(key) = map.next_key_seed(StrSeed)? {
             match &*key {
+                "currency" => {
+                    once(&currency, "currency")?;
+                    currency = Some(path.within(Segment::Key("currency"), || {
+                        map.next_value_seed(OptionSeed(CurrencySeed))
+                    })?);
+                }
+                // `null` is the same as leaving the field out: the defaults, no services.
+                // Either way the value is known from here on, so ballots can stream.
                 "config" => {
                     once(&config, "config")?;
-                    config = Some(path.within(Segment::Key("config"), || {
-                        map.next_value_seed(ConfigSeed { path })
-                    })?);
+                    let read = path.within(Segment::Key("config"), || {
+                        map.next_value_seed(OptionSeed(ConfigSeed { path }))
+                    })?;
+                    config = Some(read.unwrap_or_default());
                 }
                 "services" => {
                     once(&services, "services")?;
@@ -207,8 +225,10 @@ impl<'de> Visitor<'de> for ElectionSeed<'_> {
                         what: "a list of services",
                         element: || ServiceSeed { path },
                     };
-                    services =
-                        Some(path.within(Segment::Key("services"), || map.next_value_seed(seed))?);
+                    let read = path.within(Segment::Key("services"), || {
+                        map.next_value_seed(OptionSeed(seed))
+                    })?;
+                    services = Some(read.unwrap_or_default());
                 }
                 "proposals" => {
                     once(&proposals, "proposals")?;
@@ -231,14 +251,14 @@ impl<'de> Visitor<'de> for ElectionSeed<'_> {
                                 proposals.clone(),
                             )
                             .map_err(|e| path.fail::<A::Error>(e))?;
-                            let mut count = Count::new(&paper);
+                            let mut count = Count::new(streamed_paper.get_or_init(|| paper));
                             let seed = BallotsSeed {
                                 path,
                                 raw: &mut raw,
                                 count: Some(&mut count),
                             };
                             path.within(Segment::Key("ballots"), || map.next_value_seed(seed))?;
-                            counted = Some(count.result());
+                            streamed = Some(count);
                         }
                         _ => {
                             let seed = BallotsSeed {
@@ -256,12 +276,16 @@ impl<'de> Visitor<'de> for ElectionSeed<'_> {
                 }
             }
         }
+        let currency = currency.flatten();
+        let proposals = proposals.ok_or_else(|| de::Error::missing_field("proposals"))?;
+        let ballots = ballots.ok_or_else(|| de::Error::missing_field("ballots"))?;
         Ok(RawElection {
+            counted: streamed.map(|count| count.result_in(currency.as_deref())),
+            currency,
             config: config.unwrap_or_default(),
             services: services.unwrap_or_default(),
-            proposals: proposals.ok_or_else(|| de::Error::missing_field("proposals"))?,
-            ballots: ballots.ok_or_else(|| de::Error::missing_field("ballots"))?,
-            counted,
+            proposals,
+            ballots,
         })
     }
 }
@@ -382,6 +406,22 @@ impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for OptionSeed<S> {
     }
 }
 
+/// The document's `currency`: a string of the form [`money::is_currency_code`] checks.
+struct CurrencySeed;
+
+impl<'de> DeserializeSeed<'de> for CurrencySeed {
+    type Value = String;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<String, D::Error> {
+        let code = deserializer.deserialize_str(StrVisitor("a currency code (a string)"))?;
+        if money::is_currency_code(&code) {
+            Ok(code.into_owned())
+        } else {
+            Err(de::Error::custom(money::currency_message(&code)))
+        }
+    }
+}
+
 /// Anything with a plain `Deserialize`, as a seed.
 struct Plain<T>(PhantomData<T>);
 
@@ -426,14 +466,7 @@ impl<'de, T: TryFrom<u64>> Visitor<'de> for Whole<T> {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
-        T::try_from(v).map_err(|_| {
-            let max = if std::mem::size_of::<T>() == 4 {
-                u64::from(u32::MAX)
-            } else {
-                u64::MAX
-            };
-            E::custom(format!("is too large: {v} (at most {max})"))
-        })
+        T::try_from(v).map_err(|_| E::custom(format!("is too large: {v} (at most {})", Self::max())))
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
@@ -446,12 +479,36 @@ impl<'de, T: TryFrom<u64>> Visitor<'de> for Whole<T> {
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
         // 2^53: beyond it a float no longer holds every whole number exactly.
         const EXACT: f64 = 9_007_199_254_740_992.0;
-        if v.is_finite() && v.fract() == 0.0 && (0.0..=EXACT).contains(&v) {
+        // serde_json hands over an integer literal too big for u64 as a float, so
+        // the literal's digits are lost: never echo the float (18446744073709551616
+        // would print as 18446744073709552000), say what the limit is.
+        let whole = v.is_finite() && v.fract() == 0.0;
+        if whole && (0.0..=EXACT).contains(&v) {
             self.visit_u64(v as u64)
+        } else if whole && v > EXACT && v >= Self::max() as f64 {
+            Err(E::custom(format!("is too large (at most {})", Self::max())))
+        } else if whole && v > EXACT {
+            Err(E::custom(format!(
+                "must be written as a whole number without a decimal point or exponent \
+                 when above {EXACT}"
+            )))
+        } else if whole && v < -EXACT {
+            Err(E::custom("must be a whole number >= 0, got a negative number"))
         } else if v < 0.0 {
             Err(E::custom(format!("must be a whole number >= 0, got {v}")))
         } else {
             Err(E::custom(format!("must be a whole number, got {v}")))
+        }
+    }
+}
+
+impl<T> Whole<T> {
+    /// The largest value `T` holds: the fields read this way are u32 or u64.
+    fn max() -> u64 {
+        if std::mem::size_of::<T>() == 4 {
+            u64::from(u32::MAX)
+        } else {
+            u64::MAX
         }
     }
 }
@@ -514,20 +571,25 @@ impl<'de> Visitor<'de> for ConfigSeed<'_> {
         ];
         let mut config = Config::default();
         read_fields(&mut map, self.path, FIELDS, |key, map| {
-            match key {
-                "rank_depth" => config.rank_depth = map.next_value_seed(Whole::new())?,
-                "minority_share_percent" => {
-                    config.minority_share_percent = map.next_value_seed(Whole::new())?
-                }
-                "max_weight" => config.max_weight = map.next_value_seed(Whole::new())?,
-                "min_group" => config.min_group = map.next_value_seed(Whole::new())?,
-                "protect_threshold_percent" => {
-                    config.protect_threshold_percent = map.next_value_seed(Whole::new())?
-                }
+            // A setting given as `null` keeps its default, as if it were left out.
+            let setting = match key {
+                "rank_depth" => &mut config.rank_depth,
+                "minority_share_percent" => &mut config.minority_share_percent,
+                "max_weight" => &mut config.max_weight,
+                "min_group" => &mut config.min_group,
+                "protect_threshold_percent" => &mut config.protect_threshold_percent,
+                // `null` here means no target (or no budget), which is also the default.
                 "savings_target" => {
-                    config.savings_target = map.next_value_seed(OptionSeed(Whole::new()))?
+                    config.savings_target = map.next_value_seed(OptionSeed(Whole::new()))?;
+                    return Ok(());
                 }
-                _ => config.development_budget = map.next_value_seed(OptionSeed(Whole::new()))?,
+                _ => {
+                    config.development_budget = map.next_value_seed(OptionSeed(Whole::new()))?;
+                    return Ok(());
+                }
+            };
+            if let Some(value) = map.next_value_seed(OptionSeed(Whole::new()))? {
+                *setting = value;
             }
             Ok(())
         })?;

@@ -4,7 +4,8 @@
 //! Input:
 //!
 //! ```json
-//! {"config": {"rank_depth": 3, "savings_target": 80000},
+//! {"currency": "GBP",
+//!  "config": {"rank_depth": 3, "savings_target": 80000},
 //!  "services": [{"id": "day-centre", "name": "Day centre"}],
 //!  "proposals": [{"id": "S1", "kind": "saving", "amount": 80000, "service": "day-centre"}],
 //!  "ballots": [{"want": ["S1"], "dont_want": [], "uses": ["day-centre"], "channel": "online", "area": "North"}]}
@@ -12,8 +13,12 @@
 //!
 //! `proposals` and `ballots` are required; a missing `config` or any of its
 //! fields takes the default; missing `services`, `want`, `dont_want`, `uses`
-//! are empty; `null` counts as missing; unknown fields (titles, names, notes)
-//! are ignored. Output is [`TallyResult`] as JSON.
+//! are empty; `null` in any of these optional places (and in `savings_target`,
+//! `development_budget`, a service's `name`, a proposal's `service` and `title`,
+//! a ballot's `channel` and `area`) counts as missing; unknown fields (titles,
+//! names, notes) are ignored. `currency`, optional, is an ISO 4217 code (three
+//! capital letters) in which the explanations write amounts (`£800.00` rather
+//! than `80,000`); the count does not depend on it. Output is [`TallyResult`] as JSON.
 
 mod de;
 
@@ -43,6 +48,7 @@ pub fn count(input: &[u8]) -> Result<TallyResult, TallyError> {
         return Ok(result);
     }
     let paper = BallotPaper::new(raw.config, raw.services, raw.proposals)?;
+    let currency = raw.currency;
     let mut count = Count::new(&paper);
     for (index, ballot) in raw.ballots.iter().enumerate() {
         count
@@ -55,7 +61,7 @@ pub fn count(input: &[u8]) -> Result<TallyResult, TallyError> {
             )
             .map_err(|error| TallyError::Ballot { index, error })?;
     }
-    Ok(count.result())
+    Ok(count.result_in(currency.as_deref()))
 }
 
 /// Writes an election in the exchange format (compact JSON).

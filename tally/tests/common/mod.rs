@@ -35,6 +35,7 @@ pub fn worked_example() -> Election {
         10,
     ));
     Election {
+        currency: None,
         config: Config {
             rank_depth: 3,
             minority_share_percent: 50,
@@ -69,14 +70,28 @@ pub fn real_data_dir() -> PathBuf {
     }
 }
 
-/// Reads a file of the real data, or prints why the test is skipped and returns None.
+/// Set (to anything but empty or `0`) where the real data must be there, as in CI: a
+/// missing file then fails the test instead of skipping it, so that a moved or
+/// unmounted `shared/` folder cannot turn the real-election checks off unnoticed.
+pub const REQUIRE_SHARED_DATA: &str = "PBVOTE_REQUIRE_SHARED_DATA";
+
+/// Reads a file of the real data. If it is missing: panics when
+/// [`REQUIRE_SHARED_DATA`] is set, otherwise prints why the test is skipped and
+/// returns None (a newcomer's `cargo test` without `shared/` still passes).
 pub fn read_real(name: &str) -> Option<Vec<u8>> {
     let path = real_data_dir().join(name);
+    let required = std::env::var_os(REQUIRE_SHARED_DATA).is_some_and(|v| !v.is_empty() && v != "0");
     match std::fs::read(&path) {
         Ok(bytes) => Some(bytes),
+        Err(e) if required => panic!(
+            "{} not found ({e}), and {REQUIRE_SHARED_DATA} says the real data is required; \
+             set PBVOTE_SHARED_DIR to the shared/ folder",
+            path.display()
+        ),
         Err(e) => {
             eprintln!(
-                "skipped: {} not found ({e}); set PBVOTE_SHARED_DIR to the shared/ folder",
+                "skipped: {} not found ({e}); set PBVOTE_SHARED_DIR to the shared/ folder \
+                 ({REQUIRE_SHARED_DATA}=1 makes this a failure)",
                 path.display()
             );
             None
@@ -104,6 +119,7 @@ pub fn election(
     ballots: Vec<Ballot>,
 ) -> Election {
     Election {
+        currency: None,
         config,
         services: services
             .iter()
