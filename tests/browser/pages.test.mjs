@@ -165,6 +165,18 @@ test('if the scripts do not load, every page still shows a header, a heading, wh
   await page.context().close();
 });
 
+test('the status on the home page is a plain label, not something that looks like a button', { timeout: 60000 }, async () => {
+  const page = await newPage(browser, { width: 360, height: 740 });
+  await page.goto(url('index.html'));
+  await page.locator('#open-heading').waitFor();
+  const line = page.locator('#open-heading ~ ul .status-line').first();
+  assert.match((await line.textContent()).trim(), /^Status: Open for votes$/);
+  const look = await line.locator('.tag--phase').evaluate((e) => { const s = getComputedStyle(e); return { border: s.borderTopWidth, radius: s.borderTopLeftRadius, padding: s.paddingLeft, display: s.display }; });
+  assert.deepEqual(look, { border: '0px', radius: '0px', padding: '0px', display: 'inline' });
+  assertClean(page);
+  await page.context().close();
+});
+
 test('pages answer at the addresses in the brief', async () => {
   for (const p of ['', 'index.html', 'vote.html', 'receipt.html', 'results.html', 'console/index.html', 'console/new.html', 'console/consultation.html', 'console/letters.html', 'assets/style.css', 'assets/api.js', 'assets/format.js']) {
     const r = await fetch(url(p));
