@@ -1,11 +1,25 @@
 // A small fetch wrapper for the pbvote API: adds the bearer token, parses JSON and
-// RFC 9457 problem details (application/problem+json) into ApiError.
+// RFC 9457 problem details (application/problem+json) into ApiError. An error answer that is
+// not problem details (a proxy's HTML "502 Bad Gateway" page, say) is never shown: the reader
+// gets a plain message chosen by its status instead.
 
 // The only text shown from here (translate with the pages).
 export const API_TEXT = {
-  failed: 'The request failed ({status}).',
+  failed: 'Something went wrong (error {status}). Please try again.',
+  server: 'Something went wrong on our side (error {status}). Please try again in a minute.',
+  busy: 'The service is busy or restarting. Please try again in a minute.',
+  tooMany: 'Too many tries. Please wait a minute and try again.',
   network: 'We could not reach the server. Check your connection and try again.',
+  timeout: 'The server took too long to answer. Check your connection and try again.',
 };
+
+/** A problem for an error answer that is not problem details: a plain message by status. */
+function plainProblem(status) {
+  if (status === 502 || status === 503 || status === 504) return { type: 'unavailable', detail: API_TEXT.busy };
+  if (status === 429) return { type: 'rate-limited', detail: API_TEXT.tooMany };
+  if (status >= 500) return { type: 'unknown', detail: API_TEXT.server.replace('{status}', status) };
+  return { type: 'unknown', detail: API_TEXT.failed.replace('{status}', status) };
+}
 
 const TOKEN_KEY = 'pbvote.token';
 const USER_KEY = 'pbvote.user';
@@ -19,6 +33,7 @@ export class ApiError extends Error {
     this.problem = problem;
     // "urn:pbvote:problem:invalid-field" → "invalid-field"
     this.type = String(problem.type || (status === 0 ? 'network' : 'unknown')).replace(/^urn:pbvote:problem:/, '');
+    // Types made here, not by the server: network, timeout, unavailable (502/503/504), unknown.
     this.field = problem.field || null;
     this.detail = problem.detail || problem.title || '';
   }
@@ -45,14 +60,18 @@ export function clearSession() {
 /**
  * Call the API. `path` is relative to /api/v1 (e.g. "/consultations").
  * Options: method, body (sent as JSON), auth (default true: send the token if we have one),
- * raw (return the Response text instead of parsing JSON), headers.
+ * raw (return the Response text instead of parsing JSON), headers, timeout (milliseconds;
+ * 0 = wait as long as the browser does).
  * Resolves with the parsed JSON (null for 204); rejects with ApiError.
  */
-export async function api(path, { method = 'GET', body, auth = true, raw = false, headers = {} } = {}) {
+export async function api(path, { method = 'GET', body, auth = true, raw = false, headers = {}, timeout = 0 } = {}) {
   const h = { Accept: 'application/json, application/problem+json', ...headers };
   if (body !== undefined) h['Content-Type'] = 'application/json';
   const token = auth ? getToken() : null;
   if (token) h.Authorization = `Bearer ${token}`;
+  const controller = timeout > 0 ? new AbortController() : null;
+  let timedOut = false;
+  const timer = controller ? setTimeout(() => { timedOut = true; controller.abort(); }, timeout) : null;
   let res;
   try {
     res = await fetch(API + path, {
@@ -60,10 +79,14 @@ export async function api(path, { method = 'GET', body, auth = true, raw = false
       headers: h,
       body: body === undefined ? undefined : JSON.stringify(body),
       credentials: 'same-origin',
+      signal: controller ? controller.signal : undefined,
     });
   } catch (e) {
+    clearTimeout(timer);
+    if (timedOut) throw new ApiError(0, { type: 'timeout', detail: API_TEXT.timeout });
     throw new ApiError(0, { type: 'network', detail: API_TEXT.network });
   }
+  clearTimeout(timer);
   if (res.ok) {
     if (res.status === 204) return null;
     if (raw) return res.text();
@@ -71,10 +94,12 @@ export async function api(path, { method = 'GET', body, auth = true, raw = false
     if (!text) return null;
     try { return JSON.parse(text); } catch { return text; }
   }
-  let problem = {};
+  let problem = null;
   const text = await res.text().catch(() => '');
-  try { problem = JSON.parse(text); } catch { problem = { detail: text.slice(0, 300) }; }
-  if (typeof problem !== 'object' || problem === null) problem = {};
+  if (/^application\/problem\+json\b/i.test(res.headers.get('Content-Type') || '')) {
+    try { problem = JSON.parse(text); } catch { problem = null; }
+  }
+  if (typeof problem !== 'object' || problem === null || Array.isArray(problem)) problem = plainProblem(res.status);
   if (res.status === 401 && token) clearSession();
   const err = new ApiError(res.status, problem);
   if (res.status === 429) err.retryAfter = res.headers.get('Retry-After');

@@ -1,6 +1,6 @@
 // Shared by the organiser console pages: who is signed in, the sign-out bar.
 import { api, getToken, getUser, clearSession, saveSession } from './api.js';
-import { h } from './dom.js';
+import { h, oneAtATime } from './dom.js';
 import { fill } from './format.js';
 
 export const COMMON_TEXT = {
@@ -46,7 +46,7 @@ export function consoleBar(user, { home = true } = {}) {
     h('p', {}, fill(COMMON_TEXT.signedInAs, { email: user.email, role: COMMON_TEXT.role[user.role] || user.role })),
     h('div', { class: 'btn-row btn-row--tight', style: 'margin:0' },
       home ? h('a', { href: 'index.html', class: 'btn btn--small btn--secondary' }, COMMON_TEXT.console) : null,
-      h('button', { type: 'button', class: 'btn--small btn--secondary', id: 'sign-out', onclick: signOut }, COMMON_TEXT.signOut)));
+      h('button', { type: 'button', class: 'btn--small btn--secondary', id: 'sign-out', onclick: oneAtATime(signOut) }, COMMON_TEXT.signOut)));
 }
 
 /** A relative `next` address from the query string, or null (never another site). */

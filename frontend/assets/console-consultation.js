@@ -1,8 +1,8 @@
 // Manage one consultation: details, services, proposals, stages (open / close / publish) and voter codes.
 import { api, param } from './api.js';
-import { h, field, setFieldError, focusEl, announce, replace } from './dom.js';
+import { h, field, setFieldError, focusEl, announce, replace, oneAtATime, showErrorSummary } from './dom.js';
 import { layout } from './layout.js';
-import { formatMoney, parseMoney, moneyInputValue, formatDateTime, fill } from './format.js';
+import { formatMoney, parseMoney, moneyInputValue, formatDateTime, localTimeZone, fill } from './format.js';
 import { requireUser, consoleBar } from './console-common.js';
 import { consultationForm, SETTINGS, FORM_TEXT } from './console-form.js';
 
@@ -14,6 +14,7 @@ const TEXT = {
   loadError: 'We could not load the consultation: {detail}',
   back: 'Back to the console',
   created: 'The consultation was created as a draft. Add the services and proposals, then open voting.',
+  status: 'Status:',
   phase: { draft: 'Draft', open: 'Open for votes', closed: 'Voting closed', published: 'Results published' },
   ballotLink: 'Open the ballot page',
   resultsLink: 'See the results',
@@ -43,8 +44,8 @@ const TEXT = {
   noLimit: 'No limit on new spending',
   overall: 'Overall budget: {amount}',
   areas: 'Areas: {list}',
-  opensAt: 'Voting opens: {date}',
-  closesAt: 'Voting closes: {date}',
+  opensAt: 'Voting opens: {date} ({zone})',
+  closesAt: 'Voting closes: {date} ({zone})',
   settingsHeading: 'Counting settings',
   servicesHeading: 'Services',
   servicesIntro: 'Services are things residents use, such as a day centre or a library. Link each cut to the service it affects, so that the people who use it get a fair say.',
@@ -143,6 +144,7 @@ async function start() {
     flash = { section: 'top', text: TEXT.created, kind: 'success' };
     render();
     history.replaceState(null, '', `?c=${enc(id)}`);
+    focusEl(document.getElementById('top-flash')); // the new page would otherwise leave focus on <body>
   }
 }
 
@@ -161,17 +163,21 @@ async function reload(focusSelector) {
   }
 }
 
+/**
+ * The message after an action. It is not a live region: either focus moves to it (and a screen
+ * reader reads it then) or the action announces it, never both, so it is read out once.
+ */
 function flashFor(section) {
   if (!flash || flash.section !== section) return null;
   const f = flash;
-  return h('div', { class: `notice notice--${f.kind || 'success'}`, id: `${section}-flash`, tabindex: '-1', role: f.kind === 'error' ? 'alert' : 'status' }, h('p', {}, f.text));
+  return h('div', { class: `notice notice--${f.kind || 'success'}`, id: `${section}-flash`, tabindex: '-1' }, h('p', {}, f.text));
 }
 
 function render() {
   document.title = `${C.title} – ${TEXT.title}`;
   replace(main, 
     h('h1', {}, C.title),
-    h('p', {}, h('span', { class: 'tag tag--phase', id: 'phase' }, TEXT.phase[C.phase] || C.phase)),
+    h('p', { class: 'status-line' }, `${TEXT.status} `, h('strong', { class: 'tag tag--phase', id: 'phase' }, TEXT.phase[C.phase] || C.phase)),
     consoleBar(user),
     flashFor('top'),
     C.phase !== 'draft' ? h('ul', { class: 'card__meta' },
@@ -192,7 +198,7 @@ function stageSection() {
   const buttons = [];
   const action = (label, path, confirmText, done, cls = '') => h('button', {
     type: 'button', class: cls, id: `${path}-button`,
-    onclick: async () => {
+    onclick: oneAtATime(async () => {
       if (!window.confirm(fill(confirmText, { title: C.title }))) return;
       try {
         await api(`/consultations/${enc(C.id)}/${path}`, { method: 'POST' });
@@ -200,9 +206,8 @@ function stageSection() {
       } catch (e) {
         flash = { section: 'stage', text: fill(TEXT.error, { detail: e.detail || e.message }), kind: 'error' };
       }
-      await reload('#stage-flash');
-      announce(document.getElementById('stage-flash')?.textContent || '');
-    },
+      await reload('#stage-flash'); // focus on the message is enough: no announcement as well
+    }),
   }, label);
   if (user.role === 'organiser' && C.phase === 'draft') {
     if ((C.proposals || []).length) buttons.push(action(TEXT.open, 'open', TEXT.confirmOpen, TEXT.opened));
@@ -245,8 +250,8 @@ function detailsSection() {
       h('li', {}, b.development_budget != null ? fill(TEXT.canSpend, { amount: money(b.development_budget) }) : TEXT.noLimit),
       b.overall_budget != null ? h('li', {}, fill(TEXT.overall, { amount: money(b.overall_budget) })) : null,
       (C.areas || []).length ? h('li', {}, fill(TEXT.areas, { list: C.areas.join(', ') })) : null,
-      C.opens_at ? h('li', {}, fill(TEXT.opensAt, { date: formatDateTime(C.opens_at) })) : null,
-      C.closes_at ? h('li', {}, fill(TEXT.closesAt, { date: formatDateTime(C.closes_at) })) : null),
+      C.opens_at ? h('li', {}, fill(TEXT.opensAt, { date: formatDateTime(C.opens_at), zone: localTimeZone() })) : null,
+      C.closes_at ? h('li', {}, fill(TEXT.closesAt, { date: formatDateTime(C.closes_at), zone: localTimeZone() })) : null),
     h('h3', {}, TEXT.settingsHeading),
     h('ul', {}, SETTINGS.map(([k, def]) => h('li', {}, `${FORM_TEXT[k]}: ${C.settings?.[k] ?? def}`))));
 }
@@ -255,12 +260,12 @@ function detailsSection() {
 
 function servicesSection() {
   const services = C.services || [];
-  const list = services.length ? h('ul', { class: 'card-list', id: 'services-list' }, services.map((s) => h('li', { class: 'card', 'data-id': s.id },
+  const list = services.length ? h('ul', { class: 'card-list', role: 'list', id: 'services-list' }, services.map((s) => h('li', { class: 'card', 'data-id': s.id },
     h('div', { class: 'item-row' },
       h('div', {}, h('h3', { style: 'margin:0' }, s.name), h('p', { class: 'muted small', style: 'margin:0' }, s.id), s.description ? h('p', { style: 'margin:0.25rem 0 0' }, s.description) : null),
       editable() ? h('div', { class: 'btn-row btn-row--tight', style: 'margin:0' },
         h('button', { type: 'button', class: 'btn--small btn--secondary', onclick: () => { editingService = s.id; render(); focusEl(document.getElementById('svc-name')); } }, TEXT.edit, h('span', { class: 'visually-hidden' }, `: ${s.name}`)),
-        h('button', { type: 'button', class: 'btn--small btn--danger', onclick: () => deleteService(s) }, TEXT.delete, h('span', { class: 'visually-hidden' }, `: ${s.name}`))) : null)))) : h('p', {}, TEXT.noServices);
+        h('button', { type: 'button', class: 'btn--small btn--danger', onclick: oneAtATime(() => deleteService(s)) }, TEXT.delete, h('span', { class: 'visually-hidden' }, `: ${s.name}`))) : null)))) : h('p', {}, TEXT.noServices);
   return h('section', { 'aria-labelledby': 'services-heading' },
     h('h2', { id: 'services-heading' }, TEXT.servicesHeading),
     h('p', {}, TEXT.servicesIntro),
@@ -277,8 +282,7 @@ function serviceForm() {
   const fields = { id: fid, name, description: desc };
   const error = h('div', { class: 'notice notice--error', hidden: true, tabindex: '-1' });
   const heading = s ? fill(TEXT.editServiceHeading, { name: s.name }) : TEXT.addServiceHeading;
-  return h('form', { novalidate: true, id: 'service-form', class: 'panel', onsubmit: async (e) => {
-    e.preventDefault();
+  return h('form', { novalidate: true, id: 'service-form', class: 'panel', onsubmit: oneAtATime(async () => {
     error.hidden = true;
     for (const f of Object.values(fields)) if (f) setFieldError(f, '');
     const body = { name: name.input.value.trim() };
@@ -292,12 +296,14 @@ function serviceForm() {
         : await api(`/consultations/${enc(C.id)}/services`, { method: 'POST', body });
       flash = { section: 'services', text: fill(s ? TEXT.serviceSaved : TEXT.serviceAdded, { name: r?.name ?? body.name }) };
       editingService = null;
-      announce(flash.text);
+      // After adding, focus goes to the empty form for the next one, so the message is announced;
+      // after a change, focus goes to the message itself.
+      if (!s) announce(flash.text);
       await reload(s ? '#services-flash' : '#svc-name');
     } catch (err) {
       showProblem(err, fields, error);
     }
-  } },
+  }) },
   h('h3', {}, heading),
   error,
   fid ? fid.wrap : null, name.wrap, desc.wrap,
@@ -322,7 +328,7 @@ async function deleteService(s) {
 function proposalsSection() {
   const proposals = C.proposals || [];
   const svcName = (sid) => (C.services || []).find((s) => s.id === sid)?.name ?? sid;
-  const list = proposals.length ? h('ul', { class: 'card-list', id: 'proposals-list' }, proposals.map((p) => h('li', { class: 'card', 'data-id': p.id },
+  const list = proposals.length ? h('ul', { class: 'card-list', role: 'list', id: 'proposals-list' }, proposals.map((p) => h('li', { class: 'card', 'data-id': p.id },
     h('div', { class: 'item-row' },
       h('div', {},
         h('h3', { style: 'margin:0 0 0.25rem' }, p.title),
@@ -334,7 +340,7 @@ function proposalsSection() {
         p.summary ? h('p', { style: 'margin:0' }, p.summary) : null),
       editable() ? h('div', { class: 'btn-row btn-row--tight', style: 'margin:0' },
         h('button', { type: 'button', class: 'btn--small btn--secondary', onclick: () => { editingProposal = p.id; render(); focusEl(document.getElementById('prop-title')); } }, TEXT.edit, h('span', { class: 'visually-hidden' }, `: ${p.title}`)),
-        h('button', { type: 'button', class: 'btn--small btn--danger', onclick: () => deleteProposal(p) }, TEXT.delete, h('span', { class: 'visually-hidden' }, `: ${p.title}`))) : null)))) : h('p', {}, TEXT.noProposals);
+        h('button', { type: 'button', class: 'btn--small btn--danger', onclick: oneAtATime(() => deleteProposal(p)) }, TEXT.delete, h('span', { class: 'visually-hidden' }, `: ${p.title}`))) : null)))) : h('p', {}, TEXT.noProposals);
   return h('section', { 'aria-labelledby': 'proposals-heading' },
     h('h2', { id: 'proposals-heading' }, TEXT.proposalsHeading),
     h('p', {}, TEXT.proposalsIntro),
@@ -359,19 +365,19 @@ function proposalForm() {
   const fields = { id: fid, title, summary, details, amount, service };
   const error = h('div', { class: 'notice notice--error', hidden: true, tabindex: '-1' });
   const heading = p ? fill(TEXT.editProposalHeading, { name: p.title }) : TEXT.addProposalHeading;
-  return h('form', { novalidate: true, id: 'proposal-form', class: 'panel', onsubmit: async (e) => {
-    e.preventDefault();
+  return h('form', { novalidate: true, id: 'proposal-form', class: 'panel', onsubmit: oneAtATime(async () => {
     error.hidden = true;
     kindError.hidden = true;
     for (const f of Object.values(fields)) if (f) setFieldError(f, '');
     const kind = document.querySelector('input[name="prop-kind"]:checked')?.value || 'saving';
     const body = { kind, title: title.input.value.trim(), summary: summary.input.value.trim() };
     const amt = parseMoney(amount.input.value, C.currency);
-    let bad = null;
-    if (!body.title) { setFieldError(title, TEXT.needTitle); bad = bad || title; }
-    if (!body.summary) { setFieldError(summary, TEXT.needSummary); bad = bad || summary; }
-    if (amt === null || Number.isNaN(amt)) { setFieldError(amount, fill(TEXT.badAmount, { unit: unit() })); bad = bad || amount; }
-    if (bad) { focusEl(bad.input); return; }
+    const bad = [];
+    const problem = (f, text) => { setFieldError(f, text); bad.push([text, f.input]); };
+    if (!body.title) problem(title, TEXT.needTitle);
+    if (!body.summary) problem(summary, TEXT.needSummary);
+    if (amt === null || Number.isNaN(amt)) problem(amount, fill(TEXT.badAmount, { unit: unit() }));
+    if (bad.length) { showErrorSummary(error, TEXT.problem, bad, { level: 'h4' }); return; }
     body.amount = amt;
     const d = details.input.value.trim();
     if (d) body.details = d;
@@ -383,7 +389,7 @@ function proposalForm() {
         : await api(`/consultations/${enc(C.id)}/proposals`, { method: 'POST', body });
       flash = { section: 'proposals', text: fill(p ? TEXT.proposalSaved : TEXT.proposalAdded, { name: r?.title ?? body.title }) };
       editingProposal = null;
-      announce(flash.text);
+      if (!p) announce(flash.text); // see the services form
       await reload(p ? '#proposals-flash' : '#prop-title');
     } catch (err) {
       if (String(err.field || '') === 'kind') {
@@ -394,7 +400,7 @@ function proposalForm() {
       }
       showProblem(err, fields, error);
     }
-  } },
+  }) },
   h('h3', {}, heading),
   error,
   kindSet, fid ? fid.wrap : null, title.wrap, summary.wrap, details.wrap, amount.wrap, service.wrap,
@@ -463,29 +469,25 @@ function codesSection() {
     const count = field({ id: 'code-count', label: TEXT.count, hint: TEXT.countHint, type: 'number', value: '100', attrs: { min: 1, max: 10000, step: 1, inputmode: 'numeric', class: 'input--short' } });
     const error = h('div', { class: 'notice notice--error', hidden: true, tabindex: '-1' });
     const button = h('button', { type: 'submit', id: 'generate-button' }, TEXT.generate);
-    form = h('form', { novalidate: true, id: 'codes-form', onsubmit: async (e) => {
-      e.preventDefault();
+    form = h('form', { novalidate: true, id: 'codes-form', onsubmit: oneAtATime(async () => {
       error.hidden = true;
       setFieldError(count, '');
       const raw = count.input.value.trim();
       const n = Number(raw);
       if (!/^\d+$/.test(raw) || n < 1 || n > 10000) { setFieldError(count, TEXT.badCount); count.input.focus(); return; }
-      button.disabled = true;
-      button.textContent = TEXT.generating;
+      button.textContent = TEXT.generating; // aria-disabled meanwhile (oneAtATime), so focus stays
       try {
         const r = await api(`/consultations/${enc(C.id)}/voter-codes`, { method: 'POST', body: { count: n } });
         sessionStorage.setItem(CODES_KEY, JSON.stringify({ consultation_id: C.id, title: C.title, ballot_url: r.ballot_url, codes: r.codes }));
-        await reload('#new-codes-heading');
-        announce(fill(TEXT.newCodesHeading, { count: r.codes.length }));
+        await reload('#new-codes-heading'); // focus on the heading reads it out: no announcement as well
       } catch (err) {
-        button.disabled = false;
         button.textContent = TEXT.generate;
         if (String(err.field || '') === 'count') { setFieldError(count, err.detail); count.input.focus(); return; }
         replace(error, h('p', {}, fill(TEXT.error, { detail: err.detail || err.message })));
         error.hidden = false;
         focusEl(error);
       }
-    } }, error, count.wrap, h('div', { class: 'btn-row' }, button));
+    }) }, error, count.wrap, h('div', { class: 'btn-row' }, button));
   }
   const panel = batch ? h('div', { class: 'notice notice--warning', id: 'new-codes' },
     h('h3', { id: 'new-codes-heading', tabindex: '-1' }, fill(TEXT.newCodesHeading, { count: batch.codes.length })),

@@ -1,6 +1,6 @@
 // The consultation details form, used to create a consultation and to change a draft.
-import { h, field, setFieldError, focusEl, replace } from './dom.js';
-import { parseMoney, moneyInputValue, fill } from './format.js';
+import { h, field, setFieldError, focusEl, replace, oneAtATime, showErrorSummary } from './dom.js';
+import { parseMoney, moneyInputValue, localTimeZone, fill } from './format.js';
 
 export const FORM_TEXT = {
   title: 'Title',
@@ -20,6 +20,7 @@ export const FORM_TEXT = {
   opensAt: 'Voting opens',
   closesAt: 'Voting closes',
   datesHint: 'Leave these empty to open and close voting by hand with the buttons.',
+  datesZone: 'Times are in {zone}, the time zone this computer is set to.',
   settingsHeading: 'Counting settings',
   settingsHint: 'The usual values suit most consultations.',
   rank_depth: 'Most choices a resident can make in each list',
@@ -97,7 +98,7 @@ export function consultationForm(c, { submitText, onSubmit }) {
   function read() {
     clear();
     const errors = [];
-    const bad = (k, msg) => { setFieldError(fields[k], msg); errors.push(k); };
+    const bad = (k, msg) => { setFieldError(fields[k], msg); errors.push([msg, fields[k].input]); };
     const title = fields.title.input.value.trim();
     if (!title) bad('title', T.needTitle);
     const cur = fields.currency.input.value;
@@ -123,7 +124,9 @@ export function consultationForm(c, { submitText, onSubmit }) {
       else dates[k] = d.toISOString().replace(/\.\d{3}Z$/, 'Z');
     }
     if (errors.length) {
-      focusEl(fields[errors[0]].input);
+      // One summary at the top of the form, with a link to each field, so that a second
+      // problem is not missed when the first field gets focus.
+      showErrorSummary(formError, T.problem, errors);
       return null;
     }
     return {
@@ -153,19 +156,18 @@ export function consultationForm(c, { submitText, onSubmit }) {
   }
 
   const F = fields;
-  const element = h('form', { novalidate: true, id: 'details-form', onsubmit: async (e) => {
-    e.preventDefault();
+  const element = h('form', { novalidate: true, id: 'details-form', onsubmit: oneAtATime(async () => {
     const body = read();
     if (!body) return;
-    button.disabled = true;
-    try { await onSubmit(body); } finally { button.disabled = false; }
-  } },
+    await onSubmit(body);
+  }) },
   formError,
   F.title.wrap, F.description.wrap, F.currency.wrap,
   h('fieldset', {}, h('legend', {}, T.moneyHeading), moneyHint,
     h('div', { class: 'form-grid form-grid--2' }, F.savings_target.wrap, F.development_budget.wrap), F.overall_budget.wrap),
   F.areas.wrap,
-  h('fieldset', { 'aria-describedby': 'dates-hint' }, h('legend', {}, T.datesHeading), h('p', { class: 'hint', id: 'dates-hint' }, T.datesHint),
+  h('fieldset', { 'aria-describedby': 'dates-hint' }, h('legend', {}, T.datesHeading),
+    h('p', { class: 'hint', id: 'dates-hint' }, T.datesHint, ' ', fill(T.datesZone, { zone: localTimeZone() })),
     h('div', { class: 'form-grid form-grid--2' }, F.opens_at.wrap, F.closes_at.wrap)),
   h('details', {}, h('summary', {}, T.settingsHeading),
     h('div', {}, h('p', { class: 'hint' }, T.settingsHint), SETTINGS.map(([k]) => F[k].wrap))),

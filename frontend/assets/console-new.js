@@ -22,11 +22,14 @@ async function start() {
     replace(main, h('h1', {}, TEXT.title), consoleBar(user), h('div', { class: 'notice notice--warning' }, h('p', {}, TEXT.notOrganiser)));
     return;
   }
+  let created = false; // once made, another Enter while the next page loads must not make a second one
   const form = consultationForm(null, {
     submitText: TEXT.submit,
     onSubmit: async (body) => {
+      if (created) return;
       try {
         const c = await api('/consultations', { method: 'POST', body });
+        created = true;
         location.href = `consultation.html?c=${encodeURIComponent(c.id)}&created=1`;
       } catch (e) {
         form.showProblem(e);

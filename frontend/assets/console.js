@@ -1,6 +1,6 @@
 // Organiser console: sign in, then the list of every consultation.
 import { api, getToken, saveSession, clearSession } from './api.js';
-import { h, field, setFieldError, focusEl, replace } from './dom.js';
+import { h, field, setFieldError, focusEl, replace, oneAtATime } from './dom.js';
 import { layout } from './layout.js';
 import { formatDateTime, fill } from './format.js';
 import { consoleBar, safeNext } from './console-common.js';
@@ -27,6 +27,7 @@ const TEXT = {
   manage: 'Manage',
   ballot: 'Ballot page',
   results: 'Results',
+  status: 'Status:',
   phase: { draft: 'Draft', open: 'Open for votes', closed: 'Voting closed', published: 'Results published' },
 };
 
@@ -37,15 +38,23 @@ function signInForm() {
   const password = field({ id: 'password', label: TEXT.password, type: 'password', attrs: { autocomplete: 'current-password' } });
   const error = h('div', { class: 'notice notice--error', hidden: true, tabindex: '-1', id: 'sign-in-error' });
   const button = h('button', { type: 'submit' }, TEXT.signIn);
-  const form = h('form', { novalidate: true, onsubmit: async (e) => {
-    e.preventDefault();
+  // A wrong email or password is one message for both fields: both are marked invalid and
+  // described by it.
+  const markBoth = (on) => {
+    for (const f of [email, password]) {
+      const ids = new Set((f.input.getAttribute('aria-describedby') || '').split(' ').filter(Boolean));
+      if (on) { f.input.setAttribute('aria-invalid', 'true'); ids.add(error.id); } else { ids.delete(error.id); }
+      if (ids.size) f.input.setAttribute('aria-describedby', [...ids].join(' ')); else f.input.removeAttribute('aria-describedby');
+    }
+  };
+  const form = h('form', { novalidate: true, id: 'sign-in-form', onsubmit: oneAtATime(async () => {
     error.hidden = true;
+    markBoth(false);
     setFieldError(email, '');
     setFieldError(password, '');
     if (!email.input.value.trim()) { setFieldError(email, TEXT.emailEmpty); email.input.focus(); return; }
     if (!password.input.value) { setFieldError(password, TEXT.passwordEmpty); password.input.focus(); return; }
-    button.disabled = true;
-    button.textContent = TEXT.signingIn;
+    button.textContent = TEXT.signingIn; // aria-disabled meanwhile (oneAtATime), so focus stays
     try {
       const r = await api('/auth/sign-in', { method: 'POST', auth: false, body: { email: email.input.value.trim(), password: password.input.value } });
       saveSession(r.token, r.user);
@@ -59,13 +68,13 @@ function signInForm() {
       else text = fill(TEXT.error, { detail: err.detail || err.message });
       replace(error, h('p', {}, text));
       error.hidden = false;
+      if (text === TEXT.wrong) markBoth(true);
       focusEl(error);
       password.input.value = '';
     } finally {
-      button.disabled = false;
       button.textContent = TEXT.signIn;
     }
-  } }, error, email.wrap, password.wrap, h('div', { class: 'btn-row' }, button));
+  }) }, error, email.wrap, password.wrap, h('div', { class: 'btn-row' }, button));
   replace(main, h('h1', {}, TEXT.title), h('h2', {}, TEXT.signInHeading), h('p', {}, TEXT.signInIntro), form);
 }
 
@@ -90,9 +99,9 @@ async function dashboard(user) {
   if (!items.length) { status.replaceWith(h('p', {}, TEXT.none)); return; }
   const enc = encodeURIComponent;
   const hidden = (t) => h('span', { class: 'visually-hidden' }, `: ${t}`);
-  status.replaceWith(h('ul', { class: 'card-list card-list--grid', id: 'consultations' }, items.map((c) => h('li', { class: 'card', 'data-id': c.id },
+  status.replaceWith(h('ul', { class: 'card-list card-list--grid', role: 'list', id: 'consultations' }, items.map((c) => h('li', { class: 'card', 'data-id': c.id },
     h('h3', {}, h('a', { href: `consultation.html?c=${enc(c.id)}` }, c.title)),
-    h('p', {}, h('span', { class: 'tag tag--phase' }, TEXT.phase[c.phase] || c.phase)),
+    h('p', { class: 'status-line' }, `${TEXT.status} `, h('strong', { class: 'tag tag--phase' }, TEXT.phase[c.phase] || c.phase)),
     h('p', { class: 'muted small' }, `${TEXT.colUpdated}: ${formatDateTime(c.updated_at || c.created_at)}`),
     h('ul', { class: 'card__meta', style: 'margin:0' },
       h('li', {}, h('a', { href: `consultation.html?c=${enc(c.id)}` }, TEXT.manage, hidden(c.title))),

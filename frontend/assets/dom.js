@@ -94,6 +94,49 @@ export function announce(message) {
   setTimeout(() => { liveRegion.textContent = message; }, 50);
 }
 
+/**
+ * Wrap an event handler that sends something to the server so that it runs once at a time:
+ * while it is running, another call (a second Enter, a double click) is ignored. A form's
+ * submit event is always prevented. The form's submit buttons, or the button clicked, are
+ * marked aria-disabled meanwhile: never `disabled`, which would drop keyboard focus to <body>.
+ */
+export function oneAtATime(fn) {
+  let running = false;
+  return async function guarded(e, ...rest) {
+    if (e && e.type === 'submit') e.preventDefault();
+    if (running) return undefined;
+    running = true;
+    const target = e && e.currentTarget;
+    let buttons = [];
+    if (target && target.tagName === 'FORM') buttons = [...target.querySelectorAll('button[type="submit"], button:not([type])')];
+    else if (target && target.tagName === 'BUTTON') buttons = [target];
+    const before = buttons.map((b) => b.getAttribute('aria-disabled'));
+    for (const b of buttons) b.setAttribute('aria-disabled', 'true');
+    try {
+      return await fn.call(this, e, ...rest);
+    } finally {
+      running = false;
+      buttons.forEach((b, i) => { if (before[i] === null) b.removeAttribute('aria-disabled'); else b.setAttribute('aria-disabled', before[i]); });
+    }
+  };
+}
+
+/**
+ * Fill `box` with an error summary: a heading and one link per problem that moves focus to the
+ * field it is about; then show and focus it. `items` are [message, element-to-focus] pairs.
+ */
+export function showErrorSummary(box, heading, items, { level = 'h2' } = {}) {
+  replace(box,
+    h(level, {}, heading),
+    h('ul', { class: 'error-summary__list' }, items.map(([text, target]) => h('li', {},
+      target && target.id
+        ? h('a', { href: `#${target.id}`, onclick: (e) => { e.preventDefault(); focusEl(target); } }, text)
+        : text))));
+  box.classList.add('error-summary');
+  box.hidden = false;
+  focusEl(box);
+}
+
 /** A labelled form field: returns {wrap, input, error, hint}. */
 export function field({ id, label, type = 'text', hint, required = false, attrs = {}, options, value, multiline = false }) {
   const hintId = hint ? `${id}-hint` : null;

@@ -2,18 +2,21 @@
 
 const formatters = new Map();
 
-function formatter(currency) {
+/** A currency formatter; `whole` leaves out the minor units (for amounts in whole pounds). */
+function formatter(currency, whole = false) {
   const code = currency || 'GBP';
-  if (!formatters.has(code)) {
+  const key = `${code}:${whole}`;
+  if (!formatters.has(key)) {
+    const opts = whole ? { minimumFractionDigits: 0, maximumFractionDigits: 0 } : {};
     let f;
     try {
-      f = new Intl.NumberFormat('en-GB', { style: 'currency', currency: code });
+      f = new Intl.NumberFormat('en-GB', { style: 'currency', currency: code, ...opts });
     } catch {
-      f = new Intl.NumberFormat('en-GB', { style: 'currency', currency: 'GBP' });
+      f = new Intl.NumberFormat('en-GB', { style: 'currency', currency: 'GBP', ...opts });
     }
-    formatters.set(code, f);
+    formatters.set(key, f);
   }
-  return formatters.get(code);
+  return formatters.get(key);
 }
 
 /** How many minor units make one major unit (100 for GBP, 1 for JPY). */
@@ -22,10 +25,12 @@ export function minorPerMajor(currency) {
   return 10 ** digits;
 }
 
-/** 80000, "GBP" → "£800.00" */
+/** 80000, "GBP" → "£800"; 80050 → "£800.50" (pence only when there are some). */
 export function formatMoney(minor, currency) {
   if (minor === null || minor === undefined || Number.isNaN(Number(minor))) return '';
-  return formatter(currency).format(Number(minor) / minorPerMajor(currency));
+  const n = Number(minor);
+  const factor = minorPerMajor(currency);
+  return formatter(currency, n % factor === 0).format(n / factor);
 }
 
 /** The currency symbol alone, e.g. "£", for labels such as "Amount (£)". */
@@ -65,6 +70,18 @@ export function formatDateTime(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
   return new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeStyle: 'short' }).format(d);
+}
+
+/**
+ * The reader's time zone in words, for labels: "UK time" in Britain, else e.g. "Europe/Paris time".
+ * A datetime-local input is read in this zone.
+ */
+export function localTimeZone() {
+  let tz = '';
+  try { tz = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch { tz = ''; }
+  if (tz === 'Europe/London') return 'UK time';
+  if (/^(Etc\/)?(UTC|GMT)$/.test(tz)) return 'UTC';
+  return tz ? `${tz.replace(/_/g, ' ')} time` : 'local time';
 }
 
 /** A score such as 63.333333 → "63.3"; whole numbers stay whole. */

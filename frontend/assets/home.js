@@ -17,6 +17,7 @@ const TEXT = {
   results: 'See the results',
   closesAt: 'Voting closes on {date}.',
   opensAt: 'Voting opens on {date}.',
+  status: 'Status:',
   phase: { open: 'Open for votes', closed: 'Voting has closed', published: 'Results published', draft: 'Draft' },
   closedNote: 'Voting has closed. The results will appear here once they are published.',
   save: 'Must save {amount}',
@@ -43,7 +44,8 @@ function card(c) {
   }
   return h('li', { class: 'card' },
     h('h3', {}, c.title),
-    h('p', {}, h('span', { class: 'tag tag--phase' }, TEXT.phase[c.phase] || c.phase)),
+    // A plain label, not a pill: on a phone a bordered pill looks like a button.
+    h('p', { class: 'status-line' }, `${TEXT.status} `, h('strong', { class: 'tag tag--phase' }, TEXT.phase[c.phase] || c.phase)),
     c.description ? h('p', {}, c.description) : null,
     meta.length ? h('ul', { class: 'card__meta' }, meta.map((m) => h('li', {}, m))) : null,
     c.phase === 'open' && c.closes_at ? h('p', {}, fill(TEXT.closesAt, { date: formatDateTime(c.closes_at) })) : null,
@@ -71,10 +73,10 @@ async function start() {
   main.append(
     h('section', { 'aria-labelledby': 'open-heading' },
       h('h2', { id: 'open-heading' }, TEXT.openHeading),
-      open.length ? h('ul', { class: 'card-list card-list--grid' }, open.map(card)) : h('p', {}, TEXT.noneOpen)),
+      open.length ? h('ul', { class: 'card-list card-list--grid', role: 'list' }, open.map(card)) : h('p', {}, TEXT.noneOpen)),
     h('section', { 'aria-labelledby': 'past-heading' },
       h('h2', { id: 'past-heading' }, TEXT.pastHeading),
-      past.length ? h('ul', { class: 'card-list card-list--grid' }, past.map(card)) : h('p', {}, TEXT.nonePast)),
+      past.length ? h('ul', { class: 'card-list card-list--grid', role: 'list' }, past.map(card)) : h('p', {}, TEXT.nonePast)),
     h('p', {}, h('a', { href: 'receipt.html' }, TEXT.receiptLink)),
     h('p', {}, h('a', { href: 'console/index.html' }, TEXT.consoleLink)));
 }

@@ -43,7 +43,7 @@ const TEXT = {
   howHeading: 'How the count works',
   how: [
     'Everyone could list what they want and what they don’t want, most important first. A first choice earns the most points, the next one a little fewer, and so on. Points from “want” lists count for a proposal and points from “don’t want” lists count against it. The score is the difference.',
-    'On a proposal that affects a service, the people who use that service get {share}, as long as at least {min} of them took part. Their votes can count up to {max} times as much as other votes on that proposal, and never on any other.',
+    'On a proposal that affects a service, the people who use that service get {share}, as long as at least {min} of them took part. Their votes can count up to {max} times as much as other votes on that proposal, but only on that proposal.',
     'A cut that at least {threshold}% of its users put in their “don’t want” list is protected: the count does not adopt it, and the commissioners must make and record a decision about it.',
     'Savings are agreed from the top of the list until the savings target is met. New spending is agreed from the top whenever it still fits in the money left. Anything with a score of zero or less is not agreed.',
     'Beside each score you can see the simple majority score, where every vote counts the same, so that everyone can see what the protection changed.',
@@ -77,6 +77,9 @@ const TEXT = {
   export: 'Download every counted vote (to recount it yourself)',
   exportNote: 'The file lists the votes in a fixed order with nothing that shows who voted or when. Anyone can recount it with the pbvote program.',
   exportError: 'We could not download the votes: {detail}',
+  exportLater: 'The file of every counted vote can be downloaded once voting has closed.',
+  stepped: 'While voting is open these results are updated in steps of at least {step} {stepWord}, so that no single ballot can be picked out. They include {ballots} {ballotsWord}.',
+  ballot: { one: 'ballot', other: 'ballots' },
 };
 
 const main = layout({ title: TEXT.title });
@@ -165,12 +168,22 @@ function render(R) {
       threshold: settings.protect_threshold_percent ?? 50,
     }))));
 
-  const exportBtn = h('button', { type: 'button', class: 'btn--secondary', onclick: () => download(C) }, TEXT.export);
+  // The per-ballot file exists only once voting has closed (the server answers 409 before).
+  const canExport = C.phase === 'closed' || C.phase === 'published';
+  const exportBtn = canExport ? h('button', { type: 'button', class: 'btn--secondary', id: 'export-button', onclick: () => download(C) }, TEXT.export) : null;
   const exportMsg = h('p', { class: 'field-error', hidden: true, id: 'export-error' });
+  // While voting is open, staff see results that move in steps (so that comparing two readings
+  // cannot single out one ballot). Older servers do not send counted_as_of: then say nothing.
+  const asOf = R.counted_as_of;
+  const word = (n) => (Number(n) === 1 ? TEXT.ballot.one : TEXT.ballot.other);
+  const stepped = asOf && typeof asOf === 'object' && asOf.exact === false
+    ? notice('info', h('p', { id: 'counted-as-of' }, fill(TEXT.stepped, { step: asOf.step, stepWord: word(asOf.step), ballots: asOf.ballots ?? S.ballots ?? 0, ballotsWord: word(asOf.ballots ?? S.ballots ?? 0) })))
+    : null;
 
   replace(main, 
     h('h1', {}, fill(TEXT.heading, { title: C.title || '' })),
     notice(C.phase === 'published' ? 'success' : 'warning', h('p', {}, TEXT.phase[C.phase] || '')),
+    stepped,
     user ? h('p', { class: 'muted' }, fill(TEXT.signedInAs, { email: user.email })) : null,
     h('section', { 'aria-labelledby': 'summary-heading' },
       h('h2', { id: 'summary-heading' }, TEXT.summaryHeading),
@@ -186,7 +199,8 @@ function render(R) {
         h('li', {}, TEXT.legendZero))),
     section('savings', TEXT.savingsHeading, savings, money),
     section('developments', TEXT.devHeading, devs, money),
-    h('section', { class: 'panel', 'aria-labelledby': 'export-heading' }, h('h2', { id: 'export-heading' }, TEXT.exportHeading), h('p', {}, TEXT.exportNote), exportBtn, exportMsg));
+    h('section', { class: 'panel', 'aria-labelledby': 'export-heading' }, h('h2', { id: 'export-heading' }, TEXT.exportHeading), h('p', {}, TEXT.exportNote),
+      canExport ? null : h('p', { id: 'export-later' }, TEXT.exportLater), exportBtn, exportMsg));
 
   if (user) {
     api(`/consultations/${encodeURIComponent(C.id || id)}/voter-codes/stats`).then((s) => {
@@ -206,7 +220,7 @@ function render(R) {
       a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10000);
     } catch (e) {
-      exportMsg.textContent = fill(TEXT.exportError, { detail: e.detail || e.message });
+      exportMsg.textContent = e.type === 'wrong-phase' ? TEXT.exportLater : fill(TEXT.exportError, { detail: e.detail || e.message });
       exportMsg.hidden = false;
     }
   }
@@ -217,7 +231,7 @@ function section(key, heading, list, money) {
   const max = Math.max(1, ...list.flatMap((p) => [Math.abs(num(p.score)), Math.abs(num(p.plain_score))]));
   return h('section', { 'aria-labelledby': hid },
     h('h2', { id: hid }, heading),
-    list.length ? h('ol', { class: 'card-list', id: `${key}-results` }, list.map((p) => result(p, money, max))) : h('p', {}, TEXT.none));
+    list.length ? h('ol', { class: 'card-list', role: 'list', id: `${key}-results` }, list.map((p) => result(p, money, max))) : h('p', {}, TEXT.none));
 }
 
 function outcome(label, yes, cls) {

@@ -91,6 +91,10 @@ const TEXT = {
   change: 'Change my choices',
   submit: 'Send my vote',
   sending: 'Sending…',
+  announceSending: 'Sending your vote…',
+  titleReview: 'Check your vote',
+  titleDone: 'Vote received',
+  titleError: 'Error',
   doneHeading: 'Your vote has been received',
   receiptLabel: 'Your receipt',
   keep: 'Keep this receipt: write it down, print this page or take a photo. It proves your vote arrived, without showing how you voted.',
@@ -100,6 +104,11 @@ const TEXT = {
   checkReceipt: 'Check your receipt',
   errorWrongPhase: 'Voting on this consultation has closed, so your vote could not be sent.',
   errorGeneric: 'Your vote could not be sent: {detail}',
+  errorNetwork: 'We could not reach the server, so your vote has not been sent yet. Check your internet connection and try again.',
+  errorTimeout: 'The server took too long to answer, so we don’t know if your vote arrived. Please try again.',
+  errorBusy: 'The service is busy or restarting. Your vote has not been sent yet; please try again in a minute.',
+  errorSafe: 'Sending it again is safe: if an earlier try did arrive, the newer vote with the same voter code replaces it, and only the newest receipt counts.',
+  tryAgain: 'Try again',
   errorField: 'There is a problem with this list: {detail}',
   errorUses: 'There is a problem with the services you ticked: {detail}',
   errorArea: 'There is a problem with your area: {detail}',
@@ -109,18 +118,24 @@ const TEXT = {
 const main = layout({ title: TEXT.title });
 const id = param('c');
 const LISTS = ['want', 'dont'];
+const SEND_TIMEOUT = 30000; // milliseconds before we stop waiting for the server
 
 let C = null; // the consultation
 let proposals = new Map();
 let services = new Map();
 let depth = 5;
-const state = { want: [], dont: [], uses: [], area: '', code: '' };
+// The choices. The voter code is deliberately not here: it is read from its field and never
+// kept in the draft, so that on a shared computer the next person cannot vote with it.
+const state = { want: [], dont: [], uses: [], area: '' };
 const ui = {}; // elements we update
+let baseTitle = '';
+let sending = false;
 
 const draftKey = () => `pbvote.draft.${id}`;
 
 function saveDraft() {
-  try { sessionStorage.setItem(draftKey(), JSON.stringify(state)); } catch { /* storage full or blocked */ }
+  const { want, dont, uses, area } = state;
+  try { sessionStorage.setItem(draftKey(), JSON.stringify({ want, dont, uses, area })); } catch { /* storage full or blocked */ }
 }
 
 function loadDraft() {
@@ -133,7 +148,7 @@ function loadDraft() {
   }
   state.uses = (Array.isArray(d.uses) ? d.uses : []).filter((s) => services.has(s));
   state.area = (C.areas || []).includes(d.area) ? d.area : '';
-  state.code = typeof d.code === 'string' ? d.code : '';
+  if ('code' in d) saveDraft(); // a draft saved by an older page held the code: drop it
 }
 
 function money(minor) { return formatMoney(minor, C.currency); }
@@ -160,6 +175,7 @@ async function start() {
     return;
   }
   document.title = `${C.title} – ${document.title}`;
+  baseTitle = document.title;
   proposals = new Map((C.proposals || []).map((p) => [p.id, p]));
   services = new Map((C.services || []).map((s) => [s.id, s]));
   depth = Number(C.settings?.rank_depth) || 5;
@@ -215,7 +231,7 @@ function render() {
   const section = (hid, headingText, introText, list) => list.length ? h('section', { 'aria-labelledby': hid },
     h('h2', { id: hid }, headingText),
     h('p', {}, introText),
-    h('ul', { class: 'card-list' }, list.map(card))) : null;
+    h('ul', { class: 'card-list', role: 'list' }, list.map(card))) : null;
 
   ui.lists = {};
   const choices = h('section', { class: 'choices', 'aria-labelledby': 'choices-heading' },
@@ -263,7 +279,8 @@ function card(p) {
 
 function choiceList(l) {
   const hid = `${l}-list-heading`;
-  const ol = h('ol', { id: `${l}-list`, 'aria-labelledby': hid });
+  // role="list": Safari drops list semantics from a list styled with list-style: none.
+  const ol = h('ol', { id: `${l}-list`, role: 'list', 'aria-labelledby': hid, 'aria-describedby': `${l}-count` });
   const count = h('p', { class: 'hint', id: `${l}-count` });
   const error = h('p', { class: 'field-error', id: l === 'want' ? 'want-error' : 'dont_want-error', hidden: true, tabindex: '-1' });
   const msg = h('p', { class: 'list-message hint', hidden: true });
@@ -277,7 +294,7 @@ function aboutForm() {
   const svcs = [...services.values()];
   ui.usesError = h('p', { class: 'field-error', id: 'uses-error', hidden: true, tabindex: '-1' });
   if (svcs.length) {
-    parts.push(h('fieldset', { class: 'field', id: 'uses-fieldset', 'aria-describedby': 'uses-hint' },
+    ui.usesFieldset = h('fieldset', { class: 'field', id: 'uses-fieldset', 'aria-describedby': 'uses-hint' },
       h('legend', {}, TEXT.usesLegend),
       h('p', { class: 'hint', id: 'uses-hint' }, TEXT.usesHint),
       ui.usesError,
@@ -285,16 +302,16 @@ function aboutForm() {
         const cid = `uses-${s.id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
         const box = h('input', { type: 'checkbox', id: cid, name: 'uses', value: s.id, checked: state.uses.includes(s.id), onchange: onUsesChange });
         return h('li', {}, h('label', { class: 'check', for: cid }, box, h('span', {}, s.name, s.description ? h('span', { class: 'hint', style: 'display:block' }, s.description) : null)));
-      }))));
+      })));
+    parts.push(ui.usesFieldset);
   }
   if ((C.areas || []).length) {
     ui.area = field({ id: 'area', label: TEXT.areaLabel, hint: TEXT.areaHint, options: [['', TEXT.areaNone], ...C.areas.map((a) => [a, a])], value: state.area });
     ui.area.input.addEventListener('change', () => { state.area = ui.area.input.value; saveDraft(); });
     parts.push(ui.area.wrap);
   }
-  ui.code = field({ id: 'voter-code', label: TEXT.codeLabel, hint: TEXT.codeHint, value: state.code,
+  ui.code = field({ id: 'voter-code', label: TEXT.codeLabel, hint: TEXT.codeHint,
     attrs: { class: 'input--code', autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false', inputmode: 'text' } });
-  ui.code.input.addEventListener('input', () => { state.code = ui.code.input.value; saveDraft(); });
   const form = h('form', { id: 'ballot-form', novalidate: true, onsubmit: (e) => { e.preventDefault(); toReview(); } },
     parts.length ? h('section', { 'aria-labelledby': 'about-heading' }, h('h2', { id: 'about-heading' }, TEXT.aboutHeading), parts) : null,
     h('section', { 'aria-labelledby': 'code-heading' }, h('h2', { id: 'code-heading' }, TEXT.codeHeading), ui.code.wrap),
@@ -313,8 +330,8 @@ function refresh() {
     const l = listOf(pid);
     replace(c.wantBtn, l === 'want' ? TEXT.removeWant : TEXT.addWant, srOnly(`: ${title(pid)}`));
     replace(c.dontBtn, l === 'dont' ? TEXT.removeDont : TEXT.addDont, srOnly(`: ${title(pid)}`));
-    c.wantBtn.setAttribute('aria-pressed', String(l === 'want'));
-    c.dontBtn.setAttribute('aria-pressed', String(l === 'dont'));
+    // The label says what pressing does ("Remove from want"); no aria-pressed as well, which
+    // would make a screen reader say "Remove from want, toggle button, pressed".
     c.el.classList.toggle('card--chosen-want', l === 'want');
     c.el.classList.toggle('card--chosen-dont', l === 'dont');
     if (l) {
@@ -326,6 +343,25 @@ function refresh() {
     }
   }
   for (const l of LISTS) renderList(l);
+  linkErrors();
+}
+
+/** Point the controls of a list (and the services fieldset) at their error while one shows. */
+function linkErrors() {
+  for (const l of LISTS) {
+    const { error, ol } = ui.lists[l];
+    const on = !error.hidden;
+    for (const b of [...ui.choose.querySelectorAll(`button[data-action="${l}"]`), ...ol.querySelectorAll('button')]) describedBy(b, error.id, on);
+    describedBy(ol, error.id, on);
+  }
+  if (ui.usesFieldset) describedBy(ui.usesFieldset, ui.usesError.id, !ui.usesError.hidden);
+}
+
+function describedBy(el, eid, on) {
+  const ids = new Set((el.getAttribute('aria-describedby') || '').split(' ').filter(Boolean));
+  if (on) ids.add(eid); else ids.delete(eid);
+  if (ids.size) el.setAttribute('aria-describedby', [...ids].join(' '));
+  else el.removeAttribute('aria-describedby');
 }
 
 function renderList(l) {
@@ -346,7 +382,8 @@ function renderList(l) {
       onclick: () => listAction(l, pid, action),
     }, ic ? icon(ic) : null, text, srOnly(`: ${p.title}`));
     return h('li', { 'data-id': pid },
-      h('p', { class: 'choice-title', style: 'margin:0' }, h('span', {}, p.title, ' ', h('span', { class: 'muted small' }, `(${money(p.amount)})`))),
+      // The position is in the text (not a CSS counter), so screen readers say it too.
+      h('p', { class: 'choice-title', style: 'margin:0' }, h('span', { class: 'choice-number' }, `${i + 1}.`), ' ', h('span', {}, p.title, ' ', h('span', { class: 'muted small' }, `(${money(p.amount)})`))),
       h('div', { class: 'btn-row btn-row--tight' },
         btn('up', TEXT.moveUp, i === 0, 'up'),
         btn('down', TEXT.moveDown, i === items.length - 1, 'down'),
@@ -433,12 +470,14 @@ function normaliseCode(text) {
 function clearListErrors() {
   for (const l of LISTS) { ui.lists[l].error.hidden = true; ui.lists[l].error.textContent = ''; }
   if (ui.usesError) { ui.usesError.hidden = true; ui.usesError.textContent = ''; }
+  linkErrors();
 }
 
 function clearErrors() {
   clearListErrors();
   ui.formError.hidden = true;
   ui.formError.replaceChildren();
+  showStep(ui.review.hidden ? 'choose' : 'review'); // no "Error:" in the title any more
   setFieldError(ui.code, '');
   if (ui.area) setFieldError(ui.area, '');
 }
@@ -452,15 +491,18 @@ function toReview() {
 }
 
 function showCodeError(text) {
-  showStep('choose');
+  showStep('choose', { error: true });
   setFieldError(ui.code, text);
   focusEl(ui.code.input);
 }
 
-function showStep(step) {
+/** Show one step of the ballot and name it in the page title. */
+function showStep(step, { error = false } = {}) {
   ui.choose.hidden = step !== 'choose';
   ui.review.hidden = step !== 'review';
   ui.done.hidden = step !== 'done';
+  const name = { review: `${TEXT.titleReview} – `, done: `${TEXT.titleDone} – ` }[step] || '';
+  document.title = `${error ? `${TEXT.titleError}: ` : ''}${name}${baseTitle}`;
 }
 
 function showReview() {
@@ -469,6 +511,7 @@ function showReview() {
     : h('p', {}, TEXT.reviewNone);
   const heading = h('h2', { tabindex: '-1' }, TEXT.reviewHeading);
   const sendBtn = h('button', { type: 'button', id: 'send-button', onclick: () => send(sendBtn) }, TEXT.submit);
+  ui.sendBtn = sendBtn;
   replace(ui.review, 
     heading,
     !state.want.length && !state.dont.length ? message('warning', TEXT.reviewEmpty) : null,
@@ -480,32 +523,45 @@ function showReview() {
       h('h3', {}, TEXT.reviewCode), h('p', { class: 'code-text' }, ui.code.input.value.trim().toUpperCase())),
     h('p', {}, TEXT.reviewAgain),
     h('div', { class: 'btn-row' },
-      h('button', { type: 'button', class: 'btn--secondary', id: 'change-button', onclick: () => { showStep('choose'); focusEl(document.getElementById('review-button')); } }, TEXT.change),
+      h('button', { type: 'button', class: 'btn--secondary', id: 'change-button', onclick: () => { clearErrors(); showStep('choose'); focusEl(document.getElementById('review-button')); } }, TEXT.change),
       sendBtn));
   showStep('review');
   focusEl(heading);
 }
 
+/**
+ * Send the ballot. `btn` is the button pressed (Send my vote, or Try again): it keeps focus
+ * (aria-disabled, never disabled) and says "Sending…"; a second press meanwhile does nothing.
+ */
 async function send(btn) {
-  btn.disabled = true;
+  if (sending) return;
+  sending = true;
+  btn.setAttribute('aria-disabled', 'true');
+  const label = btn.textContent;
   btn.textContent = TEXT.sending;
+  announce(TEXT.announceSending);
   const body = { voter_code: ui.code.input.value.trim(), want: [...state.want], dont_want: [...state.dont], uses: [...state.uses] };
   if (state.area) body.area = state.area;
   let r;
   try {
-    r = await api(`/consultations/${encodeURIComponent(C.id)}/ballots`, { method: 'POST', body, auth: false });
+    r = await api(`/consultations/${encodeURIComponent(C.id)}/ballots`, { method: 'POST', body, auth: false, timeout: SEND_TIMEOUT });
   } catch (e) {
-    btn.disabled = false;
-    btn.textContent = TEXT.submit;
+    sending = false;
+    btn.removeAttribute('aria-disabled');
+    btn.textContent = label;
     showSendError(e);
     return;
   }
+  sending = false;
   try { sessionStorage.removeItem(draftKey()); } catch { /* ignore */ }
   showReceipt(r);
 }
 
+/**
+ * A problem the resident can fix goes next to the field it is about (the voter code, a list);
+ * anything else keeps them on the review step, with a summary and a "Try again" button.
+ */
 function showSendError(e) {
-  showStep('choose');
   const f = String(e.field || '');
   const detail = e.detail || e.message;
   if (e.type === 'invalid-voter-code' || f === 'voter_code') {
@@ -514,28 +570,42 @@ function showSendError(e) {
   if (e.type === 'rate-limited') {
     return showCodeError(fill(TEXT.rateLimited, { seconds: e.retryAfter || 60 }));
   }
-  if (e.type === 'wrong-phase') {
-    replace(ui.formError, h('h2', {}, TEXT.errorSummary), h('p', {}, TEXT.errorWrongPhase));
-    ui.formError.hidden = false;
-    return focusEl(ui.formError);
-  }
   if (e.type === 'invalid-field') {
     let target = null;
     if (f.startsWith('want')) target = ui.lists.want.error;
     else if (f.startsWith('dont_want')) target = ui.lists.dont.error;
     else if (f.startsWith('uses') && ui.usesError) target = ui.usesError;
     if (target) {
+      ui.formError.hidden = true;
+      showStep('choose', { error: true });
       target.textContent = fill(f.startsWith('uses') ? TEXT.errorUses : TEXT.errorField, { detail });
       target.hidden = false;
+      linkErrors();
       return focusEl(target);
     }
     if (f.startsWith('area') && ui.area) {
+      ui.formError.hidden = true;
+      showStep('choose', { error: true });
       setFieldError(ui.area, fill(TEXT.errorArea, { detail }));
       return focusEl(ui.area.input);
     }
   }
-  replace(ui.formError, h('h2', {}, TEXT.errorSummary), h('p', {}, fill(TEXT.errorGeneric, { detail })));
+  let text;
+  if (e.type === 'wrong-phase') text = TEXT.errorWrongPhase;
+  else if (e.type === 'network') text = TEXT.errorNetwork;
+  else if (e.type === 'timeout') text = TEXT.errorTimeout;
+  else if (e.type === 'unavailable') text = TEXT.errorBusy;
+  else text = fill(TEXT.errorGeneric, { detail });
+  // Trying again cannot help once voting has closed.
+  const retry = e.type !== 'wrong-phase';
+  const again = retry ? h('button', { type: 'button', id: 'retry-button', onclick: () => send(again) }, TEXT.tryAgain) : null;
+  replace(ui.formError,
+    h('h2', {}, TEXT.errorSummary),
+    h('p', {}, text),
+    retry ? h('p', {}, TEXT.errorSafe) : h('p', {}, h('a', { href: 'index.html' }, TEXT.backHome)),
+    again ? h('div', { class: 'btn-row' }, again) : null);
   ui.formError.hidden = false;
+  showStep('review', { error: true });
   focusEl(ui.formError);
 }
 

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { launch, newPage, url, assertClean, signInPage, signInApi, workedExample, ORGANISER, COMMISSIONER } from './lib.mjs';
+import { launch, newPage, url, assertClean, signInPage, useSession, signInApi, workedExample, ok, ORGANISER, COMMISSIONER } from './lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -57,11 +57,11 @@ test('a commissioner sees S1 protected and not adopted, where the plain count ad
   assert.deepEqual(savingsOrder, ['S3', 'S2', 'S1']);
   const summary = await text(page.locator('main'));
   assert.match(summary, /Votes counted 100/);
-  assert.match(summary, /Target: save £800\.00/);
-  assert.match(summary, /Savings agreed: £900\.00/);
+  assert.match(summary, /Target: save £800\./);
+  assert.match(summary, /Savings agreed: £900\./);
   assert.match(summary, /Target met/);
-  assert.match(summary, /A simple majority count would have agreed £1,200\.00 of savings/);
-  assert.match(summary, /Spent £300\.00 of £300\.00/);
+  assert.match(summary, /A simple majority count would have agreed £1,200 of savings/);
+  assert.match(summary, /Spent £300 of £300\./);
   assert.match(summary, /1 cut is protected/);
   assert.match(summary, /How the count works/);
   assert.match(summary, /100 of 100 voter codes used/);
@@ -84,4 +84,51 @@ test('a commissioner sees S1 protected and not adopted, where the plain count ad
   assertClean(pub);
   await page.context().close();
   await pub.context().close();
+});
+
+test('while voting is open, staff results say they move in steps and offer the export only once voting closes', { timeout: 120000 }, async () => {
+  const orgToken = await signInApi(ORGANISER);
+  const id = await workedExample(orgToken, { title: `Still open ${Date.now()}`, phase: 'open' });
+  const page = await newPage(browser, { width: 360, height: 740 });
+  await useSession(page, COMMISSIONER);
+
+  // Without counted_as_of (an older server), nothing is said about steps.
+  await page.goto(url(`results.html?c=${id}`));
+  await page.locator('#result-S1').waitFor();
+  assert.equal(await page.locator('#counted-as-of').count(), 0);
+  // The per-ballot file is not offered while voting is open (the server answers 409 then).
+  assert.equal(await page.locator('#export-button').count(), 0, 'no export button while voting is open');
+  assert.match(await text(page.locator('#export-later')), /once voting has closed/);
+
+  // With counted_as_of and exact false: a plain-English sentence.
+  const withStep = (asOf) => async (route) => {
+    const res = await route.fetch();
+    const json = await res.json();
+    await route.fulfill({ response: res, json: { ...json, counted_as_of: asOf } });
+  };
+  await page.route(`**/api/v1/consultations/${id}/results`, withStep({ ballots: 40, step: 20, exact: false }));
+  await page.reload();
+  await page.locator('#result-S1').waitFor();
+  assert.equal(await text(page.locator('#counted-as-of')),
+    'While voting is open these results are updated in steps of at least 20 ballots, so that no single ballot can be picked out. They include 40 ballots.');
+  await page.unroute(`**/api/v1/consultations/${id}/results`);
+  await page.route(`**/api/v1/consultations/${id}/results`, withStep({ ballots: 3, step: 1, exact: true }));
+  await page.reload();
+  await page.locator('#result-S1').waitFor();
+  assert.equal(await page.locator('#counted-as-of').count(), 0, 'exact results need no note');
+  await page.unroute(`**/api/v1/consultations/${id}/results`);
+
+  // Closed: the export is offered; if the server still says wrong-phase, the reason is plain.
+  await ok('POST', `/consultations/${id}/close`, { token: orgToken });
+  await page.route(`**/api/v1/consultations/${id}/export`, (route) => route.fulfill({ status: 409, contentType: 'application/problem+json',
+    body: JSON.stringify({ type: 'urn:pbvote:problem:wrong-phase', title: 'Not in this phase', status: 409, detail: 'consultation is in phase open' }) }));
+  await page.reload();
+  await page.locator('#export-button').waitFor();
+  assert.equal(await page.locator('#export-later').count(), 0);
+  await page.locator('#export-button').click();
+  await page.locator('#export-error').waitFor({ state: 'visible' });
+  assert.match(await text(page.locator('#export-error')), /once voting has closed/);
+  page.errors = page.errors.filter((e) => !/status of 409/.test(e));
+  assertClean(page);
+  await page.context().close();
 });

@@ -4,8 +4,11 @@
 //   PBVOTE_DEMO_ID, PBVOTE_DEMO_CODES (comma separated)   from `pbvote serve --demo`
 //   PBVOTE_SCREENSHOT_DIR         where screenshots go (default <repo>/target/browser-screenshots)
 //   CHROMIUM                      path of the browser (default: `command -v chromium`)
+//   PBVOTE_TOKEN_CACHE            a file where signInApi keeps its tokens between test files, so that the
+//                                 whole run stays well inside the server's sign-in rate limit (10 per
+//                                 account per 5 minutes)
 import { execSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
@@ -151,10 +154,28 @@ export async function ok(method, p, opts = {}, expected = [200, 201, 204]) {
   return r.json;
 }
 
+/** A token for the account, signed in once per run (see PBVOTE_TOKEN_CACHE). */
 export async function signInApi(who) {
+  const file = process.env.PBVOTE_TOKEN_CACHE;
+  let cache = {};
+  if (file) { try { cache = JSON.parse(readFileSync(file, 'utf8')); } catch { cache = {}; } }
+  if (cache[who.email]) return cache[who.email].token;
   const r = await ok('POST', '/auth/sign-in', { body: who });
   assert.ok(r.token, 'sign-in gave no token');
+  cache[who.email] = { token: r.token, user: r.user };
+  if (file) writeFileSync(file, JSON.stringify(cache));
   return r.token;
+}
+
+/**
+ * Start the page signed in, with the cached token, without going through the sign-in form (for
+ * tests about something else; the form itself is tested with signInPage).
+ */
+export async function useSession(page, who) {
+  const token = await signInApi(who);
+  const me = await ok('GET', '/auth/me', { token });
+  await page.goto(url('index.html'));
+  await page.evaluate(([t, u]) => { sessionStorage.setItem('pbvote.token', t); sessionStorage.setItem('pbvote.user', JSON.stringify(u)); }, [token, me]);
 }
 
 /** Voter codes for the demo consultation: the ones the server printed first, then fresh ones. */

@@ -44,6 +44,7 @@ after(async () => {
 });
 
 async function check(page, name) {
+  assert.equal(await page.locator('#page-loading').count(), 0, `${name}: the script replaced the static “Loading…” text`);
   const violations = await checkAxe(page, name);
   const vp = page.viewportSize();
   const wide = await page.evaluate(() => document.documentElement.scrollWidth);
@@ -135,6 +136,46 @@ for (const [i, vp] of VIEWPORTS.entries()) {
     await page.context().close();
   });
 }
+
+test('if the scripts do not load, every page still shows a header, a heading, what to do and a way home', { timeout: 120000 }, async () => {
+  const pages = {
+    'index.html': 'Have your say on the council budget',
+    [`vote.html?c=${data.demo}`]: 'Your vote',
+    'receipt.html': 'Check a receipt',
+    [`results.html?c=${data.published}`]: 'Results',
+    'console/index.html': 'Organiser console',
+    'console/new.html': 'Create a consultation',
+    [`console/consultation.html?c=${data.draft}`]: 'Manage a consultation',
+    'console/letters.html': 'Letters with voter codes',
+  };
+  const page = await newPage(browser, { width: 360, height: 740 });
+  await page.route('**/assets/*.js', (route) => route.abort('failed'));
+  for (const [p, heading] of Object.entries(pages)) {
+    await page.goto(url(p));
+    assert.equal((await page.locator('h1').textContent()).trim(), heading, `${p}: the heading`);
+    assert.match(await page.locator('#page-loading').textContent(), /^Loading… If nothing appears, reload the page or contact the council\.$/, `${p}: what to do`);
+    const home = await page.locator('main a').first().evaluate((a) => a.href);
+    assert.equal(home, url('index.html'), `${p}: a link home`);
+    assert.equal(await page.locator('.site-header .site-name').isVisible(), true, `${p}: the header`);
+    await checkAxe(page, `${p} without scripts`);
+  }
+  // The only errors are the scripts we blocked.
+  page.errors = page.errors.filter((e) => !/ERR_FAILED/.test(e));
+  assertClean(page);
+  await page.context().close();
+});
+
+test('the status on the home page is a plain label, not something that looks like a button', { timeout: 60000 }, async () => {
+  const page = await newPage(browser, { width: 360, height: 740 });
+  await page.goto(url('index.html'));
+  await page.locator('#open-heading').waitFor();
+  const line = page.locator('#open-heading ~ ul .status-line').first();
+  assert.match((await line.textContent()).trim(), /^Status: Open for votes$/);
+  const look = await line.locator('.tag--phase').evaluate((e) => { const s = getComputedStyle(e); return { border: s.borderTopWidth, radius: s.borderTopLeftRadius, padding: s.paddingLeft, display: s.display }; });
+  assert.deepEqual(look, { border: '0px', radius: '0px', padding: '0px', display: 'inline' });
+  assertClean(page);
+  await page.context().close();
+});
 
 test('pages answer at the addresses in the brief', async () => {
   for (const p of ['', 'index.html', 'vote.html', 'receipt.html', 'results.html', 'console/index.html', 'console/new.html', 'console/consultation.html', 'console/letters.html', 'assets/style.css', 'assets/api.js', 'assets/format.js']) {

@@ -116,6 +116,7 @@ PBVOTE_DEMO_ID="$(sed -n 's/^.*demo consultation: *\([0-9a-fA-F-]\{36\}\).*$/\1/
 PBVOTE_DEMO_CODES="$(sed -n 's/^.*demo voter code: *\([A-Za-z0-9-]*\).*$/\1/p' "$WORK/server.out" | paste -sd, -)"
 export PBVOTE_DEMO_ID PBVOTE_DEMO_CODES
 export PBVOTE_SCREENSHOT_DIR="$ROOT/target/browser-screenshots"
+export PBVOTE_TOKEN_CACHE="$WORK/tokens.json"
 log "server at $PBVOTE_URL, demo consultation ${PBVOTE_DEMO_ID:-(none)}"
 
 set +e
