@@ -31,8 +31,8 @@ test('a commissioner sees S1 protected and not adopted, where the plain count ad
   const s1 = page.locator('#result-S1');
   assert.match(await text(s1), /Close the day centre/);
   assert.match(await text(s1.locator('.tag--protected')), /Protected/);
-  assert.match(await text(s1.locator('.outcome-result')), /Result \(with protection\): Not adopted/);
-  assert.match(await text(s1.locator('.outcome-plain')), /Simple majority count: Adopted/);
+  assert.match(await text(s1.locator('.outcome-result')), /Result \(with protection\): Not agreed/);
+  assert.match(await text(s1.locator('.outcome-plain')), /Simple majority count: Agreed/);
   assert.match(await text(s1), /Protection changed the outcome/);
   const why = await text(s1.locator('.protected-note'));
   assert.ok(why.length > 'Protected:'.length + 5, `the protected cut shows its reason: ${why}`);
@@ -50,9 +50,9 @@ test('a commissioner sees S1 protected and not adopted, where the plain count ad
 
   // S3 and S2 are adopted instead; the target is still met; D1 fits the budget.
   for (const pid of ['S3', 'S2', 'D1']) {
-    assert.match(await text(page.locator(`#result-${pid} .outcome-result`)), /: Adopted/, `${pid} adopted`);
+    assert.match(await text(page.locator(`#result-${pid} .outcome-result`)), /: Agreed/, `${pid} agreed`);
   }
-  assert.match(await text(page.locator('#result-S2 .outcome-plain')), /Not adopted/);
+  assert.match(await text(page.locator('#result-S2 .outcome-plain')), /Not agreed/);
   const savingsOrder = await page.$$eval('#savings-results > li', (els) => els.map((e) => e.dataset.proposal));
   assert.deepEqual(savingsOrder, ['S3', 'S2', 'S1']);
   const summary = await text(page.locator('main'));
@@ -78,7 +78,7 @@ test('a commissioner sees S1 protected and not adopted, where the plain count ad
   await page.locator('#phase', { hasText: 'Results published' }).waitFor();
   await pub.reload();
   await pub.locator('#result-S1').waitFor();
-  assert.match(await text(pub.locator('#result-S1 .outcome-result')), /Not adopted/);
+  assert.match(await text(pub.locator('#result-S1 .outcome-result')), /Not agreed/);
   assert.match(await text(pub.locator('main')), /These are the published results/);
   assertClean(page);
   assertClean(pub);
