@@ -44,8 +44,8 @@ impl Currency {
 }
 
 impl Currency {
-    /// Write an amount in minor units the way residents read it: `£1,234.56`, `€80.00`,
-    /// `PLN 1,656,699.00`. The tally's function, so that `pbvote tally` writes the same.
+    /// Write an amount in minor units the way residents read it: `£1,234.56`, `€80`,
+    /// `PLN 1,656,699`. The tally's function, so that `pbvote tally` writes the same.
     pub fn format(code: &str, minor_units: u64) -> String {
         pbvote_tally::money::format(code, minor_units)
     }
@@ -71,10 +71,10 @@ mod tests {
 
     #[test]
     fn money_is_written_with_its_currency() {
-        assert_eq!(Currency::format("GBP", 8_000_000), "£80,000.00");
+        assert_eq!(Currency::format("GBP", 8_000_000), "£80,000");
         assert_eq!(Currency::format("GBP", 5), "£0.05");
         assert_eq!(Currency::format("EUR", 123_456_789), "€1,234,567.89");
-        assert_eq!(Currency::format("PLN", 165_669_900), "PLN 1,656,699.00");
+        assert_eq!(Currency::format("PLN", 165_669_900), "PLN 1,656,699");
     }
 
     #[test]

@@ -221,7 +221,7 @@ impl<'p> Count<'p> {
     }
 
     /// Like [`Count::result`], with the explanations writing amounts in `currency`
-    /// (an ISO 4217 code such as `GBP`: `£800.00`) by [`crate::money::format`], or as
+    /// (an ISO 4217 code such as `GBP`: `£800`) by [`crate::money::format`], or as
     /// plain grouped numbers when it is `None`.
     pub fn result_in(&self, currency: Option<&str>) -> TallyResult {
         self.result_with_money(&|minor_units| crate::money::write(currency, minor_units))

@@ -2,7 +2,7 @@
 //!
 //! Amounts are whole numbers of minor units (pence, cents, grosze). Without a
 //! currency the tally writes them as plain grouped numbers (`80,000`); with an
-//! ISO 4217 code it writes them as residents read them (`£800.00`). The server
+//! ISO 4217 code it writes them as residents read them (`£800`, `£800.50`). The server
 //! and `pbvote tally` both call [`format`], so a published result and its
 //! recount read the same.
 
@@ -14,9 +14,10 @@ pub fn is_currency_code(code: &str) -> bool {
     code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())
 }
 
-/// An amount in minor units in its currency, with two decimal places: `£1,234.56`,
-/// `€80.00`, `$0.05`; a currency without a symbol here is written before the
-/// number, `PLN 1,656,699.00`.
+/// An amount in minor units in its currency, as the pages write it: whole amounts
+/// without pence (`£80,000`, read aloud as "eighty thousand pounds"), others with two
+/// decimal places (`£1,234.56`, `$0.05`); a currency without a symbol here is written
+/// before the number, `PLN 1,656,699`.
 pub fn format(currency: &str, minor_units: u64) -> String {
     let symbol = match currency {
         "GBP" => "£",
@@ -25,12 +26,11 @@ pub fn format(currency: &str, minor_units: u64) -> String {
         _ => "",
     };
     let whole = grouped(minor_units / 100);
-    let cents = minor_units % 100;
-    if symbol.is_empty() {
-        format!("{currency} {whole}.{cents:02}")
-    } else {
-        format!("{symbol}{whole}.{cents:02}")
-    }
+    let number = match minor_units % 100 {
+        0 => whole,
+        cents => format!("{whole}.{cents:02}"),
+    };
+    if symbol.is_empty() { format!("{currency} {number}") } else { format!("{symbol}{number}") }
 }
 
 /// A whole number grouped in thousands: 80000 → `80,000`. How amounts are written
@@ -87,14 +87,16 @@ mod tests {
 
     #[test]
     fn money_is_written_with_its_currency() {
-        assert_eq!(format("GBP", 8_000_000), "£80,000.00");
+        assert_eq!(format("GBP", 8_000_000), "£80,000");
+        assert_eq!(format("GBP", 8_000_050), "£80,000.50");
         assert_eq!(format("GBP", 5), "£0.05");
+        assert_eq!(format("GBP", 0), "£0");
         assert_eq!(format("EUR", 123_456_789), "€1,234,567.89");
-        assert_eq!(format("USD", 100), "$1.00");
-        assert_eq!(format("PLN", 165_669_900), "PLN 1,656,699.00");
+        assert_eq!(format("USD", 100), "$1");
+        assert_eq!(format("PLN", 165_669_900), "PLN 1,656,699");
         assert_eq!(format("GBP", u64::MAX), "£184,467,440,737,095,516.15");
         assert_eq!(write(None, 80_000), "80,000");
-        assert_eq!(write(Some("GBP"), 80_000), "£800.00");
+        assert_eq!(write(Some("GBP"), 80_000), "£800");
     }
 
     #[test]

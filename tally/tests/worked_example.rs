@@ -120,12 +120,12 @@ fn explanations_write_money_in_the_currency_when_it_is_known() {
     let e = |id| result.proposal(id).unwrap().explanation.clone();
     assert_eq!(
         e("S2"),
-        "Agreed. It ranked 2nd of 3 savings. The savings agreed before it came to £400.00, so the savings \
-         target of £800.00 was not yet met. A simple majority count would not have agreed it."
+        "Agreed. It ranked 2nd of 3 savings. The savings agreed before it came to £400, so the savings \
+         target of £800 was not yet met. A simple majority count would not have agreed it."
     );
     assert_eq!(
         e("D1"),
-        "Agreed. It was the only proposal for new spending. It costs £300.00, which fitted in the £300.00 \
+        "Agreed. It was the only proposal for new spending. It costs £300, which fitted in the £300 \
          left in the budget for new spending."
     );
     // Only the explanations change: every figure is the same.
