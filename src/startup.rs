@@ -17,12 +17,14 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        settings.check()?;
         let db = Db::connect(&settings.database).await?;
         db.migrate().await?;
         Self::build_with_db(settings, db)
     }
 
     pub fn build_with_db(settings: Settings, db: Db) -> anyhow::Result<Self> {
+        settings.check()?;
         let listener = TcpListener::bind(settings.bind_addr()?)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();

@@ -66,8 +66,8 @@ async fn behind_a_proxy_made_up_forwarded_addresses_do_not_escape_the_limit() {
 }
 
 #[tokio::test]
-async fn sign_in_attempts_are_rate_limited_per_account() {
-    let app = spawn_app_with(|s| s.limits.sign_ins_per_email = Limit { max: 2, window_seconds: 300 }).await;
+async fn wrong_passwords_are_rate_limited_per_account_and_address() {
+    let app = spawn_app_with(|s| s.limits.sign_in_failures_per_email_and_client = Limit { max: 2, window_seconds: 300 }).await;
     for _ in 0..2 {
         app.post("/api/v1/auth/sign-in", &json!({"email": "ann@council.example", "password": "guess guess guess"}), None).await.problem(401);
     }
