@@ -218,6 +218,61 @@ async fn sign_in_limits_are_shared_by_two_instances() {
     a.get("/api/v1/auth/me", Some(&token)).await.ok(200);
 }
 
+/// Only `application/json` and `application/…+json` count as JSON: `text/plain` (which a
+/// cross-site form or fetch may send without a preflight) does not, whatever its parameters.
+#[tokio::test]
+async fn only_json_media_types_are_read_as_json() {
+    let app = spawn_app().await;
+    let body = r#"{"email": "ann@council.example", "password": "guess guess guess"}"#;
+    for refused in ["text/plain;a=+json", "text/plain; charset=utf-8; x=application/json", "application/x-www-form-urlencoded; +json", "text/json", "application/+json", "multipart/form-data+json"] {
+        let answer = app.post_raw(SIGN_IN, body, refused, None).await;
+        assert_eq!(answer.problem(400)["type"], "urn:pbvote:problem:malformed-request", "{refused}");
+    }
+    for accepted in ["application/json", "Application/JSON; charset=utf-8", "application/merge-patch+json", " application/json "] {
+        app.post_raw(SIGN_IN, body, accepted, None).await.problem(401);
+    }
+}
+
+#[tokio::test]
+async fn duplicate_keys_name_the_field() {
+    let app = spawn_app().await;
+    let token = app.organiser().await;
+    let raw = |body: &'static str| app.post_raw("/api/v1/consultations", body, "application/json", Some(&token));
+    let answer = raw(r#"{"title": "x", "title": "y"}"#).await;
+    assert!(answer.problem_field(422, "title")["detail"].as_str().unwrap().contains("twice"), "{}", answer.text);
+    let nested = raw(r#"{"title": "x", "proposals": [{"kind": "saving", "title": "a", "amount": 1, "amount": 2}]}"#).await;
+    nested.problem_field(422, "proposals[0].amount");
+    // Nothing was written.
+    let all = app.get("/api/v1/manage/consultations", Some(&token)).await;
+    assert_eq!(all.ok(200).as_array().map(Vec::len), Some(0), "{}", all.text);
+}
+
+#[tokio::test]
+async fn numbers_and_shapes_get_clear_messages() {
+    let app = spawn_app().await;
+    let token = app.organiser().await;
+    let raw = |body: &'static str| app.post_raw("/api/v1/consultations", body, "application/json", Some(&token));
+    let huge = raw(r#"{"title": "x", "proposals": [{"kind": "saving", "title": "a", "amount": 99999999999999999999}]}"#).await;
+    let detail = huge.problem_field(422, "proposals[0].amount")["detail"].as_str().unwrap().to_owned();
+    assert!(detail.contains("whole number") && !detail.contains("floating"), "{detail}");
+    let fraction = raw(r#"{"title": "x", "proposals": [{"kind": "saving", "title": "a", "amount": 12.5}]}"#).await;
+    let detail = fraction.problem_field(422, "proposals[0].amount")["detail"].as_str().unwrap().to_owned();
+    assert!(detail.contains("whole number"), "{detail}");
+    let codes = app.post_raw(&format!("/api/v1/consultations/{}/voter-codes", uuid::Uuid::new_v4()), r#"{"count": -1}"#, "application/json", Some(&token)).await;
+    let detail = codes.problem_field(422, "count")["detail"].as_str().unwrap().to_owned();
+    assert!(detail.contains("whole number"), "{detail}");
+    for body in [r#"["x"]"#, "[1, 2]", r#""a string""#, "42", "null"] {
+        let answer = app.post_raw(SIGN_IN, body, "application/json", None).await;
+        let detail = answer.problem(400)["detail"].as_str().unwrap().to_owned();
+        assert!(detail.contains("must be a JSON object"), "{body}: {detail}");
+    }
+    // An array in the order of the fields is not a sign-in either.
+    let answer = app.post_raw(SIGN_IN, r#"["ann@council.example", "guess guess guess"]"#, "application/json", None).await;
+    answer.problem(400);
+    let answer = app.post_raw(SIGN_IN, "{not json", "application/json", None).await;
+    assert!(answer.problem(400)["detail"].as_str().unwrap().contains("not valid JSON"));
+}
+
 /// Settings that would overflow are refused when the app is built, not at the first sign-in.
 #[tokio::test]
 async fn an_absurd_session_length_is_refused_at_start() {
