@@ -218,6 +218,28 @@ async fn sign_in_limits_are_shared_by_two_instances() {
     a.get("/api/v1/auth/me", Some(&token)).await.ok(200);
 }
 
+/// A made-up HTTP method or path must not create a metrics series of its own.
+#[tokio::test]
+async fn metrics_labels_are_bounded() {
+    let app = spawn_app().await;
+    for i in 0..20 {
+        let method = reqwest::Method::from_bytes(format!("MADEUP{i}").as_bytes()).unwrap();
+        app.send(app.client.request(method, format!("{}/api/v1/consultations", app.address))).await;
+        app.get(&format!("/no-such-page-{i}.html"), None).await;
+        app.get(&format!("/api/v1/no-such-route-{i}"), None).await;
+        app.get(&format!("/api/v1/consultations/{}", uuid::Uuid::new_v4()), None).await;
+    }
+    let metrics = app.client.get(format!("{}/metrics", app.address)).send().await.unwrap().text().await.unwrap();
+    assert!(!metrics.contains("MADEUP"), "a made-up method is a label");
+    assert!(!metrics.contains("no-such-"), "a made-up path is a label");
+    assert!(metrics.contains("method=\"other\""), "{metrics}");
+    let methods: std::collections::BTreeSet<&str> =
+        metrics.split("method=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
+    for method in &methods {
+        assert!(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"].contains(method), "{method}");
+    }
+}
+
 /// Only `application/json` and `application/…+json` count as JSON: `text/plain` (which a
 /// cross-site form or fetch may send without a preflight) does not, whatever its parameters.
 #[tokio::test]
@@ -271,6 +293,31 @@ async fn numbers_and_shapes_get_clear_messages() {
     answer.problem(400);
     let answer = app.post_raw(SIGN_IN, "{not json", "application/json", None).await;
     assert!(answer.problem(400)["detail"].as_str().unwrap().contains("not valid JSON"));
+}
+
+/// Behind a proxy, `/metrics` is not for the public: requests that came through the proxy
+/// are refused unless they carry PBVOTE_METRICS_TOKEN; a scraper on the instance's own
+/// network (no X-Forwarded-For) still reads it.
+#[tokio::test]
+async fn metrics_are_not_served_through_the_proxy() {
+    let app = spawn_app_with(|s| s.trusted_proxies = 1).await;
+    let metrics = format!("{}/metrics", app.address);
+    let through_proxy = app.send(app.client.get(&metrics).header("X-Forwarded-For", "203.0.113.9")).await;
+    through_proxy.problem(403);
+    assert!(!through_proxy.text.contains("pbvote_"));
+    app.send(app.client.get(&metrics)).await.ok(200);
+
+    let app = spawn_app_with(|s| {
+        s.trusted_proxies = 1;
+        s.metrics_token = Some(pbvote::config::Secret::new("metrics-token-metrics-token-metrics-token").unwrap());
+    })
+    .await;
+    let metrics = format!("{}/metrics", app.address);
+    app.send(app.client.get(&metrics).header("X-Forwarded-For", "203.0.113.9")).await.problem(401);
+    app.send(app.client.get(&metrics).header("X-Forwarded-For", "203.0.113.9").bearer_auth("wrong")).await.problem(401);
+    app.send(app.client.get(&metrics)).await.problem(401);
+    let ok = app.send(app.client.get(&metrics).header("X-Forwarded-For", "203.0.113.9").bearer_auth("metrics-token-metrics-token-metrics-token")).await;
+    assert!(ok.ok(200).is_null() && ok.text.contains("pbvote_"), "{}", ok.text);
 }
 
 /// Settings that would overflow are refused when the app is built, not at the first sign-in.
