@@ -295,6 +295,44 @@ async fn numbers_and_shapes_get_clear_messages() {
     assert!(answer.problem(400)["detail"].as_str().unwrap().contains("not valid JSON"));
 }
 
+/// Letter URLs follow the client's X-Forwarded-Host/-Proto only behind a trusted proxy.
+#[tokio::test]
+async fn letter_urls_ignore_forwarded_headers_unless_a_proxy_is_trusted() {
+    for (trusted, expected) in [(0u8, None), (1, Some("https://vote.example.gov.uk"))] {
+        let app = spawn_app_with(|s| s.trusted_proxies = trusted).await;
+        let token = app.organiser().await;
+        let id = app.create_consultation(&token, &crate::helpers::worked_example()).await;
+        let request = app
+            .client
+            .post(format!("{}/api/v1/consultations/{id}/voter-codes", app.address))
+            .bearer_auth(&token)
+            .header("X-Forwarded-Host", "vote.example.gov.uk")
+            .header("X-Forwarded-Proto", "https")
+            .header("Forwarded", "host=evil.example;proto=https")
+            .json(&json!({"count": 1}));
+        let answer = app.send(request).await;
+        let url = answer.ok(201)["ballot_url"].as_str().unwrap().to_owned();
+        let base = expected.map(str::to_owned).unwrap_or_else(|| app.address.clone());
+        assert_eq!(url, format!("{base}/vote.html?c={id}"), "trusted proxies: {trusted}");
+    }
+    // PBVOTE_PUBLIC_URL wins over everything.
+    let app = spawn_app_with(|s| {
+        s.trusted_proxies = 1;
+        s.public_url = Some("https://pb.council.example/".into());
+    })
+    .await;
+    let token = app.organiser().await;
+    let id = app.create_consultation(&token, &crate::helpers::worked_example()).await;
+    let request = app
+        .client
+        .post(format!("{}/api/v1/consultations/{id}/voter-codes", app.address))
+        .bearer_auth(&token)
+        .header("X-Forwarded-Host", "evil.example")
+        .json(&json!({"count": 1}));
+    let url = app.send(request).await.ok(201)["ballot_url"].as_str().unwrap().to_owned();
+    assert_eq!(url, format!("https://pb.council.example/vote.html?c={id}"));
+}
+
 /// Behind a proxy, `/metrics` is not for the public: requests that came through the proxy
 /// are refused unless they carry PBVOTE_METRICS_TOKEN; a scraper on the instance's own
 /// network (no X-Forwarded-For) still reads it.
