@@ -35,13 +35,17 @@ impl Application {
         let server = HttpServer::new(move || {
             let frontend_dir = frontend_dir.clone();
             App::new()
+                // Innermost: HEAD is answered by the GET route (the body is dropped when sent).
+                .wrap(middleware::from_fn(routes::head_as_get))
+                .wrap(middleware::from_fn(routes::no_store_when_signed_in))
                 .wrap(middleware::Compress::default())
                 .wrap(
                     middleware::DefaultHeaders::new()
                         .add(("X-Content-Type-Options", "nosniff"))
                         .add(("Referrer-Policy", "no-referrer"))
                         .add(("X-Frame-Options", "DENY"))
-                        // The pages load nothing from elsewhere and run no inline script.
+                        // The pages (the API reference too) load nothing from elsewhere and run
+                        // no inline script or style.
                         .add(("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")),
                 )
                 .wrap(middleware::from_fn(routes::observe))

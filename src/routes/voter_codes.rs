@@ -158,9 +158,9 @@ pub async fn issue(
     )
 )]
 #[get("/api/v1/consultations/{id}/voter-codes/stats")]
-pub async fn stats(ctx: web::Data<AppContext>, user: SignedIn, id: web::Path<Uuid>) -> Result<web::Json<CodeStats>, AppError> {
+pub async fn stats(ctx: web::Data<AppContext>, user: SignedIn, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
     user.require(&[Role::Organiser, Role::Commissioner], "see voter code numbers")?;
     storage::consultations::get(&ctx.db, *id).await?;
     let (issued, used) = storage::voter_codes::stats(&ctx.db, *id).await?;
-    Ok(web::Json(CodeStats { issued, used }))
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(CodeStats { issued, used }))
 }

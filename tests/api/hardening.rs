@@ -333,6 +333,86 @@ async fn letter_urls_ignore_forwarded_headers_unless_a_proxy_is_trusted() {
     assert_eq!(url, format!("https://pb.council.example/vote.html?c={id}"));
 }
 
+#[tokio::test]
+async fn private_answers_are_not_stored_by_caches() {
+    let app = spawn_app().await;
+    let email = "ann@council.example";
+    let password = "a long test password";
+    pbvote::storage::accounts::create_user(
+        &app.db,
+        &pbvote::domain::Email::parse(email).unwrap(),
+        pbvote::security::hash_password(&pbvote::domain::Password::parse(password).unwrap()).unwrap(),
+        pbvote::domain::Role::Organiser,
+    )
+    .await
+    .unwrap();
+    let signed_in = app.post(SIGN_IN, &json!({"email": email, "password": password}), None).await;
+    let token = signed_in.ok(200)["token"].as_str().unwrap().to_owned();
+    let no_store = |r: &crate::helpers::Response| r.headers.get("cache-control").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    assert_eq!(no_store(&signed_in).as_deref(), Some("no-store"), "sign-in");
+    let me = app.get("/api/v1/auth/me", Some(&token)).await;
+    me.ok(200);
+    assert_eq!(no_store(&me).as_deref(), Some("no-store"), "me");
+    let id = app.create_consultation(&token, &crate::helpers::worked_example()).await;
+    for path in [format!("/api/v1/consultations/{id}"), format!("/api/v1/consultations/{id}/voter-codes/stats"), format!("/api/v1/consultations/{id}/export")] {
+        let answer = app.get(&path, Some(&token)).await;
+        assert_eq!(no_store(&answer).as_deref(), Some("no-store"), "{path}: {}", answer.status);
+    }
+}
+
+/// The API reference runs under the same strict policy as every page: no inline script.
+#[tokio::test]
+async fn the_api_reference_needs_no_inline_script() {
+    let app = spawn_app().await;
+    let page = app.get("/api/docs", None).await;
+    assert_eq!(page.status, 200);
+    let policy = |r: &crate::helpers::Response| r.headers.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let home = app.get("/", None).await;
+    assert!(!policy(&page).contains("unsafe-inline"), "{}", policy(&page));
+    assert_eq!(policy(&page), policy(&home));
+    assert!(!page.text.contains("<script>") && !page.text.contains("<style>"), "inline script or style");
+    for asset in ["/api/docs/reference.js", "/api/docs/reference.css"] {
+        assert!(page.text.contains(asset), "{asset} is linked");
+        let answer = app.get(asset, None).await;
+        assert_eq!(answer.status, 200, "{asset}");
+        assert!(!answer.text.is_empty());
+    }
+}
+
+/// HEAD works wherever GET does, with GET's headers and no body (RFC 9110 §9.3.2).
+#[tokio::test]
+async fn head_works_wherever_get_does() {
+    let app = spawn_app().await;
+    let (token, id, _) = open_consultation(&app, 1).await;
+    for path in [
+        "/health".to_owned(),
+        "/ready".to_owned(),
+        "/metrics".to_owned(),
+        "/api/v1/openapi.json".to_owned(),
+        "/api/docs".to_owned(),
+        "/api/v1/consultations".to_owned(),
+        format!("/api/v1/consultations/{id}"),
+        format!("/api/v1/consultations/{id}/results"),
+        "/".to_owned(),
+        "/vote.html".to_owned(),
+    ] {
+        let get = app.send(app.client.get(format!("{}{path}", app.address)).bearer_auth(&token)).await;
+        let head = app.send(app.client.head(format!("{}{path}", app.address)).bearer_auth(&token)).await;
+        assert_eq!(head.status, get.status, "HEAD {path}: {}", head.text);
+        assert!(head.text.is_empty(), "HEAD {path} has a body");
+        assert_eq!(head.content_type, get.content_type, "HEAD {path}");
+        for header in ["cache-control", "content-security-policy", "allow"] {
+            assert_eq!(head.headers.get(header), get.headers.get(header), "HEAD {path}: {header}");
+        }
+    }
+    // A path that answers only POST still refuses HEAD, and lists what it answers.
+    let head = app.send(app.client.head(format!("{}/api/v1/consultations/{id}/ballots", app.address))).await;
+    assert_eq!(head.status, 405);
+    assert_eq!(head.headers.get("allow").and_then(|v| v.to_str().ok()), Some("POST"));
+    let post = app.post_empty("/health", None).await;
+    assert_eq!(post.headers.get("allow").and_then(|v| v.to_str().ok()), Some("GET, HEAD"));
+}
+
 /// Behind a proxy, `/metrics` is not for the public: requests that came through the proxy
 /// are refused unless they carry PBVOTE_METRICS_TOKEN; a scraper on the instance's own
 /// network (no X-Forwarded-For) still reads it.

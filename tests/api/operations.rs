@@ -113,12 +113,12 @@ async fn wrong_methods_get_405_with_allow() {
     let client = reqwest::Client::new();
     let id = uuid::Uuid::new_v4();
     for (method, path, allow) in [
-        (reqwest::Method::POST, "/health".to_owned(), "GET"),
-        (reqwest::Method::DELETE, "/ready".to_owned(), "GET"),
-        (reqwest::Method::DELETE, "/api/v1/consultations".to_owned(), "GET, POST"),
-        (reqwest::Method::PUT, format!("/api/v1/consultations/{id}"), "GET, PATCH"),
+        (reqwest::Method::POST, "/health".to_owned(), "GET, HEAD"),
+        (reqwest::Method::DELETE, "/ready".to_owned(), "GET, HEAD"),
+        (reqwest::Method::DELETE, "/api/v1/consultations".to_owned(), "GET, HEAD, POST"),
+        (reqwest::Method::PUT, format!("/api/v1/consultations/{id}"), "GET, HEAD, PATCH"),
         (reqwest::Method::GET, format!("/api/v1/consultations/{id}/ballots"), "POST"),
-        (reqwest::Method::POST, "/api/v1/openapi.json".to_owned(), "GET"),
+        (reqwest::Method::POST, "/api/v1/openapi.json".to_owned(), "GET, HEAD"),
     ] {
         let response = app.send(client.request(method.clone(), format!("{}{path}", app.address))).await;
         assert_eq!(response.status, 405, "{method} {path}: {}", response.text);
