@@ -87,7 +87,7 @@ async fn parallel_wrong_codes_are_bounded_by_the_limit() {
 #[tokio::test]
 async fn many_good_codes_at_once_from_one_address_all_count() {
     let app = spawn_app_with(|s| s.limits.code_failures_per_client = Limit { max: 3, window_seconds: 600 }).await;
-    let (_, id, codes) = open_consultation(&app, 60).await;
+    let (_, id, codes) = open_consultation(&app, 30).await;
     let url = format!("{}/api/v1/consultations/{id}/ballots", app.address);
     let ballots = codes.iter().map(|code| app.send(app.client.post(&url).json(&json!({"voter_code": code, "want": ["S1"]}))));
     for answer in futures::future::join_all(ballots).await {
