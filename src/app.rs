@@ -39,9 +39,10 @@ struct PaperCache(Arc<RwLock<HashMap<Uuid, Arc<FrozenPaper>>>>);
 
 impl AppContext {
     pub fn new(db: Db, settings: Settings) -> Self {
+        let keys = Keys::new(settings.secret.clone());
         AppContext {
-            keys: Keys::new(settings.secret.clone()),
-            limiter: RateLimiter::new(db.clone(), settings.limits.clone()),
+            limiter: RateLimiter::new(db.clone(), keys.clone(), settings.limits.clone()),
+            keys,
             db,
             settings: Arc::new(settings),
             results: ResultCache::default(),

@@ -4,7 +4,7 @@ use std::{io::Read, path::PathBuf, process::ExitCode, time::Duration};
 use clap::{Args, Parser, Subcommand};
 
 use crate::{
-    config::{DEFAULT_BIND, DEFAULT_DATABASE_URL, DatabaseSettings, Secret, Settings, default_frontend_dir},
+    config::{DEFAULT_BIND, DEFAULT_DATABASE_URL, DatabaseSettings, MAX_DB_CONNECTIONS, MAX_SESSION_HOURS, Secret, Settings, default_frontend_dir},
     domain::{Email, Password, Role},
     security::hash_password,
     startup::Application,
@@ -72,24 +72,38 @@ pub struct ServeArgs {
     /// The address residents see (used in voter-code letters), e.g. https://vote.example.gov.uk.
     #[arg(long, env = "PBVOTE_PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// How many hours a sign-in lasts.
-    #[arg(long, env = "PBVOTE_SESSION_HOURS", default_value_t = 12)]
+    /// How many hours a sign-in lasts (1 to 8760, a year).
+    #[arg(long, env = "PBVOTE_SESSION_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=MAX_SESSION_HOURS))]
     pub session_hours: u64,
     /// Reverse proxies in front of the server: false (none), true (one), or how many. The
     /// client address for rate limits is then the one the outermost proxy appended to
     /// X-Forwarded-For. Set it only behind proxies that append to that header.
     #[arg(long, env = "PBVOTE_TRUST_PROXY", default_value = "false", value_parser = parse_trusted_proxies)]
     pub trust_proxy: u8,
-    /// Wrong voter codes allowed from one client address per 10 minutes (all instances together).
-    #[arg(long, env = "PBVOTE_CODE_FAILURE_LIMIT", default_value_t = 100)]
+    /// Wrong voter codes allowed from one client address (IPv6: one /64) per 10 minutes,
+    /// all instances together.
+    #[arg(long, env = "PBVOTE_CODE_FAILURE_LIMIT", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=MAX_LIMIT))]
     pub code_failure_limit: u32,
-    /// Sign-in attempts allowed per e-mail address per 5 minutes (five times as many per client address).
-    #[arg(long, env = "PBVOTE_SIGN_IN_LIMIT", default_value_t = 10)]
+    /// Wrong passwords allowed for one e-mail address from one client address per 5 minutes;
+    /// every sign-in attempt from one client address counts against five times as many.
+    #[arg(long, env = "PBVOTE_SIGN_IN_LIMIT", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=MAX_LIMIT))]
     pub sign_in_limit: u32,
-    /// Most database connections per instance.
-    #[arg(long, env = "PBVOTE_DB_CONNECTIONS", default_value_t = 10)]
+    /// Wrong passwords allowed for one e-mail address from all client addresses together per
+    /// 5 minutes; past it the account is refused everywhere until the window ends.
+    /// Default: ten times PBVOTE_SIGN_IN_LIMIT.
+    #[arg(long, env = "PBVOTE_SIGN_IN_ACCOUNT_LIMIT", value_parser = clap::value_parser!(u32).range(1..=MAX_LIMIT))]
+    pub sign_in_account_limit: Option<u32>,
+    /// Most database connections per instance (1 to 1000).
+    #[arg(long, env = "PBVOTE_DB_CONNECTIONS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=MAX_DB_CONNECTIONS as i64))]
     pub db_connections: u32,
+    /// A bearer token (at least 32 characters) that /metrics then requires of every request.
+    /// Unset: /metrics answers only requests that did not come through a trusted proxy.
+    #[arg(long, env = "PBVOTE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
+
+/// The largest value the rate-limit settings take.
+const MAX_LIMIT: i64 = 100_000_000;
 
 #[derive(Subcommand, Debug)]
 pub enum UserCommand {
@@ -190,25 +204,33 @@ impl ServeArgs {
 }
 
 async fn serve(mut database: DatabaseSettings, args: ServeArgs) -> anyhow::Result<ExitCode> {
-    database.max_connections = args.db_connections.max(1);
+    database.max_connections = args.db_connections;
     let secret = match args.secret {
         Some(s) => Secret::new(s.into_bytes())?,
         None => crate::security::load_or_create_key_file(&args.key_file)?,
     };
+    let metrics_token = args.metrics_token.map(|t| Secret::named("PBVOTE_METRICS_TOKEN", t.into_bytes())).transpose()?;
+    use crate::rate_limit::{Limit, Limits};
     let settings = Settings {
         database,
         bind: args.bind,
         secret,
         frontend_dir: args.frontend_dir.unwrap_or_else(default_frontend_dir),
         public_url: args.public_url,
-        session_ttl: Duration::from_secs(args.session_hours.max(1) * 3600),
+        // Bounded by clap (at most 8760), so this cannot overflow.
+        session_ttl: Duration::from_secs(args.session_hours * 3600),
         max_body_bytes: 256 * 1024,
         trusted_proxies: args.trust_proxy,
-        limits: crate::rate_limit::Limits {
-            code_failures_per_client: crate::rate_limit::Limit { max: args.code_failure_limit, window_seconds: 600 },
-            sign_ins_per_email: crate::rate_limit::Limit { max: args.sign_in_limit, window_seconds: 300 },
-            sign_ins_per_client: crate::rate_limit::Limit { max: args.sign_in_limit.saturating_mul(5), window_seconds: 300 },
+        limits: Limits {
+            code_failures_per_client: Limit { max: args.code_failure_limit, window_seconds: 600 },
+            sign_in_failures_per_email_and_client: Limit { max: args.sign_in_limit, window_seconds: 300 },
+            sign_in_failures_per_email: Limit {
+                max: args.sign_in_account_limit.unwrap_or(args.sign_in_limit.saturating_mul(10)),
+                window_seconds: 300,
+            },
+            sign_ins_per_client: Limit { max: args.sign_in_limit.saturating_mul(5), window_seconds: 300 },
         },
+        metrics_token,
     };
     let bind_host = settings.bind_addr()?.ip();
     let app = Application::build(settings).await?;

@@ -31,6 +31,8 @@ impl DatabaseSettings {
 /// it is missing, so `cargo run` works on a fresh machine.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://pbvote.db?mode=rwc";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// The most database connections per instance `PBVOTE_DB_CONNECTIONS` allows.
+pub const MAX_DB_CONNECTIONS: u32 = 1000;
 
 pub fn database_kind(url: &str) -> anyhow::Result<DatabaseKind> {
     let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
@@ -65,7 +67,14 @@ pub struct Settings {
     /// proxy appended; see `routes::client_address`.
     pub trusted_proxies: u8,
     pub limits: crate::rate_limit::Limits,
+    /// A bearer token for `/metrics` (`PBVOTE_METRICS_TOKEN`). Set: every request for the
+    /// metrics must carry it. Unset: the metrics are served to requests that did not come
+    /// through a trusted proxy only; see `routes::observability`.
+    pub metrics_token: Option<Secret>,
 }
+
+/// The longest sign-in `PBVOTE_SESSION_HOURS` allows: a year.
+pub const MAX_SESSION_HOURS: u64 = 8760;
 
 impl Settings {
     /// Settings for tests and embedding: a given database, a random port on loopback.
@@ -80,7 +89,27 @@ impl Settings {
             max_body_bytes: 256 * 1024,
             trusted_proxies: 0,
             limits: crate::rate_limit::Limits::default(),
+            metrics_token: None,
         })
+    }
+
+    /// Refuse settings that cannot work (or would overflow later), with a message naming
+    /// the setting. The command line bounds each setting already; this also covers settings
+    /// made in code.
+    pub fn check(&self) -> anyhow::Result<()> {
+        let hours = self.session_ttl.as_secs() / 3600;
+        anyhow::ensure!(
+            self.session_ttl >= Duration::from_secs(3600) && self.session_ttl <= Duration::from_secs(MAX_SESSION_HOURS * 3600),
+            "the session length (PBVOTE_SESSION_HOURS) must be 1 to {MAX_SESSION_HOURS} hours, got {hours}"
+        );
+        anyhow::ensure!(
+            (1..=MAX_DB_CONNECTIONS).contains(&self.database.max_connections),
+            "PBVOTE_DB_CONNECTIONS must be 1 to {MAX_DB_CONNECTIONS}, got {}",
+            self.database.max_connections
+        );
+        anyhow::ensure!(self.max_body_bytes >= 1024, "the body limit must be at least 1 KiB");
+        anyhow::ensure!(self.trusted_proxies <= 10, "PBVOTE_TRUST_PROXY must be at most 10 proxies");
+        self.limits.check()
     }
 
     pub fn bind_addr(&self) -> anyhow::Result<SocketAddr> {
@@ -106,9 +135,22 @@ pub struct Secret(Vec<u8>);
 
 impl Secret {
     pub fn new(bytes: impl Into<Vec<u8>>) -> anyhow::Result<Self> {
+        Self::named("PBVOTE_SECRET", bytes)
+    }
+
+    /// A secret of at least 32 bytes; `setting` names it in the error.
+    pub fn named(setting: &str, bytes: impl Into<Vec<u8>>) -> anyhow::Result<Self> {
         let bytes = bytes.into();
-        anyhow::ensure!(bytes.len() >= 32, "PBVOTE_SECRET must be at least 32 characters long");
+        anyhow::ensure!(bytes.len() >= 32, "{setting} must be at least 32 characters long");
         Ok(Secret(bytes))
+    }
+
+    /// Whether `candidate` is this secret, in time that does not depend on where they differ.
+    pub fn matches(&self, candidate: &[u8]) -> bool {
+        use sha2::{Digest, Sha256};
+        // Compare digests, so the time does not depend on the lengths either.
+        let (a, b) = (Sha256::digest(&self.0), Sha256::digest(candidate));
+        a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
     }
 
     pub fn expose(&self) -> &[u8] {
@@ -142,5 +184,28 @@ mod tests {
         assert!(Secret::new("short").is_err());
         assert!(Secret::new(vec![7u8; 32]).is_ok());
         assert_eq!(format!("{:?}", Secret::new(vec![7u8; 32]).unwrap()), "Secret(…)");
+        assert!(Secret::named("PBVOTE_METRICS_TOKEN", "short").unwrap_err().to_string().contains("PBVOTE_METRICS_TOKEN"));
+    }
+
+    #[test]
+    fn secrets_match_only_themselves() {
+        let secret = Secret::new(vec![7u8; 32]).unwrap();
+        assert!(secret.matches(&[7u8; 32]));
+        assert!(!secret.matches(&[7u8; 31]));
+        assert!(!secret.matches(b""));
+    }
+
+    #[test]
+    fn out_of_range_settings_are_refused() {
+        let mut settings = Settings::for_database("sqlite::memory:", Secret::new(vec![7u8; 32]).unwrap()).unwrap();
+        assert!(settings.check().is_ok());
+        settings.session_ttl = Duration::from_secs(1_000_000_000_000 * 3600);
+        assert!(settings.check().unwrap_err().to_string().contains("PBVOTE_SESSION_HOURS"));
+        settings.session_ttl = Duration::from_secs(3600);
+        settings.database.max_connections = 0;
+        assert!(settings.check().unwrap_err().to_string().contains("PBVOTE_DB_CONNECTIONS"));
+        settings.database.max_connections = 10;
+        settings.limits.code_failures_per_client.max = 0;
+        assert!(settings.check().is_err());
     }
 }

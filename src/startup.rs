@@ -17,12 +17,14 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        settings.check()?;
         let db = Db::connect(&settings.database).await?;
         db.migrate().await?;
         Self::build_with_db(settings, db)
     }
 
     pub fn build_with_db(settings: Settings, db: Db) -> anyhow::Result<Self> {
+        settings.check()?;
         let listener = TcpListener::bind(settings.bind_addr()?)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
@@ -34,13 +36,17 @@ impl Application {
         let server = HttpServer::new(move || {
             let frontend_dir = frontend_dir.clone();
             App::new()
+                // Innermost: HEAD is answered by the GET route (the body is dropped when sent).
+                .wrap(middleware::from_fn(routes::head_as_get))
+                .wrap(middleware::from_fn(routes::no_store_when_signed_in))
                 .wrap(middleware::Compress::default())
                 .wrap(
                     middleware::DefaultHeaders::new()
                         .add(("X-Content-Type-Options", "nosniff"))
                         .add(("Referrer-Policy", "no-referrer"))
                         .add(("X-Frame-Options", "DENY"))
-                        // The pages load nothing from elsewhere and run no inline script.
+                        // The pages (the API reference too) load nothing from elsewhere and run
+                        // no inline script or style.
                         .add(("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")),
                 )
                 .wrap(middleware::from_fn(routes::observe))

@@ -23,8 +23,10 @@ pub struct BallotForm {
 /// Check a ballot against the consultation's paper and store it (replacing an earlier
 /// ballot cast with the same code). Nothing is written unless every check passes.
 pub async fn cast_ballot(ctx: &AppContext, consultation: Uuid, form: BallotForm) -> Result<Stored, AppError> {
-    let bucket = format!("voter-code-failures:{}", form.client);
-    ctx.limiter.check_known(&bucket)?;
+    // Held until the code has been checked (and, if wrong, counted), so parallel guesses
+    // cannot all be checked before the first is counted. Costs a good ballot no database work.
+    let client = crate::rate_limit::client_group(&form.client);
+    let attempt = ctx.limiter.begin("voter-code-failures", &client, ctx.limiter.limits.code_failures_per_client, false).await?;
     let frozen = ctx.frozen_paper(consultation).await?;
     // Say "closed" before complaining about the ballot's contents.
     frozen.consultation.voting_is_open(chrono::Utc::now()).map_err(AppError::wrong_phase)?;
@@ -64,8 +66,9 @@ pub async fn cast_ballot(ctx: &AppContext, consultation: Uuid, form: BallotForm)
     )
     .await;
     if let Err(AppError::InvalidVoterCode) = stored {
-        // Counted across instances; the attempt that goes over the limit is refused as such.
-        ctx.limiter.record(&bucket, ctx.limiter.limits.code_failures_per_client).await?;
+        // Counted across instances; a failure that goes over the limit is refused as such,
+        // and one that cannot be counted is an error.
+        attempt.failed().await?;
     }
     stored
 }

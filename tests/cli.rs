@@ -145,3 +145,50 @@ fn user_add_and_migrate_work_and_bad_urls_are_refused() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("mysql"));
 }
+
+/// Numeric settings out of range are refused before anything starts, naming the setting
+/// (a huge PBVOTE_SESSION_HOURS used to overflow at start or panic at every sign-in).
+#[test]
+fn out_of_range_numeric_settings_are_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+    for (setting, value) in [
+        ("PBVOTE_SESSION_HOURS", "1000000000000"),
+        ("PBVOTE_SESSION_HOURS", "100000000000000000"),
+        ("PBVOTE_SESSION_HOURS", "0"),
+        ("PBVOTE_SESSION_HOURS", "8761"),
+        ("PBVOTE_CODE_FAILURE_LIMIT", "0"),
+        ("PBVOTE_SIGN_IN_LIMIT", "0"),
+        ("PBVOTE_SIGN_IN_LIMIT", "99999999999"),
+        ("PBVOTE_SIGN_IN_ACCOUNT_LIMIT", "0"),
+        ("PBVOTE_DB_CONNECTIONS", "0"),
+        ("PBVOTE_DB_CONNECTIONS", "100000"),
+        ("PBVOTE_METRICS_TOKEN", "short"),
+    ] {
+        let mut child = pbvote()
+            .env("DATABASE_URL", &url)
+            .env("PBVOTE_BIND", "127.0.0.1:0")
+            .env("PBVOTE_KEY_FILE", dir.path().join("pbvote.key"))
+            .env(setting, value)
+            .arg("serve")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // A server that starts would run until killed: give it a moment, then stop it.
+        let started = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() && started.elapsed() < std::time::Duration::from_secs(10) {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("{setting}={value} was accepted: the server started");
+        }
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2).filter(|_| setting != "PBVOTE_METRICS_TOKEN").or(Some(1)), "{setting}={value}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{setting}={value}: {stderr}");
+        assert!(stderr.contains(setting) || stderr.contains(&setting.trim_start_matches("PBVOTE_").to_lowercase().replace('_', "-")), "{setting}={value}: {stderr}");
+    }
+}

@@ -1,7 +1,7 @@
 //! Signing in and out, and the `SignedIn` extractor that guards staff routes.
 use std::{future::Future, pin::Pin};
 
-use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, get, post, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, get, http::header::CACHE_CONTROL, post, web};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -12,6 +12,7 @@ use crate::{
     domain::{Email, Role},
     errors::AppError,
     model::User,
+    rate_limit,
     security::{SessionToken, verify_password},
     storage,
 };
@@ -108,14 +109,18 @@ pub struct SignInResponse {
     )
 )]
 #[post("/api/v1/auth/sign-in")]
-pub async fn sign_in(ctx: web::Data<AppContext>, req: HttpRequest, body: JsonBody<SignInRequest>) -> Result<web::Json<SignInResponse>, AppError> {
+pub async fn sign_in(ctx: web::Data<AppContext>, req: HttpRequest, body: JsonBody<SignInRequest>) -> Result<HttpResponse, AppError> {
     let body = body.0;
     let email = Email::parse(&body.email).map_err(|e| AppError::invalid("email", e))?;
-    // Every attempt counts, on every instance, before the (slow) password check.
     let limits = &ctx.limiter.limits;
-    let client = super::client_address(&req, ctx.settings.trusted_proxies);
-    ctx.limiter.record(&format!("sign-in-client:{client}"), limits.sign_ins_per_client).await?;
-    ctx.limiter.record(&format!("sign-in-email:{}", email.as_str()), limits.sign_ins_per_email).await?;
+    let client = rate_limit::client_group(&super::client_address(&req, ctx.settings.trusted_proxies));
+    // Every attempt from a client counts, on every instance, before the (slow) password check.
+    ctx.limiter.record("sign-in-client", &client, limits.sign_ins_per_client).await?;
+    // Wrong passwords count per (e-mail, client), and per e-mail with a higher cap, so that
+    // someone elsewhere cannot lock the owner out with a few wrong tries. Both are checked
+    // against the shared counters (and the tries in flight) before the password is.
+    let pair = ctx.limiter.begin("sign-in-failures", &format!("{}\n{client}", email.as_str()), limits.sign_in_failures_per_email_and_client, true).await?;
+    let account = ctx.limiter.begin("sign-in-account-failures", email.as_str(), limits.sign_in_failures_per_email, true).await?;
     let found = storage::accounts::find_for_sign_in(&ctx.db, &email).await?;
     // Verify against a dummy hash when the account is unknown, so timing does not tell.
     let (user, ok) = match found {
@@ -130,12 +135,25 @@ pub async fn sign_in(ctx: web::Data<AppContext>, req: HttpRequest, body: JsonBod
     };
     let user = match (user, ok) {
         (Some(user), true) => user,
-        _ => return Err(AppError::WrongCredentials),
+        _ => {
+            // Count both, even if the first refuses; a failure that cannot be counted is an error.
+            let (by_pair, by_account) = (pair.failed().await, account.failed().await);
+            by_pair?;
+            by_account?;
+            return Err(AppError::WrongCredentials);
+        }
     };
+    drop((pair, account));
     let token = SessionToken::generate();
-    let expires_at = Utc::now() + chrono::Duration::from_std(ctx.settings.session_ttl).unwrap_or(chrono::Duration::hours(12));
+    let expires_at = chrono::Duration::from_std(ctx.settings.session_ttl)
+        .ok()
+        .and_then(|ttl| Utc::now().checked_add_signed(ttl))
+        .ok_or_else(|| AppError::internal("PBVOTE_SESSION_HOURS is out of range"))?;
     storage::accounts::create_session(&ctx.db, user.id, token.hash(), expires_at).await?;
-    Ok(web::Json(SignInResponse { token: token.expose().to_owned(), expires_at, user }))
+    // The answer carries the token: no cache may keep it.
+    Ok(HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .json(SignInResponse { token: token.expose().to_owned(), expires_at, user }))
 }
 
 /// argon2 is deliberately slow: keep it off the async workers.
@@ -170,6 +188,6 @@ pub async fn sign_out(ctx: web::Data<AppContext>, req: HttpRequest, _user: Signe
     )
 )]
 #[get("/api/v1/auth/me")]
-pub async fn me(user: SignedIn) -> web::Json<User> {
-    web::Json(user.0)
+pub async fn me(user: SignedIn) -> HttpResponse {
+    HttpResponse::Ok().insert_header((CACHE_CONTROL, "no-store")).json(user.0)
 }

@@ -8,7 +8,7 @@ use utoipa::OpenApi;
 use super::ApiDoc;
 
 /// Paths served outside the OpenAPI document, all read-only.
-const UNDOCUMENTED_GETS: [&str; 3] = ["/api/v1/openapi.json", "/api/docs", "/metrics"];
+const UNDOCUMENTED_GETS: [&str; 5] = ["/api/v1/openapi.json", "/api/docs", "/api/docs/reference.js", "/api/docs/reference.css", "/metrics"];
 
 /// (path template split into segments, methods), e.g. (["api","v1","consultations","{id}"], ["GET","PATCH"]).
 static ROUTES: LazyLock<Vec<(Vec<String>, Vec<&'static str>)>> = LazyLock::new(|| {
@@ -17,8 +17,10 @@ static ROUTES: LazyLock<Vec<(Vec<String>, Vec<&'static str>)>> = LazyLock::new(|
         .paths
         .iter()
         .map(|(path, item)| {
+            // HEAD wherever GET (`headers::head_as_get`).
             let methods = [
                 ("GET", item.get.is_some()),
+                ("HEAD", item.get.is_some()),
                 ("POST", item.post.is_some()),
                 ("PUT", item.put.is_some()),
                 ("PATCH", item.patch.is_some()),
@@ -27,7 +29,7 @@ static ROUTES: LazyLock<Vec<(Vec<String>, Vec<&'static str>)>> = LazyLock::new(|
             (segments(path), methods.into_iter().filter(|(_, present)| *present).map(|(m, _)| m).collect())
         })
         .collect();
-    routes.extend(UNDOCUMENTED_GETS.iter().map(|path| (segments(path), vec!["GET"])));
+    routes.extend(UNDOCUMENTED_GETS.iter().map(|path| (segments(path), vec!["GET", "HEAD"])));
     routes
 });
 

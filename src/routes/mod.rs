@@ -8,6 +8,7 @@ mod ballot_paper;
 mod ballots;
 mod client_address;
 mod consultations;
+mod headers;
 mod health;
 mod json;
 mod methods;
@@ -17,6 +18,7 @@ mod problem;
 mod results;
 mod voter_codes;
 
+pub use headers::{head_as_get, no_store_when_signed_in};
 pub use observability::observe;
 
 pub(crate) use client_address::client_address;
@@ -89,7 +91,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, frontend_dir: std::path::PathBuf)
     cfg.app_data(web::PathConfig::default().error_handler(problem::path_error))
         .app_data(web::QueryConfig::default().error_handler(problem::query_error));
     register_api(cfg);
-    cfg.service(openapi::document).service(openapi::reference_page).service(observability::metrics);
+    cfg.service(openapi::document)
+        .service(openapi::reference_page)
+        .service(openapi::reference_script)
+        .service(openapi::reference_style)
+        .service(observability::metrics);
     cfg.service(web::scope("/api").default_service(web::to(problem::no_such_route)));
     // The same paths with any other method: 405 with `Allow` (a resource whose method guard
     // fails is passed over, so these only see what the real routes above did not take).

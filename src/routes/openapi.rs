@@ -26,11 +26,19 @@ pub async fn document() -> HttpResponse {
 }
 
 /// A plain, accessible reference page that renders the document; no CDN, no framework.
+/// Its script and style are files of their own (below), so it runs under the same strict
+/// Content-Security-Policy as every other page (set in `startup`).
 #[get("/api/docs")]
 pub async fn reference_page() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        // This one page carries its script and style inline.
-        .insert_header(("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'"))
-        .body(include_str!("api_reference.html"))
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(include_str!("api_reference.html"))
+}
+
+#[get("/api/docs/reference.js")]
+pub async fn reference_script() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/javascript; charset=utf-8").body(include_str!("api_reference.js"))
+}
+
+#[get("/api/docs/reference.css")]
+pub async fn reference_style() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/css; charset=utf-8").body(include_str!("api_reference.css"))
 }

@@ -98,7 +98,11 @@ pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &actix_web::H
 /// Unknown API routes (404) and known paths asked with a method they do not answer (405,
 /// with `Allow`).
 pub async fn no_such_route(req: actix_web::HttpRequest) -> Result<HttpResponse, AppError> {
-    let (method, path) = (req.method().to_string(), req.path().to_owned());
+    use actix_web::HttpMessage;
+    // HEAD is routed as GET (`headers::head_as_get`); name the method the client used.
+    let asked_as_head = req.extensions().get::<super::headers::AskedAsHead>().is_some();
+    let method = if asked_as_head { "HEAD".to_owned() } else { req.method().to_string() };
+    let path = req.path().to_owned();
     match super::methods::allowed(&path) {
         Some(allowed) => Err(AppError::MethodNotAllowed { method, path, allowed }),
         None => Err(AppError::NotFound { what: format!("API route {method} {path}") }),

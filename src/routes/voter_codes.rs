@@ -40,12 +40,48 @@ pub struct CodeStats {
     pub used: u64,
 }
 
+/// The address residents vote at: `PBVOTE_PUBLIC_URL` if set, else where this request went.
 pub fn ballot_url(ctx: &AppContext, req: &HttpRequest, consultation: Uuid) -> String {
-    let base = ctx.settings.public_url.clone().unwrap_or_else(|| {
-        let info = req.connection_info();
-        format!("{}://{}", info.scheme(), info.host())
-    });
+    let base = ctx.settings.public_url.clone().unwrap_or_else(|| request_origin(req, ctx.settings.trusted_proxies));
     format!("{}/vote.html?c={consultation}", base.trim_end_matches('/'))
+}
+
+/// `scheme://host` of the request: the `Host` header and the connection's own scheme, or,
+/// behind trusted proxies only, `X-Forwarded-Host` / `X-Forwarded-Proto` as the outermost
+/// proxy set them. (actix's `connection_info` believes those headers, and `Forwarded`, from
+/// anyone.)
+fn request_origin(req: &HttpRequest, trusted_proxies: u8) -> String {
+    let forwarded = |name: &str| (trusted_proxies > 0).then(|| forwarded_entry(req, name, trusted_proxies)).flatten();
+    let scheme = forwarded("x-forwarded-proto")
+        .map(|p| p.to_ascii_lowercase())
+        .filter(|p| p == "http" || p == "https")
+        .unwrap_or_else(|| if req.app_config().secure() { "https" } else { "http" }.to_owned());
+    let host = forwarded("x-forwarded-host")
+        .filter(|h| is_host(h))
+        .or_else(|| req.headers().get(actix_web::http::header::HOST).and_then(|h| h.to_str().ok()).filter(|h| is_host(h)).map(str::to_owned))
+        .or_else(|| req.uri().authority().map(|a| a.to_string()).filter(|h| is_host(h)))
+        .unwrap_or_else(|| req.app_config().host().to_owned());
+    format!("{scheme}://{host}")
+}
+
+/// The entry the outermost of `trusted_proxies` proxies wrote in a (possibly comma-separated,
+/// possibly repeated) header: the N-th from the right, or the leftmost if there are fewer.
+fn forwarded_entry(req: &HttpRequest, name: &str, trusted_proxies: u8) -> Option<String> {
+    let entries: Vec<&str> = req
+        .headers()
+        .get_all(name)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .collect();
+    let index = entries.len().checked_sub(usize::from(trusted_proxies)).unwrap_or(0);
+    entries.get(index).map(|e| (*e).to_owned())
+}
+
+/// A host name or address with an optional port, and nothing that could bend a URL.
+fn is_host(host: &str) -> bool {
+    !host.is_empty() && host.len() <= 255 && host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
 }
 
 /// Make a batch of voter codes. They are shown once: the server keeps only keyed hashes.
@@ -122,9 +158,9 @@ pub async fn issue(
     )
 )]
 #[get("/api/v1/consultations/{id}/voter-codes/stats")]
-pub async fn stats(ctx: web::Data<AppContext>, user: SignedIn, id: web::Path<Uuid>) -> Result<web::Json<CodeStats>, AppError> {
+pub async fn stats(ctx: web::Data<AppContext>, user: SignedIn, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
     user.require(&[Role::Organiser, Role::Commissioner], "see voter code numbers")?;
     storage::consultations::get(&ctx.db, *id).await?;
     let (issued, used) = storage::voter_codes::stats(&ctx.db, *id).await?;
-    Ok(web::Json(CodeStats { issued, used }))
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(CodeStats { issued, used }))
 }

@@ -45,6 +45,13 @@ impl Keys {
     pub fn voter_key(&self, consultation: Uuid, code: &VoterCode) -> String {
         self.mac("pbvote/voter-code/ballot/v1", &[consultation.as_bytes(), code.canonical().as_bytes()])
     }
+
+    /// The stored name of a rate-limit counter: `kind:` and a keyed hash of what is counted
+    /// (an e-mail address, a client address), so the name has a fixed length (at most
+    /// `kind.len() + 65` characters) and the table holds neither addresses nor e-mails.
+    pub fn rate_limit_bucket(&self, kind: &str, identifier: &str) -> String {
+        format!("{kind}:{}", self.mac("pbvote/rate-limit/v1", &[kind.as_bytes(), identifier.as_bytes()]))
+    }
 }
 
 /// A sign-in token: 256 random bits, given to the client once; the database keeps its

@@ -66,8 +66,8 @@ async fn behind_a_proxy_made_up_forwarded_addresses_do_not_escape_the_limit() {
 }
 
 #[tokio::test]
-async fn sign_in_attempts_are_rate_limited_per_account() {
-    let app = spawn_app_with(|s| s.limits.sign_ins_per_email = Limit { max: 2, window_seconds: 300 }).await;
+async fn wrong_passwords_are_rate_limited_per_account_and_address() {
+    let app = spawn_app_with(|s| s.limits.sign_in_failures_per_email_and_client = Limit { max: 2, window_seconds: 300 }).await;
     for _ in 0..2 {
         app.post("/api/v1/auth/sign-in", &json!({"email": "ann@council.example", "password": "guess guess guess"}), None).await.problem(401);
     }
@@ -116,12 +116,12 @@ async fn wrong_methods_get_405_with_allow() {
     let client = reqwest::Client::new();
     let id = uuid::Uuid::new_v4();
     for (method, path, allow) in [
-        (reqwest::Method::POST, "/health".to_owned(), "GET"),
-        (reqwest::Method::DELETE, "/ready".to_owned(), "GET"),
-        (reqwest::Method::DELETE, "/api/v1/consultations".to_owned(), "GET, POST"),
-        (reqwest::Method::PUT, format!("/api/v1/consultations/{id}"), "GET, PATCH"),
+        (reqwest::Method::POST, "/health".to_owned(), "GET, HEAD"),
+        (reqwest::Method::DELETE, "/ready".to_owned(), "GET, HEAD"),
+        (reqwest::Method::DELETE, "/api/v1/consultations".to_owned(), "GET, HEAD, POST"),
+        (reqwest::Method::PUT, format!("/api/v1/consultations/{id}"), "GET, HEAD, PATCH"),
         (reqwest::Method::GET, format!("/api/v1/consultations/{id}/ballots"), "POST"),
-        (reqwest::Method::POST, "/api/v1/openapi.json".to_owned(), "GET"),
+        (reqwest::Method::POST, "/api/v1/openapi.json".to_owned(), "GET, HEAD"),
     ] {
         let response = app.send(client.request(method.clone(), format!("{}{path}", app.address))).await;
         assert_eq!(response.status, 405, "{method} {path}: {}", response.text);
