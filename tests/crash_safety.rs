@@ -75,7 +75,7 @@ async fn kill_and_restart_cycles(db: &TestDb, label: &str) {
         server = Server::start(&db.url).await;
         let api = Api::new(&server);
         assert_eq!(api.ready().await, 200, "cycle {cycle}: /ready after restart");
-        let ballots = verify_against_ledger(&api, &db, &setup, &ledger, &format!("{label}, after kill {cycle}")).await;
+        let ballots = verify_against_ledger(&api, db, &setup, &ledger, &format!("{label}, after kill {cycle}")).await;
         eprintln!(
             "{label} cycle {cycle}: {acked_now} acknowledged, {unknown_now} in flight when killed; \
              {ballots} ballots stored in total ({} acknowledged, {} in-flight ballots were committed before the kill); restart took {:?}",
@@ -95,11 +95,9 @@ async fn kill_and_restart_cycles(db: &TestDb, label: &str) {
     let again = Api::expect(api.cast(&setup.consultation, &code, &ballot_content(index + 1)).await, 200, "replacing it");
     assert_eq!(again["replaced"], true);
     assert_eq!(api.receipt(fresh["receipt"].as_str().unwrap()).await.status, 404, "the replaced receipt is no longer valid");
-    let mut final_ledger = Ledger::default();
-    final_ledger.acknowledged = ledger.acknowledged.clone();
-    final_ledger.unknown = ledger.unknown.clone();
+    let mut final_ledger = Ledger { acknowledged: ledger.acknowledged.clone(), unknown: ledger.unknown.clone(), ..Ledger::default() };
     final_ledger.acknowledged.push((again["receipt"].as_str().unwrap().to_owned(), content_key(&ballot_content(index + 1))));
-    let ballots = verify_against_ledger(&api, &db, &setup, &final_ledger, &format!("{label}, at the end")).await;
+    let ballots = verify_against_ledger(&api, db, &setup, &final_ledger, &format!("{label}, at the end")).await;
     if db.backend == Backend::Sqlite {
         let (journal, integrity, dangling) = sqlite_file_report(&db.url).await;
         assert_eq!(journal, "wal", "{label}: the database file's journal mode");

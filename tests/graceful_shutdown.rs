@@ -206,7 +206,7 @@ async fn sigterm_with_ballots_in_flight(db: &TestDb, label: &str, signal: &str) 
     assert!(ledger.rejected.is_empty() && ledger.half.is_empty());
     let server = Server::start(&db.url).await;
     let api = Api::new(&server);
-    let ballots = verify_against_ledger(&api, &db, &setup, &ledger, &format!("{label}, after SIGTERM and restart")).await;
+    let ballots = verify_against_ledger(&api, db, &setup, &ledger, &format!("{label}, after SIGTERM and restart")).await;
     if db.backend == Backend::Sqlite {
         let (journal, integrity, dangling) = sqlite_file_report(&db.url).await;
         assert_eq!((journal.as_str(), integrity.as_str(), dangling), ("wal", "ok", 0), "{label}: the SQLite file after SIGTERM");

@@ -183,6 +183,7 @@ async fn share_one_database(db: &TestDb) {
 /// Results and voter-code stats read from A and from B are the same, and the ballots
 /// are exactly `expected` (as a multiset): in the database while voting is open (when
 /// both refuse the per-ballot export), and in the export of either once it has closed.
+#[allow(clippy::too_many_arguments)]
 async fn agree(a: &Api, b: &Api, db: &TestDb, token: &str, id: &str, expected: &[String], issued: u64, when: &str) {
     let (results_a, results_b) = (a.results_counting(token, id, expected.len()).await, b.results_counting(token, id, expected.len()).await);
     // The same count, whether or not each instance checked it at that very moment.

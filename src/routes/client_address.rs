@@ -19,20 +19,31 @@ pub(crate) fn client_address(req: &HttpRequest, trusted_proxies: u8) -> String {
     pick(peer, forwarded, trusted_proxies)
 }
 
-/// The address `trusted_proxies` hops back: the peer with none, else the entry our
-/// outermost trusted proxy appended to `X-Forwarded-For`. With fewer entries than hops,
-/// the leftmost one (every entry was then written by a trusted proxy).
-fn pick<'a>(peer: Option<String>, forwarded_headers: impl Iterator<Item = &'a str>, trusted_proxies: u8) -> String {
-    let hops = usize::from(trusted_proxies);
-    if hops > 0 {
-        // Several X-Forwarded-For headers are one list, in order (RFC 9110 §5.3).
-        let entries: Vec<&str> =
-            forwarded_headers.flat_map(|h| h.split(',')).map(str::trim).filter(|e| !e.is_empty()).collect();
-        if let Some(entry) = entries.len().checked_sub(hops).map(|i| entries[i]).or(entries.first().copied()) {
-            return bare_address(entry);
-        }
+/// What the outermost of `trusted_proxies` proxies wrote in a forwarding header such as
+/// `X-Forwarded-Host`; `None` with no trusted proxy or no such header.
+pub(crate) fn forwarded_entry(req: &HttpRequest, name: &str, trusted_proxies: u8) -> Option<String> {
+    outermost(req.headers().get_all(name).filter_map(|v| v.to_str().ok()), trusted_proxies).map(str::to_owned)
+}
+
+/// The entry `trusted_proxies` hops back in a forwarding header's list (several header
+/// lines are one list, in order: RFC 9110 §5.3): the N-th from the right, the one the
+/// outermost trusted proxy appended; with fewer entries than hops, the leftmost (every
+/// entry was then written by a trusted proxy). `None` with no trusted proxy.
+fn outermost<'a>(headers: impl Iterator<Item = &'a str>, trusted_proxies: u8) -> Option<&'a str> {
+    if trusted_proxies == 0 {
+        return None;
     }
-    peer.unwrap_or_else(|| "unknown".to_owned())
+    let entries: Vec<&str> = headers.flat_map(|h| h.split(',')).map(str::trim).filter(|e| !e.is_empty()).collect();
+    let index = entries.len().saturating_sub(usize::from(trusted_proxies));
+    entries.get(index).copied()
+}
+
+/// The client's address: from `X-Forwarded-For` behind trusted proxies, else the peer.
+fn pick<'a>(peer: Option<String>, forwarded_headers: impl Iterator<Item = &'a str>, trusted_proxies: u8) -> String {
+    match outermost(forwarded_headers, trusted_proxies) {
+        Some(entry) => bare_address(entry),
+        None => peer.unwrap_or_else(|| "unknown".to_owned()),
+    }
 }
 
 /// `1.2.3.4`, `1.2.3.4:5678`, `[::1]:80` and `::1` all name one client.

@@ -131,10 +131,12 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
         if let Some(duplicate) = message.strip_prefix("duplicate field `").and_then(|m| m.split('`').next()) {
             return AppError::invalid(child(duplicate), "appears twice; send each field once");
         }
-        if inner.classify() == serde_json::error::Category::Data && path != "." && !path.starts_with('[') {
-            if let Some(detail) = number_message(&message) {
-                return AppError::invalid(path, detail);
-            }
+        if inner.classify() == serde_json::error::Category::Data
+            && path != "."
+            && !path.starts_with('[')
+            && let Some(detail) = number_message(&message)
+        {
+            return AppError::invalid(path, detail);
         }
         if let Some(unknown) = message.strip_prefix("unknown field `").and_then(|m| m.split('`').next()) {
             // serde_path_to_error's path already ends with the unknown key.

@@ -51,7 +51,7 @@ pub fn ballot_url(ctx: &AppContext, req: &HttpRequest, consultation: Uuid) -> St
 /// proxy set them. (actix's `connection_info` believes those headers, and `Forwarded`, from
 /// anyone.)
 fn request_origin(req: &HttpRequest, trusted_proxies: u8) -> String {
-    let forwarded = |name: &str| (trusted_proxies > 0).then(|| forwarded_entry(req, name, trusted_proxies)).flatten();
+    let forwarded = |name: &str| super::client_address::forwarded_entry(req, name, trusted_proxies);
     let scheme = forwarded("x-forwarded-proto")
         .map(|p| p.to_ascii_lowercase())
         .filter(|p| p == "http" || p == "https")
@@ -62,21 +62,6 @@ fn request_origin(req: &HttpRequest, trusted_proxies: u8) -> String {
         .or_else(|| req.uri().authority().map(|a| a.to_string()).filter(|h| is_host(h)))
         .unwrap_or_else(|| req.app_config().host().to_owned());
     format!("{scheme}://{host}")
-}
-
-/// The entry the outermost of `trusted_proxies` proxies wrote in a (possibly comma-separated,
-/// possibly repeated) header: the N-th from the right, or the leftmost if there are fewer.
-fn forwarded_entry(req: &HttpRequest, name: &str, trusted_proxies: u8) -> Option<String> {
-    let entries: Vec<&str> = req
-        .headers()
-        .get_all(name)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-        .collect();
-    let index = entries.len().checked_sub(usize::from(trusted_proxies)).unwrap_or(0);
-    entries.get(index).map(|e| (*e).to_owned())
 }
 
 /// A host name or address with an optional port, and nothing that could bend a URL.

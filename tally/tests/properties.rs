@@ -95,16 +95,11 @@ type RawBallot = (
     Option<&'static str>,
 );
 
-fn build(
-    (settings, n_services, ids, currency, proposals, ballots): (
-        Settings,
-        usize,
-        Vec<String>,
-        Option<&str>,
-        Vec<RawProposal>,
-        Vec<RawBallot>,
-    ),
-) -> Election {
+/// What the election strategy draws: settings, number of services, ids, currency,
+/// proposals and ballots.
+type RawElection<'a> = (Settings, usize, Vec<String>, Option<&'a str>, Vec<RawProposal>, Vec<RawBallot>);
+
+fn build((settings, n_services, ids, currency, proposals, ballots): RawElection<'_>) -> Election {
     let (
         rank_depth,
         minority_share_percent,
