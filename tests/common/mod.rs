@@ -617,6 +617,8 @@ pub struct Submission {
     pub started_after_signal: bool,
     /// Whether the answer (or the error) came after the test had sent its signal.
     pub finished_after_signal: bool,
+    /// When the request was started.
+    pub started_at: Instant,
 }
 
 impl Submission {
@@ -691,6 +693,7 @@ impl Load {
                     let Some((code, i)) = codes.take() else { break };
                     let content = ballot_content(i);
                     let started_after_signal = signalled.load(Ordering::SeqCst);
+                    let started_at = Instant::now();
                     let outcome = api.cast(&consultation, &code, &content).await;
                     let finished_after_signal = signalled.load(Ordering::SeqCst);
                     let acked = matches!(&outcome, Outcome::Answer(a) if a.status == 201);
@@ -701,6 +704,7 @@ impl Load {
                         outcome,
                         started_after_signal,
                         finished_after_signal,
+                        started_at,
                     });
                     if acked {
                         let n = acknowledged.fetch_add(1, Ordering::SeqCst) + 1;
