@@ -84,19 +84,37 @@ fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// A field that may be left out (keep it) but not sent as `null`: it has no empty value
+/// to clear it to, and silently keeping it would hide the mistake.
+fn not_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    match Option::<T>::deserialize(d)? {
+        Some(value) => Ok(Some(value)),
+        None => Err(serde::de::Error::custom("cannot be null: leave the field out to keep it as it is")),
+    }
+}
+
 /// Change any of a draft's own fields; fields left out stay as they are.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateConsultationRequest {
-    #[schema(min_length = 1, max_length = 200)]
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
     pub title: Option<String>,
-    #[schema(max_length = 20000)]
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(value_type = String, max_length = 20000)]
     pub description: Option<String>,
-    #[schema(example = "GBP", pattern = r"^\s*[A-Za-z]{3}\s*$")]
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(value_type = String, example = "GBP", pattern = r"^\s*[A-Za-z]{3}\s*$")]
     pub currency: Option<String>,
     /// Replaces the whole budget: figures left out become `null`.
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(value_type = BudgetRequest)]
     pub budget: Option<BudgetRequest>,
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(value_type = SettingsRequest)]
     pub settings: Option<SettingsRequest>,
+    #[serde(default, deserialize_with = "not_null")]
+    #[schema(value_type = Vec<String>)]
     pub areas: Option<Vec<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<DateTime<Utc>>)]
@@ -337,8 +355,12 @@ pub async fn get_one(ctx: web::Data<AppContext>, id: web::Path<Uuid>, user: Mayb
 pub async fn update(ctx: web::Data<AppContext>, user: SignedIn, id: web::Path<Uuid>, body: JsonBody<UpdateConsultationRequest>) -> Result<web::Json<Consultation>, AppError> {
     user.require(&[Role::Organiser], "edit consultations")?;
     let req = body.0;
-    let current = storage::consultations::get(&ctx.db, *id).await?;
-    let mut fields = fields_of(&current)?;
+    Ok(web::Json(storage::consultations::update_fields(&ctx.db, *id, move |current| changed_fields(current, &req)).await?))
+}
+
+/// The draft's fields with the request's changes, checked together.
+fn changed_fields(current: &Consultation, req: &UpdateConsultationRequest) -> Result<ConsultationFields, AppError> {
+    let mut fields = fields_of(current)?;
     if let Some(title) = &req.title {
         fields.title = Title::parse(title).field("title")?;
     }
@@ -364,7 +386,7 @@ pub async fn update(ctx: web::Data<AppContext>, user: SignedIn, id: web::Path<Uu
         fields.closes_at = closes_at;
     }
     check_together(&fields, &preview(&fields, current.services.clone(), current.proposals.clone()))?;
-    Ok(web::Json(storage::consultations::update_fields(&ctx.db, *id, fields).await?))
+    Ok(fields)
 }
 
 async fn advance(ctx: &AppContext, id: Uuid, to: Phase) -> Result<web::Json<Consultation>, AppError> {

@@ -285,9 +285,16 @@ where
     Ok(after)
 }
 
-pub async fn update_fields(db: &Db, id: Uuid, fields: ConsultationFields) -> Result<Consultation, AppError> {
+/// Change a draft's own fields. `make` builds them from the draft as it is inside the
+/// edit's transaction (after the "touch"), so two concurrent changes of different fields
+/// both stick, instead of the later one writing back what it read before the other.
+pub async fn update_fields<F>(db: &Db, id: Uuid, make: F) -> Result<Consultation, AppError>
+where
+    F: FnOnce(&Consultation) -> Result<ConsultationFields, AppError> + Send + 'static,
+{
     edit_draft(db, id, move |txn| {
         Box::pin(async move {
+            let fields = make(&load(txn, id).await?)?;
             let mut row = consultations::ActiveModel { id: Set(id), ..Default::default() };
             fields_active_model(&fields, &mut row);
             row.update(txn).await?;

@@ -202,3 +202,39 @@ async fn a_vote_whose_closing_time_has_passed_cannot_be_opened() {
     app.patch(&format!("/api/v1/consultations/{id}"), &json!({"closes_at": null}), Some(&token)).await.ok(200);
     app.open(&token, &id).await;
 }
+
+/// Two organisers changing different fields of a draft at the same moment: both changes
+/// stick (neither writes back what it read before the other's change).
+#[tokio::test]
+async fn concurrent_changes_to_different_fields_both_stick() {
+    let app = spawn_app().await;
+    let token = app.organiser().await;
+    let id = app.create_consultation(&token, &json!({"title": "Draft"})).await;
+    let path = format!("/api/v1/consultations/{id}");
+    for round in 0..15 {
+        let (title, description) = (json!({"title": format!("Title {round}")}), json!({"description": format!("Description {round}")}));
+        let (a, b) = tokio::join!(app.patch(&path, &title, Some(&token)), app.patch(&path, &description, Some(&token)));
+        assert_eq!((a.status, b.status), (200, 200), "{} {}", a.text, b.text);
+        let now = app.get(&path, Some(&token)).await;
+        assert_eq!(
+            (now.ok(200)["title"].as_str(), now.body["description"].as_str()),
+            (Some(format!("Title {round}").as_str()), Some(format!("Description {round}").as_str())),
+            "round {round}: a change was lost"
+        );
+    }
+}
+
+#[tokio::test]
+async fn fields_that_cannot_be_cleared_refuse_null() {
+    let app = spawn_app().await;
+    let token = app.organiser().await;
+    let id = app.create_consultation(&token, &worked_example()).await;
+    let path = format!("/api/v1/consultations/{id}");
+    for field in ["title", "description", "currency", "budget", "settings", "areas"] {
+        let answer = app.patch(&path, &json!({field: null}), Some(&token)).await;
+        assert!(answer.problem_field(422, field)["detail"].as_str().unwrap().contains("cannot be null"), "{field}: {}", answer.text);
+    }
+    // Dates can be cleared with null.
+    app.patch(&path, &json!({"closes_at": "2030-01-01T00:00:00Z"}), Some(&token)).await.ok(200);
+    assert_eq!(app.patch(&path, &json!({"closes_at": null}), Some(&token)).await.ok(200)["closes_at"], json!(null));
+}
