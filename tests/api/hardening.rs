@@ -122,14 +122,7 @@ async fn wrong_passwords_from_elsewhere_do_not_lock_the_owner_out() {
     let app = spawn_app_with(|s| s.trusted_proxies = 1).await;
     let email = "owner@council.example";
     let password = "the owner's long password";
-    pbvote::storage::accounts::create_user(
-        &app.db,
-        &pbvote::domain::Email::parse(email).unwrap(),
-        pbvote::security::hash_password(&pbvote::domain::Password::parse(password).unwrap()).unwrap(),
-        pbvote::domain::Role::Organiser,
-    )
-    .await
-    .unwrap();
+    app.add_account(email, password, pbvote::domain::Role::Organiser).await;
     let attempt = |from: &str, password: &str| {
         app.client.post(format!("{}{SIGN_IN}", app.address)).header("X-Forwarded-For", from).json(&json!({"email": email, "password": password}))
     };
@@ -154,14 +147,7 @@ async fn sign_in_failures_are_limited_per_address_and_per_account() {
     .await;
     let token_owner = "a long test password";
     let email = "ann@council.example";
-    pbvote::storage::accounts::create_user(
-        &app.db,
-        &pbvote::domain::Email::parse(email).unwrap(),
-        pbvote::security::hash_password(&pbvote::domain::Password::parse(token_owner).unwrap()).unwrap(),
-        pbvote::domain::Role::Organiser,
-    )
-    .await
-    .unwrap();
+    app.add_account(email, token_owner, pbvote::domain::Role::Organiser).await;
     let attempt = |from: &str, email: &str, password: &str| {
         app.client.post(format!("{}{SIGN_IN}", app.address)).header("X-Forwarded-For", from).json(&json!({"email": email, "password": password}))
     };
@@ -196,14 +182,7 @@ async fn sign_in_limits_are_shared_by_two_instances() {
     .await;
     let email = "ann@council.example";
     let password = "a long test password";
-    pbvote::storage::accounts::create_user(
-        &a.db,
-        &pbvote::domain::Email::parse(email).unwrap(),
-        pbvote::security::hash_password(&pbvote::domain::Password::parse(password).unwrap()).unwrap(),
-        pbvote::domain::Role::Organiser,
-    )
-    .await
-    .unwrap();
+    a.add_account(email, password, pbvote::domain::Role::Organiser).await;
     let attempt = |app: &crate::helpers::TestApp, from: &str, password: &str| {
         app.client.post(format!("{}{SIGN_IN}", app.address)).header("X-Forwarded-For", from).json(&json!({"email": email, "password": password}))
     };
@@ -338,14 +317,7 @@ async fn private_answers_are_not_stored_by_caches() {
     let app = spawn_app().await;
     let email = "ann@council.example";
     let password = "a long test password";
-    pbvote::storage::accounts::create_user(
-        &app.db,
-        &pbvote::domain::Email::parse(email).unwrap(),
-        pbvote::security::hash_password(&pbvote::domain::Password::parse(password).unwrap()).unwrap(),
-        pbvote::domain::Role::Organiser,
-    )
-    .await
-    .unwrap();
+    app.add_account(email, password, pbvote::domain::Role::Organiser).await;
     let signed_in = app.post(SIGN_IN, &json!({"email": email, "password": password}), None).await;
     let token = signed_in.ok(200)["token"].as_str().unwrap().to_owned();
     let no_store = |r: &crate::helpers::Response| r.headers.get("cache-control").and_then(|v| v.to_str().ok()).map(str::to_owned);

@@ -169,19 +169,18 @@ impl TestApp {
         self.send(Self::with_token(self.client.delete(self.url(path)), token)).await
     }
 
-    /// Make an account directly in the database (as `pbvote user add` does) and sign in
-    /// over HTTP. Returns the token.
+    /// Make an account directly in the database, as `pbvote user add` does.
+    pub async fn add_account(&self, email: &str, password: &str, role: Role) {
+        storage::accounts::create_user(&self.db, &Email::parse(email).unwrap(), hash_password(&Password::parse(password).unwrap()).unwrap(), role)
+            .await
+            .unwrap();
+    }
+
+    /// Make an account and sign in over HTTP. Returns the token.
     pub async fn signed_in(&self, role: Role) -> String {
         let email = format!("{}-{}@council.example", role.as_str(), uuid::Uuid::new_v4().simple());
         let password = "a long test password";
-        storage::accounts::create_user(
-            &self.db,
-            &Email::parse(&email).unwrap(),
-            hash_password(&Password::parse(password).unwrap()).unwrap(),
-            role,
-        )
-        .await
-        .unwrap();
+        self.add_account(&email, password, role).await;
         let response = self.post("/api/v1/auth/sign-in", &json!({"email": email, "password": password}), None).await;
         response.ok(200)["token"].as_str().unwrap().to_owned()
     }
