@@ -1,6 +1,9 @@
 //! The state every request handler shares: the database, the keys, the settings and a
 //! cache of ballot papers.
-use std::{collections::HashMap, sync::{Arc, RwLock}};
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock},
+};
 
 use uuid::Uuid;
 
@@ -59,15 +62,9 @@ impl AppContext {
         if consultation.phase == Phase::Draft {
             return Err(AppError::wrong_phase("voting has not started yet"));
         }
-        let paper = consultation
-            .ballot_paper()
-            .map_err(|e| AppError::internal(format!("stored ballot paper is not valid: {e}")))?;
+        let paper = consultation.ballot_paper().map_err(|e| AppError::internal(format!("stored ballot paper is not valid: {e}")))?;
         let frozen = Arc::new(FrozenPaper { consultation, paper });
-        self.papers
-            .0
-            .write()
-            .map_err(|_| AppError::internal("paper cache poisoned"))?
-            .insert(id, frozen.clone());
+        self.papers.0.write().map_err(|_| AppError::internal("paper cache poisoned"))?.insert(id, frozen.clone());
         Ok(frozen)
     }
 }

@@ -4,7 +4,9 @@ use std::{io::Read, path::PathBuf, process::ExitCode, time::Duration};
 use clap::{Args, Parser, Subcommand};
 
 use crate::{
-    config::{DEFAULT_BIND, DEFAULT_DATABASE_URL, DatabaseSettings, MAX_DB_CONNECTIONS, MAX_SESSION_HOURS, Secret, Settings, default_frontend_dir},
+    config::{
+        DEFAULT_BIND, DEFAULT_DATABASE_URL, DatabaseSettings, MAX_DB_CONNECTIONS, MAX_SESSION_HOURS, Secret, Settings, default_frontend_dir,
+    },
     domain::{Email, Password, Role},
     security::hash_password,
     startup::Application,
@@ -181,9 +183,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let password = Password::parse(&raw).map_err(|e| anyhow::anyhow!("the password {e}"))?;
             let db = Db::connect(&database).await?;
             db.migrate().await?;
-            let user = storage::accounts::create_user(&db, &email, hash_password(&password)?, role)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let user =
+                storage::accounts::create_user(&db, &email, hash_password(&password)?, role).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("added {} ({})", user.email, user.role.as_str());
             Ok(ExitCode::SUCCESS)
         }

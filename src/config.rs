@@ -113,20 +113,14 @@ impl Settings {
     }
 
     pub fn bind_addr(&self) -> anyhow::Result<SocketAddr> {
-        self.bind
-            .parse()
-            .map_err(|e| anyhow::anyhow!("PBVOTE_BIND must be host:port such as 127.0.0.1:8080, got {:?}: {e}", self.bind))
+        self.bind.parse().map_err(|e| anyhow::anyhow!("PBVOTE_BIND must be host:port such as 127.0.0.1:8080, got {:?}: {e}", self.bind))
     }
 }
 
 /// `./frontend` when run from the repository, else the directory the binary was built from.
 pub fn default_frontend_dir() -> PathBuf {
     let here = PathBuf::from("frontend");
-    if here.join("index.html").exists() {
-        here
-    } else {
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/frontend"))
-    }
+    if here.join("index.html").exists() { here } else { PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/frontend")) }
 }
 
 /// A server secret that never shows in logs or `Debug` output.

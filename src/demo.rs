@@ -9,7 +9,10 @@ use crate::{
     errors::AppError,
     model::{Budget, TallySettings},
     security::hash_password,
-    storage::{self, consultations::{ConsultationFields, ProposalInput, ServiceInput}},
+    storage::{
+        self,
+        consultations::{ConsultationFields, ProposalInput, ServiceInput},
+    },
 };
 
 pub const DEMO_TITLE: &str = "Riverside Borough Council: budget 2027 to 2028";
@@ -34,17 +37,94 @@ const SERVICES: &[(&str, &str, &str)] = &[
 /// (id, kind, title, summary, amount in pence, service)
 type DemoProposal = (&'static str, ProposalKind, &'static str, &'static str, i64, Option<&'static str>);
 const PROPOSALS: &[DemoProposal] = &[
-    ("S1", ProposalKind::Saving, "Close Riverside Day Centre", "Close the day centre and offer people places at centres in other boroughs, up to 40 minutes away.", 45_000_000, Some("day-centre")),
-    ("S2", ProposalKind::Saving, "Cut the grass in parks once a month", "Cut grass monthly instead of every two weeks from April to September. Sports pitches stay as they are.", 12_000_000, Some("parks")),
-    ("S3", ProposalKind::Saving, "Dim street lights from 1am to 5am", "Dim most street lights to half brightness at night. Main roads and crossings stay fully lit.", 18_000_000, Some("street-lighting")),
-    ("S4", ProposalKind::Saving, "Close two branch libraries", "Close the Eastgate and Millbrook branches. A mobile library would visit each area weekly.", 38_000_000, Some("libraries")),
-    ("S5", ProposalKind::Saving, "Reduce door-to-door transport for disabled people", "Offer transport on three days a week instead of five.", 26_000_000, Some("disability-support")),
-    ("S6", ProposalKind::Saving, "Collect garden waste every four weeks in winter", "From November to February, collect garden waste every four weeks instead of every two.", 15_000_000, Some("waste")),
-    ("S7", ProposalKind::Saving, "Share office services with Northbrook Council", "Run payroll, IT and finance jointly with the neighbouring council. No front-line service changes.", 30_000_000, None),
-    ("D1", ProposalKind::Development, "Open a youth club in Northfield", "A new evening youth club, four nights a week, in the Northfield community hall.", 18_000_000, Some("youth")),
-    ("D2", ProposalKind::Development, "Open libraries later on Saturdays", "Keep the central library open until 8pm on Saturdays.", 6_000_000, Some("libraries")),
-    ("D3", ProposalKind::Development, "Free wifi and tablets at the day centre", "Help people at the day centre keep in touch with family by video call.", 1_500_000, Some("day-centre")),
-    ("D4", ProposalKind::Development, "Accessible play equipment in Central Park", "Swings and roundabouts that children using wheelchairs can use.", 12_000_000, Some("parks")),
+    (
+        "S1",
+        ProposalKind::Saving,
+        "Close Riverside Day Centre",
+        "Close the day centre and offer people places at centres in other boroughs, up to 40 minutes away.",
+        45_000_000,
+        Some("day-centre"),
+    ),
+    (
+        "S2",
+        ProposalKind::Saving,
+        "Cut the grass in parks once a month",
+        "Cut grass monthly instead of every two weeks from April to September. Sports pitches stay as they are.",
+        12_000_000,
+        Some("parks"),
+    ),
+    (
+        "S3",
+        ProposalKind::Saving,
+        "Dim street lights from 1am to 5am",
+        "Dim most street lights to half brightness at night. Main roads and crossings stay fully lit.",
+        18_000_000,
+        Some("street-lighting"),
+    ),
+    (
+        "S4",
+        ProposalKind::Saving,
+        "Close two branch libraries",
+        "Close the Eastgate and Millbrook branches. A mobile library would visit each area weekly.",
+        38_000_000,
+        Some("libraries"),
+    ),
+    (
+        "S5",
+        ProposalKind::Saving,
+        "Reduce door-to-door transport for disabled people",
+        "Offer transport on three days a week instead of five.",
+        26_000_000,
+        Some("disability-support"),
+    ),
+    (
+        "S6",
+        ProposalKind::Saving,
+        "Collect garden waste every four weeks in winter",
+        "From November to February, collect garden waste every four weeks instead of every two.",
+        15_000_000,
+        Some("waste"),
+    ),
+    (
+        "S7",
+        ProposalKind::Saving,
+        "Share office services with Northbrook Council",
+        "Run payroll, IT and finance jointly with the neighbouring council. No front-line service changes.",
+        30_000_000,
+        None,
+    ),
+    (
+        "D1",
+        ProposalKind::Development,
+        "Open a youth club in Northfield",
+        "A new evening youth club, four nights a week, in the Northfield community hall.",
+        18_000_000,
+        Some("youth"),
+    ),
+    (
+        "D2",
+        ProposalKind::Development,
+        "Open libraries later on Saturdays",
+        "Keep the central library open until 8pm on Saturdays.",
+        6_000_000,
+        Some("libraries"),
+    ),
+    (
+        "D3",
+        ProposalKind::Development,
+        "Free wifi and tablets at the day centre",
+        "Help people at the day centre keep in touch with family by video call.",
+        1_500_000,
+        Some("day-centre"),
+    ),
+    (
+        "D4",
+        ProposalKind::Development,
+        "Accessible play equipment in Central Park",
+        "Swings and roundabouts that children using wheelchairs can use.",
+        12_000_000,
+        Some("parks"),
+    ),
     ("D5", ProposalKind::Development, "Repair the riverside cycle path", "Resurface 3 km of cracked and flooded path.", 9_000_000, None),
 ];
 
@@ -60,7 +140,8 @@ pub async fn load(ctx: &AppContext) -> Result<Demo, AppError> {
         None => create(ctx).await?,
     };
     let codes: Vec<VoterCode> = (0..10).map(|_| VoterCode::generate()).collect();
-    storage::voter_codes::issue(&ctx.db, consultation_id, codes.iter().map(|c| ctx.keys.code_lookup_hash(consultation_id, c)).collect()).await?;
+    storage::voter_codes::issue(&ctx.db, consultation_id, codes.iter().map(|c| ctx.keys.code_lookup_hash(consultation_id, c)).collect())
+        .await?;
     let mut accounts = Vec::new();
     for (email, role) in [("organiser@demo.example", Role::Organiser), ("commissioner@demo.example", Role::Commissioner)] {
         let email = parse(Email::parse(email))?;
@@ -93,7 +174,11 @@ async fn create(ctx: &AppContext) -> Result<Uuid, AppError> {
     let services: Vec<ServiceInput> = SERVICES
         .iter()
         .map(|(id, name, description)| {
-            Ok(ServiceInput { id: parse(ShortId::parse(id))?, name: parse(Title::parse(name))?, description: parse(BoundedText::parse(description, 5_000))? })
+            Ok(ServiceInput {
+                id: parse(ShortId::parse(id))?,
+                name: parse(Title::parse(name))?,
+                description: parse(BoundedText::parse(description, 5_000))?,
+            })
         })
         .collect::<Result<_, AppError>>()?;
     let proposals: Vec<ProposalInput> = PROPOSALS

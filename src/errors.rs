@@ -95,12 +95,8 @@ impl AppError {
     /// `proposals[2].amount`, so nested errors still name the exact field.
     pub fn within(self, parent: &str) -> Self {
         match self {
-            AppError::InvalidField { field, detail } => {
-                AppError::InvalidField { field: format!("{parent}.{field}"), detail }
-            }
-            AppError::Conflict { detail, field: Some(field) } => {
-                AppError::Conflict { detail, field: Some(format!("{parent}.{field}")) }
-            }
+            AppError::InvalidField { field, detail } => AppError::InvalidField { field: format!("{parent}.{field}"), detail },
+            AppError::Conflict { detail, field: Some(field) } => AppError::Conflict { detail, field: Some(format!("{parent}.{field}")) },
             other => other,
         }
     }

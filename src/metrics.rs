@@ -22,7 +22,8 @@ pub struct Metrics {
 pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     let registry = Registry::new_custom(Some("pbvote".into()), None).expect("valid prefix");
     let ballots_accepted = IntCounterVec::new(Opts::new("ballots_accepted_total", "Ballots stored"), &["outcome"]).expect("valid metric");
-    let ballots_rejected = IntCounterVec::new(Opts::new("ballots_rejected_total", "Ballots refused, by reason"), &["reason"]).expect("valid metric");
+    let ballots_rejected =
+        IntCounterVec::new(Opts::new("ballots_rejected_total", "Ballots refused, by reason"), &["reason"]).expect("valid metric");
     let request_seconds = HistogramVec::new(
         HistogramOpts::new("http_request_duration_seconds", "HTTP request latency")
             .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),

@@ -125,10 +125,7 @@ impl Consultation {
     pub fn ballot_paper(&self) -> Result<pbvote_tally::BallotPaper, pbvote_tally::TallyError> {
         pbvote_tally::BallotPaper::new(
             self.settings.tally_config(&self.budget),
-            self.services
-                .iter()
-                .map(|s| pbvote_tally::Service { id: s.id.clone(), name: Some(s.name.clone()) })
-                .collect(),
+            self.services.iter().map(|s| pbvote_tally::Service { id: s.id.clone(), name: Some(s.name.clone()) }).collect(),
             self.proposals
                 .iter()
                 .map(|p| pbvote_tally::Proposal {
@@ -150,13 +147,15 @@ impl Consultation {
             Phase::Open => {}
         }
         if let Some(opens) = self.opens_at
-            && now < opens {
-                return Err(format!("voting opens at {}", opens.format("%H:%M on %-d %B %Y (UTC)")));
-            }
+            && now < opens
+        {
+            return Err(format!("voting opens at {}", opens.format("%H:%M on %-d %B %Y (UTC)")));
+        }
         if let Some(closes) = self.closes_at
-            && now >= closes {
-                return Err(format!("voting closed at {}", closes.format("%H:%M on %-d %B %Y (UTC)")));
-            }
+            && now >= closes
+        {
+            return Err(format!("voting closed at {}", closes.format("%H:%M on %-d %B %Y (UTC)")));
+        }
         Ok(())
     }
 }
@@ -193,12 +192,6 @@ pub struct CountedBallot {
 
 impl CountedBallot {
     pub fn into_tally_ballot(self) -> pbvote_tally::Ballot {
-        pbvote_tally::Ballot {
-            want: self.want,
-            dont_want: self.dont_want,
-            uses: self.uses,
-            channel: Some(self.channel),
-            area: self.area,
-        }
+        pbvote_tally::Ballot { want: self.want, dont_want: self.dont_want, uses: self.uses, channel: Some(self.channel), area: self.area }
     }
 }

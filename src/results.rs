@@ -69,7 +69,13 @@ impl ResultCache {
     /// The result to show while voting is open, given the latest count: the latest if it
     /// counts at least `step` more ballot changes than the one shown so far, else that
     /// one (at first, `nothing`: no ballots counted).
-    fn step_towards(&self, id: Uuid, latest: &Arc<Counted>, step: u32, nothing: impl FnOnce() -> Arc<Counted>) -> Result<Arc<Counted>, AppError> {
+    fn step_towards(
+        &self,
+        id: Uuid,
+        latest: &Arc<Counted>,
+        step: u32,
+        nothing: impl FnOnce() -> Arc<Counted>,
+    ) -> Result<Arc<Counted>, AppError> {
         let mut shown = self.shown.lock().map_err(|_| AppError::internal("result cache poisoned"))?;
         let current = shown.entry(id).or_insert_with(nothing);
         if latest.marker.1 - current.marker.1 >= i64::from(step) {
@@ -115,7 +121,8 @@ pub async fn count(ctx: &AppContext, consultation: Consultation) -> Result<(Cons
     let counted = if step > 1 {
         let id = consultation.id;
         let nothing = || {
-            let empty = pbvote_tally::Count::new(&latest.paper.paper).result_with_money(&|minor| crate::domain::Currency::format(&consultation.currency, minor));
+            let empty = pbvote_tally::Count::new(&latest.paper.paper)
+                .result_with_money(&|minor| crate::domain::Currency::format(&consultation.currency, minor));
             Arc::new(Counted { result: empty, marker: (0, 0), at: Instant::now(), took: Duration::ZERO, paper: latest.paper.clone() })
         };
         ctx.results.step_towards(id, &latest, step, nothing)?
@@ -196,7 +203,10 @@ pub fn warm_up(ctx: &AppContext) {
 async fn refresh(ctx: &AppContext, id: Uuid, last: &Counted) -> Result<(), AppError> {
     let marker = storage::ballots::change_marker(&ctx.db, id).await?;
     if marker == last.marker {
-        ctx.results.put(id, Arc::new(Counted { result: last.result.clone(), marker, at: Instant::now(), took: last.took, paper: last.paper.clone() }));
+        ctx.results.put(
+            id,
+            Arc::new(Counted { result: last.result.clone(), marker, at: Instant::now(), took: last.took, paper: last.paper.clone() }),
+        );
     } else {
         recount(ctx, id).await?;
     }
@@ -231,11 +241,7 @@ async fn recount(ctx: &AppContext, id: Uuid) -> Result<Arc<Counted>, AppError> {
 
 fn usable(cached: Option<Arc<Counted>>, marker: (i64, i64), phase: Phase) -> Option<Arc<Counted>> {
     let cached = cached?;
-    if cached.marker == marker || (phase == Phase::Open && cached.at.elapsed() < stale_allowed(&cached)) {
-        Some(cached)
-    } else {
-        None
-    }
+    if cached.marker == marker || (phase == Phase::Open && cached.at.elapsed() < stale_allowed(&cached)) { Some(cached) } else { None }
 }
 
 /// The result as the API shows it: the counting rule's output, each proposal joined with
@@ -250,7 +256,8 @@ pub fn present(consultation: &Consultation, shown: &Shown) -> Value {
             if let (Value::Object(map), Some(p)) = (&mut entry, consultation.proposals.iter().find(|p| p.id == outcome.id)) {
                 map.insert("title".into(), json!(p.title));
                 map.insert("summary".into(), json!(p.summary));
-                let service_name = p.service.as_ref().and_then(|s| consultation.services.iter().find(|x| &x.id == s)).map(|s| s.name.clone());
+                let service_name =
+                    p.service.as_ref().and_then(|s| consultation.services.iter().find(|x| &x.id == s)).map(|s| s.name.clone());
                 map.insert("service_name".into(), json!(service_name));
             }
             entry
@@ -282,8 +289,13 @@ pub async fn export(ctx: &AppContext, id: Uuid) -> Result<pbvote_tally::Election
     let mut ballots: Vec<pbvote_tally::Ballot> =
         storage::ballots::counted(&ctx.db, id).await?.into_iter().map(|b| b.into_tally_ballot()).collect();
     ballots.sort_by(|a, b| {
-        (&a.want, &a.dont_want, &a.uses, a.channel.map(|c| c.as_str()), &a.area)
-            .cmp(&(&b.want, &b.dont_want, &b.uses, b.channel.map(|c| c.as_str()), &b.area))
+        (&a.want, &a.dont_want, &a.uses, a.channel.map(|c| c.as_str()), &a.area).cmp(&(
+            &b.want,
+            &b.dont_want,
+            &b.uses,
+            b.channel.map(|c| c.as_str()),
+            &b.area,
+        ))
     });
     Ok(pbvote_tally::Election {
         currency: Some(c.currency.as_str().to_owned()),

@@ -25,8 +25,7 @@ impl Application {
 
     pub fn build_with_db(settings: Settings, db: Db) -> anyhow::Result<Self> {
         settings.check()?;
-        let listener = TcpListener::bind(settings.bind_addr()?)
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
+        let listener = TcpListener::bind(settings.bind_addr()?).map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let frontend_dir = settings.frontend_dir.clone();
         let context = AppContext::new(db, settings);

@@ -5,7 +5,10 @@ use crate::{
     app::AppContext,
     domain::{Channel, VoterCode},
     errors::{AppError, FieldContext},
-    storage::{self, ballots::{BallotToStore, Stored}},
+    storage::{
+        self,
+        ballots::{BallotToStore, Stored},
+    },
 };
 
 /// A ballot as the resident sent it, before any checking.
@@ -31,10 +34,7 @@ pub async fn cast_ballot(ctx: &AppContext, consultation: Uuid, form: BallotForm)
     // Say "closed" before complaining about the ballot's contents.
     frozen.consultation.voting_is_open(chrono::Utc::now()).map_err(AppError::wrong_phase)?;
     let code = VoterCode::parse(&form.voter_code).field("voter_code")?;
-    frozen
-        .paper
-        .check_ballot(&form.want, &form.dont_want, &form.uses)
-        .map_err(|e| AppError::invalid(e.field.as_str(), &e))?;
+    frozen.paper.check_ballot(&form.want, &form.dont_want, &form.uses).map_err(|e| AppError::invalid(e.field.as_str(), &e))?;
     let area = match form.area.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(area) if frozen.consultation.areas.is_empty() => {

@@ -99,30 +99,40 @@ async fn behind_nginx(db: &TestDb, nginx: &Path) {
         let before = load.acknowledged.load(std::sync::atomic::Ordering::SeqCst);
         let signalled = std::time::Instant::now();
         server.sigterm();
-        let status = server.wait_exit(Duration::from_secs(40)).await.unwrap_or_else(|| panic!("{name} did not stop within 40 s of SIGTERM"));
+        let status =
+            server.wait_exit(Duration::from_secs(40)).await.unwrap_or_else(|| panic!("{name} did not stop within 40 s of SIGTERM"));
         assert!(status.success(), "{name} exited with {status} after SIGTERM");
         assert!(server.panics().is_empty(), "{name} panicked: {:?}", server.panics());
         let during = load.acknowledged.load(std::sync::atomic::Ordering::SeqCst) - before;
         *server = start_instance(db, port).await;
-        eprintln!("rolling restart: {name} stopped {:?} after SIGTERM and started again; {during} ballots acknowledged meanwhile", signalled.elapsed());
+        eprintln!(
+            "rolling restart: {name} stopped {:?} after SIGTERM and started again; {during} ballots acknowledged meanwhile",
+            signalled.elapsed()
+        );
         wait_for_acknowledged(&load, load.acknowledged.load(std::sync::atomic::Ordering::SeqCst) + 100).await;
     }
     let submissions = load.finish(Duration::from_secs(30)).await;
     let mut ledger = Ledger::default();
     ledger.acknowledged.push(resident);
     ledger.add(&submissions);
-    let errors: Vec<String> = submissions
-        .iter()
-        .filter(|s| s.acknowledged_receipt().is_none())
-        .map(|s| format!("{:?}", s.outcome))
-        .collect();
-    eprintln!("rolling restart: {} ballots sent through the proxy, {} acknowledged, {} errors", submissions.len(), ledger.acknowledged.len(), errors.len());
+    let errors: Vec<String> =
+        submissions.iter().filter(|s| s.acknowledged_receipt().is_none()).map(|s| format!("{:?}", s.outcome)).collect();
+    eprintln!(
+        "rolling restart: {} ballots sent through the proxy, {} acknowledged, {} errors",
+        submissions.len(),
+        ledger.acknowledged.len(),
+        errors.len()
+    );
     let ballots = verify_against_ledger(&proxy, db, &setup, &ledger, "after a rolling restart behind nginx").await;
     assert_eq!(ballots, ledger.acknowledged.len(), "every acknowledged ballot stored exactly once");
     if !errors.is_empty() {
         let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
         let notable: Vec<&str> = log.lines().filter(|l| !l.contains("connect() failed (111")).take(10).collect();
-        panic!("residents got {} errors during the rolling restart: {:?}\nnginx's error log: {notable:#?}", errors.len(), &errors[..errors.len().min(3)]);
+        panic!(
+            "residents got {} errors during the rolling restart: {:?}\nnginx's error log: {notable:#?}",
+            errors.len(),
+            &errors[..errors.len().min(3)]
+        );
     }
 }
 
@@ -166,7 +176,8 @@ async fn wait_for_acknowledged(load: &Load, n: usize) {
     .await;
     if reached.is_err() {
         let records = load.records.lock().unwrap();
-        let failed: Vec<_> = records.iter().filter(|s| s.acknowledged_receipt().is_none()).take(5).map(|s| format!("{:?}", s.outcome)).collect();
+        let failed: Vec<_> =
+            records.iter().filter(|s| s.acknowledged_receipt().is_none()).take(5).map(|s| format!("{:?}", s.outcome)).collect();
         panic!("{n} acknowledged ballots took longer than 30 s ({} sent); first failures: {failed:?}", records.len());
     }
 }
@@ -208,7 +219,11 @@ impl Nginx {
                 _ => l.to_owned(),
             })
             .collect();
-        assert_eq!(changed, (true, true), "deploy/nginx.conf no longer has `server app:8080 resolve max_fails=0;` and `listen 80;`: update this test");
+        assert_eq!(
+            changed,
+            (true, true),
+            "deploy/nginx.conf no longer has `server app:8080 resolve max_fails=0;` and `listen 80;`: update this test"
+        );
         site.join("\n")
     }
 

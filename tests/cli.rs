@@ -1,5 +1,8 @@
 //! The `pbvote` command, run as a user runs it.
-use std::{io::Write, process::{Command, Stdio}};
+use std::{
+    io::Write,
+    process::{Command, Stdio},
+};
 
 fn pbvote() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pbvote"));
@@ -94,7 +97,8 @@ fn tally_refuses_bad_files_with_a_message_naming_the_problem() {
 #[test]
 fn tally_reproduces_krakow_2024_through_the_cli() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/real");
-    let (Ok(input), Ok(published)) = (std::fs::read(dir.join("krakow-2024.json")), std::fs::read(dir.join("krakow-2024.published.json"))) else {
+    let (Ok(input), Ok(published)) = (std::fs::read(dir.join("krakow-2024.json")), std::fs::read(dir.join("krakow-2024.published.json")))
+    else {
         // CI says the data must be there (as for the tally crate's real-data tests).
         let required = std::env::var_os("PBVOTE_REQUIRE_SHARED_DATA").is_some_and(|v| !v.is_empty() && v != "0");
         assert!(!required, "{}/krakow-2024*.json not found, and PBVOTE_REQUIRE_SHARED_DATA says it is required", dir.display());
@@ -189,6 +193,9 @@ fn out_of_range_numeric_settings_are_refused_at_start() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2).filter(|_| setting != "PBVOTE_METRICS_TOKEN").or(Some(1)), "{setting}={value}: {stderr}");
         assert!(!stderr.contains("panicked"), "{setting}={value}: {stderr}");
-        assert!(stderr.contains(setting) || stderr.contains(&setting.trim_start_matches("PBVOTE_").to_lowercase().replace('_', "-")), "{setting}={value}: {stderr}");
+        assert!(
+            stderr.contains(setting) || stderr.contains(&setting.trim_start_matches("PBVOTE_").to_lowercase().replace('_', "-")),
+            "{setting}={value}: {stderr}"
+        );
     }
 }

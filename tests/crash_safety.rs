@@ -17,7 +17,11 @@
 //! `TEST_DATABASE_URL` is set (e.g. postgres://postgres@127.0.0.1:5432/test).
 mod common;
 
-use std::{os::unix::process::ExitStatusExt, sync::Arc, time::{Duration, Instant}};
+use std::{
+    os::unix::process::ExitStatusExt,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use common::*;
 
@@ -68,7 +72,11 @@ async fn kill_and_restart_cycles(db: &TestDb, label: &str) {
         ledger.add(&submissions);
         let acked_now = ledger.acknowledged.len() - before.0;
         let unknown_now = ledger.unknown.len() - before.1;
-        assert!(ledger.rejected.is_empty(), "cycle {cycle}: the server refused ballots it should take: {:?}", &ledger.rejected[..ledger.rejected.len().min(5)]);
+        assert!(
+            ledger.rejected.is_empty(),
+            "cycle {cycle}: the server refused ballots it should take: {:?}",
+            &ledger.rejected[..ledger.rejected.len().min(5)]
+        );
         assert!(acked_now >= kill_after, "cycle {cycle}: {acked_now} acknowledged, expected at least {kill_after}");
 
         // Restart on the same database and check everything acknowledged so far.
@@ -104,5 +112,10 @@ async fn kill_and_restart_cycles(db: &TestDb, label: &str) {
         assert_eq!(integrity, "ok", "{label}: PRAGMA integrity_check after {} kills", KILL_AFTER.len());
         assert_eq!(dangling, 0, "{label}: PRAGMA foreign_key_check found dangling references");
     }
-    eprintln!("{label}: {ballots} ballots after {} kills; {} acknowledged; whole test {:?}", KILL_AFTER.len(), final_ledger.acknowledged.len(), started.elapsed());
+    eprintln!(
+        "{label}: {ballots} ballots after {} kills; {} acknowledged; whole test {:?}",
+        KILL_AFTER.len(),
+        final_ledger.acknowledged.len(),
+        started.elapsed()
+    );
 }

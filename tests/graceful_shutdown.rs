@@ -181,7 +181,8 @@ async fn sigterm_with_ballots_in_flight(db: &TestDb, label: &str, signal: &str) 
     // Sent in the last moment before the signal: it may reach the server only after the
     // signal, on a connection that was idle, which the server then closes (the race of
     // every keep-alive connection; a proxy retries, see tests/behind_proxy.rs).
-    let (mut errors_just_before, in_the_last_moment) = (0, |s: &Submission| marked_at.saturating_duration_since(s.started_at) < JUST_BEFORE);
+    let (mut errors_just_before, in_the_last_moment) =
+        (0, |s: &Submission| marked_at.saturating_duration_since(s.started_at) < JUST_BEFORE);
     let mut in_flight_answered = 0; // started before the signal, answered after it
     for s in &submissions {
         match (&s.outcome, s.started_after_signal) {
@@ -224,5 +225,9 @@ async fn sigterm_with_ballots_in_flight(db: &TestDb, label: &str, signal: &str) 
         let (journal, integrity, dangling) = sqlite_file_report(&db.url).await;
         assert_eq!((journal.as_str(), integrity.as_str(), dangling), ("wal", "ok", 0), "{label}: the SQLite file after SIGTERM");
     }
-    eprintln!("{label}: after restart {ballots} ballots ({} acknowledged, {} of unknown fate)", ledger.acknowledged.len(), ledger.unknown.len());
+    eprintln!(
+        "{label}: after restart {ballots} ballots ({} acknowledged, {} of unknown fate)",
+        ledger.acknowledged.len(),
+        ledger.unknown.len()
+    );
 }

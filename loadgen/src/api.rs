@@ -50,11 +50,7 @@ async fn answer(resp: reqwest::Response, what: &str) -> anyhow::Result<Value> {
 }
 
 pub async fn sign_in(client: &Client, base: &Url, email: &str, password: &str) -> anyhow::Result<String> {
-    let resp = client
-        .post(endpoint(base, "/api/v1/auth/sign-in")?)
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await?;
+    let resp = client.post(endpoint(base, "/api/v1/auth/sign-in")?).json(&json!({"email": email, "password": password})).send().await?;
     let body = answer(resp, "sign in").await?;
     body["token"].as_str().map(str::to_owned).context("sign in: no token in the answer")
 }
@@ -83,14 +79,8 @@ pub async fn paper(client: &Client, base: &Url, consultation: &str) -> anyhow::R
 /// Read codes from a file (one a line), skipping `skip` and keeping at most `count`.
 pub fn read_codes(path: &std::path::Path, skip: usize, count: Option<usize>) -> anyhow::Result<Vec<String>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let codes: Vec<String> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .skip(skip)
-        .take(count.unwrap_or(usize::MAX))
-        .map(str::to_owned)
-        .collect();
+    let codes: Vec<String> =
+        text.lines().map(str::trim).filter(|l| !l.is_empty()).skip(skip).take(count.unwrap_or(usize::MAX)).map(str::to_owned).collect();
     ensure!(!codes.is_empty(), "no voter codes left in {} after skipping {skip}", path.display());
     Ok(codes)
 }
@@ -140,7 +130,8 @@ pub async fn setup(args: SetupArgs) -> anyhow::Result<()> {
     let id = created["id"].as_str().context("no id in the created consultation")?.to_owned();
     eprintln!("created consultation {id} ({} proposals, {} services)", args.proposals, args.services);
 
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?);
+    let mut out =
+        std::io::BufWriter::new(std::fs::File::create(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?);
     let mut issued = 0;
     let codes_started = Instant::now();
     while issued < args.codes {
@@ -168,6 +159,10 @@ pub async fn setup(args: SetupArgs) -> anyhow::Result<()> {
     let resp = client.post(endpoint(&base, &format!("/api/v1/consultations/{id}/open"))?).header("Authorization", &auth).send().await?;
     answer(resp, "open the consultation").await?;
     println!("consultation {id} is open; {issued} voter codes in {} (issued in {:.2} s)", args.out.display(), codes_took.as_secs_f64());
-    println!("RESULT kind=setup consultation={id} codes={issued} codes_secs={:.3} secs={:.3}", codes_took.as_secs_f64(), started.elapsed().as_secs_f64());
+    println!(
+        "RESULT kind=setup consultation={id} codes={issued} codes_secs={:.3} secs={:.3}",
+        codes_took.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

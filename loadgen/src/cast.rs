@@ -30,7 +30,8 @@ fn ballot(rng: &mut StdRng, paper: &Paper, code: &str) -> String {
     let dont_n = rng.random_range(0..=depth.min(rest.len()).min(3));
     let dont_want: Vec<&String> = rest[..dont_n].to_vec();
     let uses: Vec<&String> = paper.services.iter().filter(|_| rng.random_bool(0.2)).collect();
-    let area = if paper.areas.is_empty() || rng.random_bool(0.3) { None } else { Some(&paper.areas[rng.random_range(0..paper.areas.len())]) };
+    let area =
+        if paper.areas.is_empty() || rng.random_bool(0.3) { None } else { Some(&paper.areas[rng.random_range(0..paper.areas.len())]) };
     json!({"voter_code": code, "want": want, "dont_want": dont_want, "uses": uses, "area": area}).to_string()
 }
 
@@ -94,7 +95,11 @@ pub async fn cast_load(load: CastLoad) -> anyhow::Result<(Tally, Duration)> {
             loop {
                 tick.tick().await;
                 let done = next.load(Ordering::Relaxed).min(total);
-                eprintln!("  … {done} ballots sent in {:.0} s ({:.0}/s)", started.elapsed().as_secs_f64(), done as f64 / started.elapsed().as_secs_f64());
+                eprintln!(
+                    "  … {done} ballots sent in {:.0} s ({:.0}/s)",
+                    started.elapsed().as_secs_f64(),
+                    done as f64 / started.elapsed().as_secs_f64()
+                );
             }
         })
     });
@@ -117,7 +122,11 @@ pub async fn run(args: CastArgs) -> anyhow::Result<()> {
     let paper = api::paper(&client, &base, &args.consultation).await?;
     eprintln!(
         "casting up to {} ballots for at most {:.0} s with {} in flight ({} proposals, rank depth {})",
-        codes.len(), load.duration, load.concurrency, paper.proposals.len(), paper.rank_depth
+        codes.len(),
+        load.duration,
+        load.concurrency,
+        paper.proposals.len(),
+        paper.rank_depth
     );
     let (tally, elapsed) = cast_load(CastLoad {
         client,

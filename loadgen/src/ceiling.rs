@@ -35,7 +35,8 @@ pub async fn run(args: CeilingArgs) -> anyhow::Result<()> {
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10));
     // One connection: the service's writer pool (src/storage/db.rs).
-    let pool: SqlitePool = SqlitePoolOptions::new().max_connections(1).acquire_timeout(Duration::from_secs(30)).connect_with(options).await?;
+    let pool: SqlitePool =
+        SqlitePoolOptions::new().max_connections(1).acquire_timeout(Duration::from_secs(30)).connect_with(options).await?;
     pool.execute(SCHEMA).await?;
     let consultation = uuid::Uuid::new_v4().to_string();
     let next = Arc::new(AtomicUsize::new(0));

@@ -84,14 +84,22 @@ pub async fn run(args: ResultsArgs) -> anyhow::Result<()> {
     let elapsed = started.elapsed();
     let kind = if caster.is_some() { "results_under_load" } else { "results" };
     let (first_ms, first_n) = first.unwrap_or((f64::NAN, 0));
-    println!("first read {first_ms:.1} ms ({first_n} ballots); {} bytes an answer; ballots seen {}..{}",
-        bytes, if ballots_seen.0 == u64::MAX { 0 } else { ballots_seen.0 }, ballots_seen.1);
-    tally.report(kind, elapsed, &[
-        ("first_ms", format!("{first_ms:.3}")),
-        ("ballots_min", (if ballots_seen.0 == u64::MAX { 0 } else { ballots_seen.0 }).to_string()),
-        ("ballots_max", ballots_seen.1.to_string()),
-        ("interval_ms", args.interval_ms.to_string()),
-    ]);
+    println!(
+        "first read {first_ms:.1} ms ({first_n} ballots); {} bytes an answer; ballots seen {}..{}",
+        bytes,
+        if ballots_seen.0 == u64::MAX { 0 } else { ballots_seen.0 },
+        ballots_seen.1
+    );
+    tally.report(
+        kind,
+        elapsed,
+        &[
+            ("first_ms", format!("{first_ms:.3}")),
+            ("ballots_min", (if ballots_seen.0 == u64::MAX { 0 } else { ballots_seen.0 }).to_string()),
+            ("ballots_max", ballots_seen.1.to_string()),
+            ("interval_ms", args.interval_ms.to_string()),
+        ],
+    );
     if let Some((handle, stop)) = caster {
         stop.store(true, Ordering::Relaxed);
         let (cast_tally, cast_elapsed) = handle.await??;

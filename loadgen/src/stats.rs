@@ -73,12 +73,8 @@ impl Tally {
 
     /// `201:100 409:3 timeout:1`, or `none`.
     pub fn error_list(&self) -> String {
-        let mut parts: Vec<String> = self
-            .statuses
-            .iter()
-            .filter(|(s, _)| !(200..300).contains(*s))
-            .map(|(s, n)| format!("{s}:{n}"))
-            .collect();
+        let mut parts: Vec<String> =
+            self.statuses.iter().filter(|(s, _)| !(200..300).contains(*s)).map(|(s, n)| format!("{s}:{n}")).collect();
         parts.extend(self.transport.iter().map(|(k, n)| format!("{k}:{n}")));
         if parts.is_empty() { "none".into() } else { parts.join(",") }
     }
@@ -88,11 +84,21 @@ impl Tally {
         let secs = elapsed.as_secs_f64();
         let ok = self.ok();
         let rate = ok as f64 / secs.max(1e-9);
-        println!("{kind}: {ok} ok in {secs:.2} s = {rate:.0}/s; latency ms p50 {:.2} p90 {:.2} p99 {:.2} max {:.2}; errors {}",
-            self.ms(0.50), self.ms(0.90), self.ms(0.99), self.max_ms(), self.error_list());
+        println!(
+            "{kind}: {ok} ok in {secs:.2} s = {rate:.0}/s; latency ms p50 {:.2} p90 {:.2} p99 {:.2} max {:.2}; errors {}",
+            self.ms(0.50),
+            self.ms(0.90),
+            self.ms(0.99),
+            self.max_ms(),
+            self.error_list()
+        );
         let mut line = format!(
             "RESULT kind={kind} ok={ok} secs={secs:.3} rate={rate:.1} p50={:.3} p90={:.3} p99={:.3} max={:.3} errors={}",
-            self.ms(0.50), self.ms(0.90), self.ms(0.99), self.max_ms(), self.error_list()
+            self.ms(0.50),
+            self.ms(0.90),
+            self.ms(0.99),
+            self.max_ms(),
+            self.error_list()
         );
         for (k, v) in extra {
             line.push_str(&format!(" {k}={v}"));

@@ -152,11 +152,7 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create()
-                    .name("idx_voter_codes_consultation")
-                    .table(VoterCodes::Table)
-                    .col(VoterCodes::ConsultationId)
-                    .to_owned(),
+                Index::create().name("idx_voter_codes_consultation").table(VoterCodes::Table).col(VoterCodes::ConsultationId).to_owned(),
             )
             .await?;
 

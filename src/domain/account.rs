@@ -9,9 +9,9 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
         let email = raw.trim().to_lowercase();
         let valid = email.len() <= 254
-            && email.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty() && !domain.is_empty() && !domain.contains('@') && domain.contains('.')
-            })
+            && email
+                .split_once('@')
+                .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty() && !domain.contains('@') && domain.contains('.'))
             && !email.chars().any(|c| c.is_whitespace() || c.is_control());
         if valid { Ok(Email(email)) } else { Err(ParseError("must be an e-mail address such as name@council.gov.uk".into())) }
     }

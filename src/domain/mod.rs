@@ -17,7 +17,7 @@ pub use short_id::ShortId;
 pub use text::{BoundedText, Title};
 pub use voter_code::VoterCode;
 
-/// The kind of a proposal, shared with the counting rule.
-pub use pbvote_tally::ProposalKind;
 /// How a ballot reached us, shared with the counting rule.
 pub use pbvote_tally::Channel;
+/// The kind of a proposal, shared with the counting rule.
+pub use pbvote_tally::ProposalKind;

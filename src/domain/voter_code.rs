@@ -24,11 +24,7 @@ impl VoterCode {
     }
 
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
-        let compact: String = raw
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '-')
-            .map(|c| c.to_ascii_uppercase())
-            .collect();
+        let compact: String = raw.chars().filter(|c| !c.is_whitespace() && *c != '-').map(|c| c.to_ascii_uppercase()).collect();
         if compact.is_empty() {
             return Err(ParseError("please enter the voter code from your letter".into()));
         }

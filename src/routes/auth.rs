@@ -48,10 +48,7 @@ impl FromRequest for SignedIn {
         Box::pin(async move {
             let ctx = ctx.ok_or_else(|| AppError::internal("no app context"))?;
             let token = token.ok_or(AppError::Unauthenticated)?;
-            storage::accounts::session_user(&ctx.db, &token.hash(), Utc::now())
-                .await?
-                .map(SignedIn)
-                .ok_or(AppError::Unauthenticated)
+            storage::accounts::session_user(&ctx.db, &token.hash(), Utc::now()).await?.map(SignedIn).ok_or(AppError::Unauthenticated)
         })
     }
 }
@@ -119,7 +116,10 @@ pub async fn sign_in(ctx: web::Data<AppContext>, req: HttpRequest, body: JsonBod
     // Wrong passwords count per (e-mail, client), and per e-mail with a higher cap, so that
     // someone elsewhere cannot lock the owner out with a few wrong tries. Both are checked
     // against the shared counters (and the tries in flight) before the password is.
-    let pair = ctx.limiter.begin("sign-in-failures", &format!("{}\n{client}", email.as_str()), limits.sign_in_failures_per_email_and_client, true).await?;
+    let pair = ctx
+        .limiter
+        .begin("sign-in-failures", &format!("{}\n{client}", email.as_str()), limits.sign_in_failures_per_email_and_client, true)
+        .await?;
     let account = ctx.limiter.begin("sign-in-account-failures", email.as_str(), limits.sign_in_failures_per_email, true).await?;
     let found = storage::accounts::find_for_sign_in(&ctx.db, &email).await?;
     // Verify against a dummy hash when the account is unknown, so timing does not tell.
@@ -151,9 +151,11 @@ pub async fn sign_in(ctx: web::Data<AppContext>, req: HttpRequest, body: JsonBod
         .ok_or_else(|| AppError::internal("PBVOTE_SESSION_HOURS is out of range"))?;
     storage::accounts::create_session(&ctx.db, user.id, token.hash(), expires_at).await?;
     // The answer carries the token: no cache may keep it.
-    Ok(HttpResponse::Ok()
-        .insert_header((CACHE_CONTROL, "no-store"))
-        .json(SignInResponse { token: token.expose().to_owned(), expires_at, user }))
+    Ok(HttpResponse::Ok().insert_header((CACHE_CONTROL, "no-store")).json(SignInResponse {
+        token: token.expose().to_owned(),
+        expires_at,
+        user,
+    }))
 }
 
 /// argon2 is deliberately slow: keep it off the async workers.

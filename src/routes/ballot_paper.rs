@@ -4,13 +4,21 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{auth::SignedIn, consultations::{MAX_PROPOSALS, MAX_SERVICES}, json::JsonBody, problem::Problem};
+use super::{
+    auth::SignedIn,
+    consultations::{MAX_PROPOSALS, MAX_SERVICES},
+    json::JsonBody,
+    problem::Problem,
+};
 use crate::{
     app::AppContext,
     domain::{Amount, BoundedText, ProposalKind, Role, ShortId, Title},
     errors::{AppError, FieldContext},
     model::{Consultation, Proposal, Service},
-    storage::{self, consultations::{ProposalInput, ServiceInput}},
+    storage::{
+        self,
+        consultations::{ProposalInput, ServiceInput},
+    },
 };
 
 #[derive(Deserialize, ToSchema)]
@@ -84,7 +92,10 @@ fn same_id(path_id: &str, body_id: Option<&str>, what: &str) -> Result<ShortId, 
     if let Some(body_id) = body_id
         && body_id != id.as_str()
     {
-        return Err(AppError::invalid("id", format!("must be the id in the address ({:?}) or left out; to change an id, delete the item and add it again", id.as_str())));
+        return Err(AppError::invalid(
+            "id",
+            format!("must be the id in the address ({:?}) or left out; to change an id, delete the item and add it again", id.as_str()),
+        ));
     }
     Ok(id)
 }
@@ -156,7 +167,12 @@ pub(super) fn proposal_model(p: &ProposalInput) -> Proposal {
     )
 )]
 #[post("/api/v1/consultations/{id}/services")]
-pub async fn add_service(ctx: web::Data<AppContext>, user: SignedIn, id: web::Path<Uuid>, body: JsonBody<ServiceRequest>) -> Result<HttpResponse, AppError> {
+pub async fn add_service(
+    ctx: web::Data<AppContext>,
+    user: SignedIn,
+    id: web::Path<Uuid>,
+    body: JsonBody<ServiceRequest>,
+) -> Result<HttpResponse, AppError> {
     user.require(&[Role::Organiser], "edit consultations")?;
     let request = body.0;
     let added = storage::consultations::add_service(&ctx.db, *id, MAX_SERVICES, move |taken| service_input(&request, None, taken)).await?;
@@ -181,7 +197,12 @@ pub async fn add_service(ctx: web::Data<AppContext>, user: SignedIn, id: web::Pa
     )
 )]
 #[put("/api/v1/consultations/{id}/services/{service_id}")]
-pub async fn replace_service(ctx: web::Data<AppContext>, user: SignedIn, path: web::Path<(Uuid, String)>, body: JsonBody<ServiceRequest>) -> Result<web::Json<Consultation>, AppError> {
+pub async fn replace_service(
+    ctx: web::Data<AppContext>,
+    user: SignedIn,
+    path: web::Path<(Uuid, String)>,
+    body: JsonBody<ServiceRequest>,
+) -> Result<web::Json<Consultation>, AppError> {
     user.require(&[Role::Organiser], "edit consultations")?;
     let (id, service_id) = path.into_inner();
     let input = service_input(&body.0, Some(&service_id), &[])?;
@@ -228,10 +249,16 @@ pub async fn delete_service(ctx: web::Data<AppContext>, user: SignedIn, path: we
     )
 )]
 #[post("/api/v1/consultations/{id}/proposals")]
-pub async fn add_proposal(ctx: web::Data<AppContext>, user: SignedIn, id: web::Path<Uuid>, body: JsonBody<ProposalRequest>) -> Result<HttpResponse, AppError> {
+pub async fn add_proposal(
+    ctx: web::Data<AppContext>,
+    user: SignedIn,
+    id: web::Path<Uuid>,
+    body: JsonBody<ProposalRequest>,
+) -> Result<HttpResponse, AppError> {
     user.require(&[Role::Organiser], "edit consultations")?;
     let request = body.0;
-    let added = storage::consultations::add_proposal(&ctx.db, *id, MAX_PROPOSALS, move |taken| proposal_input(&request, None, taken)).await?;
+    let added =
+        storage::consultations::add_proposal(&ctx.db, *id, MAX_PROPOSALS, move |taken| proposal_input(&request, None, taken)).await?;
     Ok(HttpResponse::Created().json(added))
 }
 
@@ -253,7 +280,12 @@ pub async fn add_proposal(ctx: web::Data<AppContext>, user: SignedIn, id: web::P
     )
 )]
 #[put("/api/v1/consultations/{id}/proposals/{proposal_id}")]
-pub async fn replace_proposal(ctx: web::Data<AppContext>, user: SignedIn, path: web::Path<(Uuid, String)>, body: JsonBody<ProposalRequest>) -> Result<web::Json<Consultation>, AppError> {
+pub async fn replace_proposal(
+    ctx: web::Data<AppContext>,
+    user: SignedIn,
+    path: web::Path<(Uuid, String)>,
+    body: JsonBody<ProposalRequest>,
+) -> Result<web::Json<Consultation>, AppError> {
     user.require(&[Role::Organiser], "edit consultations")?;
     let (id, proposal_id) = path.into_inner();
     let input = proposal_input(&body.0, Some(&proposal_id), &[])?;
@@ -274,7 +306,11 @@ pub async fn replace_proposal(ctx: web::Data<AppContext>, user: SignedIn, path: 
     )
 )]
 #[delete("/api/v1/consultations/{id}/proposals/{proposal_id}")]
-pub async fn delete_proposal(ctx: web::Data<AppContext>, user: SignedIn, path: web::Path<(Uuid, String)>) -> Result<HttpResponse, AppError> {
+pub async fn delete_proposal(
+    ctx: web::Data<AppContext>,
+    user: SignedIn,
+    path: web::Path<(Uuid, String)>,
+) -> Result<HttpResponse, AppError> {
     user.require(&[Role::Organiser], "edit consultations")?;
     let (id, proposal_id) = path.into_inner();
     let proposal = ShortId::parse(&proposal_id).map_err(|_| AppError::not_found("proposal"))?;

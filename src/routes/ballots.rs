@@ -8,9 +8,9 @@ use uuid::Uuid;
 use super::{json::JsonBody, problem::Problem};
 use crate::{
     app::AppContext,
-    metrics::METRICS,
     domain::{Channel, Receipt},
     errors::{AppError, FieldContext},
+    metrics::METRICS,
     storage,
     voting::{self, BallotForm},
 };
@@ -75,7 +75,12 @@ pub struct ReceiptCheck {
     )
 )]
 #[post("/api/v1/consultations/{id}/ballots")]
-pub async fn cast(ctx: web::Data<AppContext>, http: HttpRequest, id: web::Path<Uuid>, body: JsonBody<BallotRequest>) -> Result<HttpResponse, AppError> {
+pub async fn cast(
+    ctx: web::Data<AppContext>,
+    http: HttpRequest,
+    id: web::Path<Uuid>,
+    body: JsonBody<BallotRequest>,
+) -> Result<HttpResponse, AppError> {
     let req = body.0;
     for (field, list) in [("want", &req.want), ("dont_want", &req.dont_want), ("uses", &req.uses)] {
         if list.len() > MAX_LIST {
@@ -83,7 +88,15 @@ pub async fn cast(ctx: web::Data<AppContext>, http: HttpRequest, id: web::Path<U
         }
     }
     let id = *id;
-    let form = BallotForm { voter_code: req.voter_code, want: req.want, dont_want: req.dont_want, uses: req.uses, area: req.area, channel: Channel::Online, client: super::client_address(&http, ctx.settings.trusted_proxies) };
+    let form = BallotForm {
+        voter_code: req.voter_code,
+        want: req.want,
+        dont_want: req.dont_want,
+        uses: req.uses,
+        area: req.area,
+        channel: Channel::Online,
+        client: super::client_address(&http, ctx.settings.trusted_proxies),
+    };
     let stored = match voting::cast_ballot(&ctx, id, form).await {
         Ok(stored) => stored,
         Err(err) => {
@@ -93,7 +106,12 @@ pub async fn cast(ctx: web::Data<AppContext>, http: HttpRequest, id: web::Path<U
         }
     };
     METRICS.ballots_accepted.with_label_values(&[if stored.replaced { "replaced" } else { "created" }]).inc();
-    let body = BallotReceipt { receipt: stored.receipt.as_str().to_owned(), consultation_id: id, received_at: stored.received_at, replaced: stored.replaced };
+    let body = BallotReceipt {
+        receipt: stored.receipt.as_str().to_owned(),
+        consultation_id: id,
+        received_at: stored.received_at,
+        replaced: stored.replaced,
+    };
     Ok(if stored.replaced { HttpResponse::Ok().json(body) } else { HttpResponse::Created().json(body) })
 }
 

@@ -273,7 +273,11 @@ pub async fn list_all(ctx: web::Data<AppContext>, user: SignedIn) -> Result<web:
     )
 )]
 #[post("/api/v1/consultations")]
-pub async fn create(ctx: web::Data<AppContext>, user: SignedIn, body: JsonBody<CreateConsultationRequest>) -> Result<HttpResponse, AppError> {
+pub async fn create(
+    ctx: web::Data<AppContext>,
+    user: SignedIn,
+    body: JsonBody<CreateConsultationRequest>,
+) -> Result<HttpResponse, AppError> {
     user.require(&[Role::Organiser], "create consultations")?;
     let req = body.0;
     let fields = ConsultationFields {
@@ -352,7 +356,12 @@ pub async fn get_one(ctx: web::Data<AppContext>, id: web::Path<Uuid>, user: Mayb
     )
 )]
 #[patch("/api/v1/consultations/{id}")]
-pub async fn update(ctx: web::Data<AppContext>, user: SignedIn, id: web::Path<Uuid>, body: JsonBody<UpdateConsultationRequest>) -> Result<web::Json<Consultation>, AppError> {
+pub async fn update(
+    ctx: web::Data<AppContext>,
+    user: SignedIn,
+    id: web::Path<Uuid>,
+    body: JsonBody<UpdateConsultationRequest>,
+) -> Result<web::Json<Consultation>, AppError> {
     user.require(&[Role::Organiser], "edit consultations")?;
     let req = body.0;
     Ok(web::Json(storage::consultations::update_fields(&ctx.db, *id, move |current| changed_fields(current, &req)).await?))
@@ -399,7 +408,9 @@ async fn advance(ctx: &AppContext, id: Uuid, to: Phase) -> Result<web::Json<Cons
             if let Some(closes_at) = c.closes_at
                 && closes_at <= chrono::Utc::now()
             {
-                return Err(AppError::wrong_phase(format!("the closing time ({closes_at}) has already passed; change or clear it before opening the vote")));
+                return Err(AppError::wrong_phase(format!(
+                    "the closing time ({closes_at}) has already passed; change or clear it before opening the vote"
+                )));
             }
             check_draft_after_edit(c)?;
         }

@@ -29,7 +29,10 @@ pub async fn head_as_get(mut req: ServiceRequest, next: Next<impl MessageBody>) 
 
 /// Answers to requests that carry credentials are private: `Cache-Control: no-store`
 /// unless the route chose its own caching.
-pub async fn no_store_when_signed_in(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, Error> {
+pub async fn no_store_when_signed_in(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let signed_in = req.headers().contains_key(AUTHORIZATION);
     let mut response = next.call(req).await?;
     if signed_in && !response.headers().contains_key(CACHE_CONTROL) {

@@ -15,20 +15,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<AppContext>>()
-            .map(|ctx| ctx.settings.max_body_bytes)
-            .unwrap_or(256 * 1024);
-        let content_type_ok = req
-            .headers()
-            .get(actix_web::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(is_json_media_type);
-        let declared_length = req
-            .headers()
-            .get(actix_web::http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
+        let limit = req.app_data::<web::Data<AppContext>>().map(|ctx| ctx.settings.max_body_bytes).unwrap_or(256 * 1024);
+        let content_type_ok =
+            req.headers().get(actix_web::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(is_json_media_type);
+        let declared_length =
+            req.headers().get(actix_web::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
         Box::pin(async move {
             if declared_length.is_some_and(|n| n > limit) {
@@ -103,7 +94,10 @@ fn number_message(message: &str) -> Option<String> {
         return Some(format!("must be a whole number from {min} to {max}"));
     }
     // A string, a boolean, a list…
-    Some(format!("must be a whole number, not {}", got.trim_start_matches("type: ").split_whitespace().next().unwrap_or("that").trim_end_matches(',')))
+    Some(format!(
+        "must be a whole number, not {}",
+        got.trim_start_matches("type: ").split_whitespace().next().unwrap_or("that").trim_end_matches(',')
+    ))
 }
 
 /// Parse JSON, turning serde's error into a malformed-request (not JSON at all) or an
@@ -162,15 +156,30 @@ mod tests {
         for yes in ["application/json", "APPLICATION/JSON; charset=utf-8", "application/problem+json", "application/vnd.api+json;v=1"] {
             assert!(is_json_media_type(yes), "{yes}");
         }
-        for no in ["text/plain;a=+json", "text/plain; charset=\"application/json\"", "application/+json", "text/json", "application/jsonx", "application/json+x", "", "json"] {
+        for no in [
+            "text/plain;a=+json",
+            "text/plain; charset=\"application/json\"",
+            "application/+json",
+            "text/json",
+            "application/jsonx",
+            "application/json+x",
+            "",
+            "json",
+        ] {
             assert!(!is_json_media_type(no), "{no}");
         }
     }
 
     #[test]
     fn integer_messages() {
-        assert_eq!(number_message("invalid type: floating point `1e+20`, expected i64 at line 1 column 9").unwrap(), format!("must be a whole number no larger than {}", i64::MAX));
-        assert_eq!(number_message("invalid value: integer `-1`, expected u32").unwrap(), format!("must be a whole number from 0 to {}", u32::MAX));
+        assert_eq!(
+            number_message("invalid type: floating point `1e+20`, expected i64 at line 1 column 9").unwrap(),
+            format!("must be a whole number no larger than {}", i64::MAX)
+        );
+        assert_eq!(
+            number_message("invalid value: integer `-1`, expected u32").unwrap(),
+            format!("must be a whole number from 0 to {}", u32::MAX)
+        );
         assert!(number_message("invalid type: floating point `1.5`, expected u32").unwrap().contains("fractional"));
         assert_eq!(number_message("invalid type: string \"5\", expected u32").unwrap(), "must be a whole number, not string");
         assert_eq!(number_message("invalid type: string \"5\", expected a string"), None);

@@ -48,8 +48,8 @@ pub fn allowed(path: &str) -> Option<Vec<&'static str>> {
     let asked: Vec<&str> = path.trim_matches('/').split('/').collect();
     let mut allowed: Vec<&'static str> = Vec::new();
     for (template, methods) in ROUTES.iter() {
-        let fits = template.len() == asked.len()
-            && template.iter().zip(&asked).all(|(t, a)| (t.starts_with('{') && !a.is_empty()) || t == a);
+        let fits =
+            template.len() == asked.len() && template.iter().zip(&asked).all(|(t, a)| (t.starts_with('{') && !a.is_empty()) || t == a);
         if fits {
             for method in methods {
                 if !allowed.contains(method) {

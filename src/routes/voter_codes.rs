@@ -5,7 +5,12 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{auth::SignedIn, json::JsonBody, problem::Problem};
-use crate::{app::AppContext, domain::{Role, VoterCode}, errors::AppError, storage};
+use crate::{
+    app::AppContext,
+    domain::{Role, VoterCode},
+    errors::AppError,
+    storage,
+};
 
 pub const MAX_CODES_PER_BATCH: u32 = 10_000;
 
@@ -58,7 +63,9 @@ fn request_origin(req: &HttpRequest, trusted_proxies: u8) -> String {
         .unwrap_or_else(|| if req.app_config().secure() { "https" } else { "http" }.to_owned());
     let host = forwarded("x-forwarded-host")
         .filter(|h| is_host(h))
-        .or_else(|| req.headers().get(actix_web::http::header::HOST).and_then(|h| h.to_str().ok()).filter(|h| is_host(h)).map(str::to_owned))
+        .or_else(|| {
+            req.headers().get(actix_web::http::header::HOST).and_then(|h| h.to_str().ok()).filter(|h| is_host(h)).map(str::to_owned)
+        })
         .or_else(|| req.uri().authority().map(|a| a.to_string()).filter(|h| is_host(h)))
         .unwrap_or_else(|| req.app_config().host().to_owned());
     format!("{scheme}://{host}")
@@ -125,9 +132,12 @@ pub async fn issue(
             .insert_header(("Cache-Control", "no-store"))
             .body(body));
     }
-    Ok(HttpResponse::Created()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(IssuedCodes { consultation_id: id, count, ballot_url: url, codes: shown }))
+    Ok(HttpResponse::Created().insert_header(("Cache-Control", "no-store")).json(IssuedCodes {
+        consultation_id: id,
+        count,
+        ballot_url: url,
+        codes: shown,
+    }))
 }
 
 /// How many codes were issued and how many have voted.

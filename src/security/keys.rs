@@ -82,8 +82,9 @@ impl SessionToken {
 /// CSPRNG and written there (mode 0600) on first run, so restarts keep working codes.
 pub fn load_or_create_key_file(path: &std::path::Path) -> anyhow::Result<Secret> {
     match std::fs::read_to_string(path) {
-        Ok(text) => Secret::new(text.trim().as_bytes().to_vec())
-            .map_err(|e| anyhow::anyhow!("the key file {} is not valid: {e}", path.display())),
+        Ok(text) => {
+            Secret::new(text.trim().as_bytes().to_vec()).map_err(|e| anyhow::anyhow!("the key file {} is not valid: {e}", path.display()))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut bytes = [0u8; 32];
             rand::rng().fill_bytes(&mut bytes);
@@ -102,7 +103,6 @@ pub fn load_or_create_key_file(path: &std::path::Path) -> anyhow::Result<Secret>
         Err(e) => Err(anyhow::anyhow!("cannot read the key file {}: {e}", path.display())),
     }
 }
-
 
 #[cfg(test)]
 mod tests {

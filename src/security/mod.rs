@@ -4,5 +4,5 @@ mod keys;
 mod passwords;
 
 pub use keys::{Keys, SessionToken, load_or_create_key_file};
-pub use passwords::{hash_password, verify_password};
 pub(crate) use passwords::dummy_hash;
+pub use passwords::{hash_password, verify_password};

@@ -17,9 +17,7 @@ pub fn hash_password(password: &Password) -> anyhow::Result<String> {
 
 /// Check a password against a stored PHC string. A malformed stored hash counts as "no".
 pub fn verify_password(candidate: &str, stored: &str) -> bool {
-    PasswordHash::new(stored)
-        .map(|parsed| Argon2::default().verify_password(candidate.as_bytes(), &parsed).is_ok())
-        .unwrap_or(false)
+    PasswordHash::new(stored).map(|parsed| Argon2::default().verify_password(candidate.as_bytes(), &parsed).is_ok()).unwrap_or(false)
 }
 
 /// A hash of a random password, checked when the e-mail is unknown so that sign-in takes
@@ -27,9 +25,7 @@ pub fn verify_password(candidate: &str, stored: &str) -> bool {
 pub(crate) fn dummy_hash() -> &'static str {
     use std::sync::OnceLock;
     static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| {
-        hash_password(&Password::parse("not-a-real-password-at-all").expect("valid")).expect("argon2 works")
-    })
+    DUMMY.get_or_init(|| hash_password(&Password::parse("not-a-real-password-at-all").expect("valid")).expect("argon2 works"))
 }
 
 #[cfg(test)]

@@ -3,7 +3,10 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use super::{Db, entities::{sessions, users}};
+use super::{
+    Db,
+    entities::{sessions, users},
+};
 use crate::{
     domain::{Email, Role},
     errors::AppError,
@@ -44,24 +47,16 @@ pub async fn find_for_sign_in(db: &Db, email: &Email) -> Result<Option<(User, St
 }
 
 pub async fn create_session(db: &Db, user: Uuid, token_hash: String, expires_at: DateTime<Utc>) -> Result<(), AppError> {
-    sessions::ActiveModel {
-        token_hash: Set(token_hash),
-        user_id: Set(user),
-        created_at: Set(Utc::now()),
-        expires_at: Set(expires_at),
-    }
-    .insert(&db.write)
-    .await?;
+    sessions::ActiveModel { token_hash: Set(token_hash), user_id: Set(user), created_at: Set(Utc::now()), expires_at: Set(expires_at) }
+        .insert(&db.write)
+        .await?;
     Ok(())
 }
 
 /// The signed-in user for a session token hash, if the session exists and has not expired.
 /// Sessions live in the database so every instance of the service honours them.
 pub async fn session_user(db: &Db, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>, AppError> {
-    let found = sessions::Entity::find_by_id(token_hash.to_owned())
-        .find_also_related(users::Entity)
-        .one(&db.read)
-        .await?;
+    let found = sessions::Entity::find_by_id(token_hash.to_owned()).find_also_related(users::Entity).one(&db.read).await?;
     match found {
         Some((session, Some(user))) if session.expires_at > now => Ok(Some(to_user(user)?)),
         _ => Ok(None),

@@ -12,7 +12,11 @@ use super::{
     entities::{ballots, consultations as consultation_rows, voter_codes},
     from_json_list, to_json_list,
 };
-use crate::{domain::{Channel, Receipt}, errors::AppError, model::CountedBallot};
+use crate::{
+    domain::{Channel, Receipt},
+    errors::AppError,
+    model::CountedBallot,
+};
 
 /// A ballot ready to store: already checked against the ballot paper.
 pub struct BallotToStore {
@@ -60,7 +64,13 @@ pub async fn cast(db: &Db, consultation: Uuid, code_hash: &str, voter_key: &str,
 }
 
 /// The one-ballot path: one statement on PostgreSQL, one transaction on SQLite.
-pub(super) async fn cast_now(db: &Db, consultation: Uuid, code_hash: &str, voter_key: &str, ballot: BallotToStore) -> Result<Stored, AppError> {
+pub(super) async fn cast_now(
+    db: &Db,
+    consultation: Uuid,
+    code_hash: &str,
+    voter_key: &str,
+    ballot: BallotToStore,
+) -> Result<Stored, AppError> {
     if db.kind() == crate::config::DatabaseKind::Postgres {
         return cast_pg(db, consultation, code_hash, voter_key, ballot).await;
     }

@@ -6,8 +6,8 @@
 //! "open" cannot interleave.
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, PaginatorTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -100,10 +100,7 @@ fn assemble(row: consultations::Model, services: Vec<services::Model>, proposals
         areas: from_json_list(&row.areas)?,
         opens_at: row.opens_at,
         closes_at: row.closes_at,
-        services: services
-            .into_iter()
-            .map(|s| Service { id: s.code, name: s.name, description: s.description })
-            .collect(),
+        services: services.into_iter().map(|s| Service { id: s.code, name: s.name, description: s.description }).collect(),
         proposals: proposals
             .into_iter()
             .map(|p| {
@@ -124,10 +121,7 @@ fn assemble(row: consultations::Model, services: Vec<services::Model>, proposals
 }
 
 async fn load<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Consultation, AppError> {
-    let row = consultations::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| AppError::not_found("consultation"))?;
+    let row = consultations::Entity::find_by_id(id).one(conn).await?.ok_or_else(|| AppError::not_found("consultation"))?;
     let services = services::Entity::find()
         .filter(services::Column::ConsultationId.eq(id))
         .order_by_asc(services::Column::Position)
@@ -198,7 +192,12 @@ fn proposal_active_model(consultation: Uuid, p: &ProposalInput, position: i32) -
 }
 
 /// Create a draft with its services and proposals, all or nothing.
-pub async fn create(db: &Db, fields: &ConsultationFields, services: &[ServiceInput], proposals: &[ProposalInput]) -> Result<Consultation, AppError> {
+pub async fn create(
+    db: &Db,
+    fields: &ConsultationFields,
+    services: &[ServiceInput],
+    proposals: &[ProposalInput],
+) -> Result<Consultation, AppError> {
     let id = Uuid::new_v4();
     let now = Utc::now();
     let txn = db.begin_write().await?;
@@ -265,11 +264,7 @@ async fn touch_in_phase(txn: &DatabaseTransaction, id: Uuid, phase: Phase, actio
         .one(txn)
         .await?
         .ok_or_else(|| AppError::not_found("consultation"))?;
-    Err(AppError::wrong_phase(format!(
-        "{action} is possible only while the consultation is {}; it is {}",
-        phase.as_str(),
-        current
-    )))
+    Err(AppError::wrong_phase(format!("{action} is possible only while the consultation is {}; it is {}", phase.as_str(), current)))
 }
 
 /// Run `edit` on a draft in one transaction and return the consultation as it then is.
@@ -329,9 +324,21 @@ async fn next_position<C: ConnectionTrait>(conn: &C, table_is_services: bool, id
 /// transaction: after the "touch", so two concurrent adds see each other.
 async fn taken_ids(txn: &DatabaseTransaction, table_is_services: bool, id: Uuid) -> Result<Vec<String>, AppError> {
     Ok(if table_is_services {
-        services::Entity::find().select_only().column(services::Column::Code).filter(services::Column::ConsultationId.eq(id)).into_tuple().all(txn).await?
+        services::Entity::find()
+            .select_only()
+            .column(services::Column::Code)
+            .filter(services::Column::ConsultationId.eq(id))
+            .into_tuple()
+            .all(txn)
+            .await?
     } else {
-        proposals::Entity::find().select_only().column(proposals::Column::Code).filter(proposals::Column::ConsultationId.eq(id)).into_tuple().all(txn).await?
+        proposals::Entity::find()
+            .select_only()
+            .column(proposals::Column::Code)
+            .filter(proposals::Column::ConsultationId.eq(id))
+            .into_tuple()
+            .all(txn)
+            .await?
     })
 }
 
@@ -350,7 +357,9 @@ where
             let service = make(&taken)?;
             let position = next_position(txn, true, id).await?;
             insert_service(txn, id, &service, position).await.map_err(|e| match e {
-                AppError::Conflict { .. } => AppError::conflict(Some("id"), format!("there is already a service with the id {:?}", service.id.as_str())),
+                AppError::Conflict { .. } => {
+                    AppError::conflict(Some("id"), format!("there is already a service with the id {:?}", service.id.as_str()))
+                }
                 other => other,
             })
         })
@@ -428,7 +437,9 @@ where
             service_exists(txn, id, &proposal.service).await?;
             let position = next_position(txn, false, id).await?;
             insert_proposal(txn, id, &proposal, position).await.map_err(|e| match e {
-                AppError::Conflict { .. } => AppError::conflict(Some("id"), format!("there is already a proposal with the id {:?}", proposal.id.as_str())),
+                AppError::Conflict { .. } => {
+                    AppError::conflict(Some("id"), format!("there is already a proposal with the id {:?}", proposal.id.as_str()))
+                }
                 other => other,
             })
         })
@@ -466,7 +477,12 @@ pub async fn delete_proposal(db: &Db, id: Uuid, proposal: ShortId) -> Result<Con
 
 /// Move a consultation one step along draft → open → closed → published.
 /// `check` sees the consultation as it is inside the transaction and may refuse.
-pub async fn advance_phase(db: &Db, id: Uuid, to: Phase, check: impl FnOnce(&Consultation) -> Result<(), AppError>) -> Result<Consultation, AppError> {
+pub async fn advance_phase(
+    db: &Db,
+    id: Uuid,
+    to: Phase,
+    check: impl FnOnce(&Consultation) -> Result<(), AppError>,
+) -> Result<Consultation, AppError> {
     let txn = db.begin_write().await?;
     // Lock the row before reading anything, so `check` sees the paper as it will be
     // opened: an edit in flight (which holds the row since its "touch") commits first and
@@ -474,7 +490,13 @@ pub async fn advance_phase(db: &Db, id: Uuid, to: Phase, check: impl FnOnce(&Con
     // first and locking with the phase UPDATE would check a paper an edit was changing.
     // (SQLite's one writer with BEGIN IMMEDIATE already serialises the two.)
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        consultations::Entity::find_by_id(id).select_only().column(consultations::Column::Id).lock_exclusive().into_tuple::<Uuid>().one(&txn).await?;
+        consultations::Entity::find_by_id(id)
+            .select_only()
+            .column(consultations::Column::Id)
+            .lock_exclusive()
+            .into_tuple::<Uuid>()
+            .one(&txn)
+            .await?;
     }
     let current = load(&txn, id).await?;
     current.phase.advance(to).map_err(AppError::wrong_phase)?;

@@ -2,8 +2,8 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
@@ -48,7 +48,8 @@ impl Db {
                     .acquire_timeout(Duration::from_secs(10))
                     .sqlx_logging(false);
                 let pool = Database::connect(options).await?;
-                Ok(Db { read: pool.clone(), write: pool, kind: DatabaseKind::Postgres, url: settings.url.clone(), ballot_queue: None }.with_ballot_queue())
+                Ok(Db { read: pool.clone(), write: pool, kind: DatabaseKind::Postgres, url: settings.url.clone(), ballot_queue: None }
+                    .with_ballot_queue())
             }
         }
     }

@@ -75,13 +75,16 @@ impl BallotQueue {
     }
 
     /// Queue a ballot and wait until it is committed (or refused).
-    pub(super) async fn cast(&self, consultation: Uuid, code_hash: &str, voter_key: &str, ballot: BallotToStore) -> Result<Stored, AppError> {
+    pub(super) async fn cast(
+        &self,
+        consultation: Uuid,
+        code_hash: &str,
+        voter_key: &str,
+        ballot: BallotToStore,
+    ) -> Result<Stored, AppError> {
         let (reply, answer) = oneshot::channel();
         let job = Job { consultation, code_hash: code_hash.to_owned(), voter_key: voter_key.to_owned(), ballot, reply };
-        self.jobs
-            .send(job)
-            .await
-            .map_err(|_| AppError::Unavailable { detail: "the service is shutting down; please try again".into() })?;
+        self.jobs.send(job).await.map_err(|_| AppError::Unavailable { detail: "the service is shutting down; please try again".into() })?;
         answer.await.map_err(|_| AppError::internal("the ballot writer stopped before answering"))?
     }
 }
@@ -196,11 +199,8 @@ async fn write_batch_pg(db: &Db, batch: Vec<Job>) {
             })
         })
         .collect();
-    let statement = Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        CAST_BATCH_PG,
-        [serde_json::Value::Array(input).into(), now.into()],
-    );
+    let statement =
+        Statement::from_sql_and_values(DbBackend::Postgres, CAST_BATCH_PG, [serde_json::Value::Array(input).into(), now.into()]);
     let written: Result<Vec<(String, i32)>, AppError> = async {
         let rows = db.write.query_all_raw(statement).await?;
         rows.iter().map(|row| Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?))).collect()

@@ -11,10 +11,10 @@
 pub mod accounts;
 pub mod ballots;
 pub mod consultations;
-pub mod rate_limits;
 mod db;
 mod entities;
 mod group_commit;
+pub mod rate_limits;
 pub mod voter_codes;
 
 pub use db::Db;

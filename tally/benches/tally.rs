@@ -14,9 +14,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use pbvote_tally::{
-    Ballot, BallotPaper, Channel, Config, Count, Proposal, ProposalKind, Service, exchange,
-};
+use pbvote_tally::{Ballot, BallotPaper, Channel, Config, Count, Proposal, ProposalKind, Service, exchange};
 
 const PROPOSALS: u32 = 60;
 const SERVICES: u32 = 10;
@@ -39,31 +37,17 @@ impl XorShift {
 }
 
 fn paper() -> BallotPaper {
-    let services = (0..SERVICES)
-        .map(|s| Service {
-            id: format!("service-{s}"),
-            name: None,
-        })
-        .collect();
+    let services = (0..SERVICES).map(|s| Service { id: format!("service-{s}"), name: None }).collect();
     let proposals = (0..PROPOSALS)
         .map(|p| Proposal {
             id: format!("P{p:02}"),
-            kind: if p % 3 == 2 {
-                ProposalKind::Development
-            } else {
-                ProposalKind::Saving
-            },
+            kind: if p % 3 == 2 { ProposalKind::Development } else { ProposalKind::Saving },
             amount: 10_000 + u64::from(p) * 1_000,
             service: (p % 4 != 0).then(|| format!("service-{}", p % SERVICES)),
             title: None,
         })
         .collect();
-    let config = Config {
-        rank_depth: DEPTH,
-        savings_target: Some(500_000),
-        development_budget: Some(300_000),
-        ..Config::default()
-    };
+    let config = Config { rank_depth: DEPTH, savings_target: Some(500_000), development_budget: Some(300_000), ..Config::default() };
     BallotPaper::new(config, services, proposals).expect("valid paper")
 }
 
@@ -134,31 +118,19 @@ impl Interned {
 
 fn count_interned<'p>(paper: &'p BallotPaper, ballots: &Interned) -> Count<'p> {
     let mut count = Count::new(paper);
-    ballots.for_each(|w, d, u| {
-        count
-            .add_indexed(w, d, u, Some(Channel::Online), None)
-            .expect("valid ballot")
-    });
+    ballots.for_each(|w, d, u| count.add_indexed(w, d, u, Some(Channel::Online), None).expect("valid ballot"));
     count
 }
 
 fn synthetic(c: &mut Criterion) {
     let paper = paper();
-    for (label, n) in [
-        ("synthetic_1m", 1_000_000usize),
-        ("synthetic_150k", 150_000),
-    ] {
+    for (label, n) in [("synthetic_1m", 1_000_000usize), ("synthetic_150k", 150_000)] {
         let interned = generate(n, 0x5EED_0000 + n as u64);
         let ballots = interned.to_ballots(&paper);
         let mut group = c.benchmark_group(label);
-        group
-            .sample_size(10)
-            .warm_up_time(Duration::from_secs(1))
-            .measurement_time(Duration::from_secs(6));
+        group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(6));
         group.throughput(Throughput::Elements(n as u64));
-        group.bench_function(BenchmarkId::new("count_only", n), |b| {
-            b.iter(|| black_box(count_interned(&paper, &interned).result()))
-        });
+        group.bench_function(BenchmarkId::new("count_only", n), |b| b.iter(|| black_box(count_interned(&paper, &interned).result())));
         group.bench_function(BenchmarkId::new("add_and_count", n), |b| {
             b.iter(|| {
                 let mut count = Count::new(&paper);
@@ -169,9 +141,7 @@ fn synthetic(c: &mut Criterion) {
             })
         });
         let full = count_interned(&paper, &interned);
-        group.bench_function(BenchmarkId::new("result_only", n), |b| {
-            b.iter(|| black_box(full.result()))
-        });
+        group.bench_function(BenchmarkId::new("result_only", n), |b| b.iter(|| black_box(full.result())));
         group.finish();
     }
 }
@@ -179,10 +149,7 @@ fn synthetic(c: &mut Criterion) {
 fn krakow(c: &mut Criterion) {
     let dir = match std::env::var_os("PBVOTE_SHARED_DIR") {
         Some(dir) => std::path::PathBuf::from(dir).join("data/real"),
-        None => std::path::PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/data/real"
-        )),
+        None => std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/real")),
     };
     let path = dir.join("krakow-2024.json");
     let Ok(input) = std::fs::read(&path) else {
@@ -190,16 +157,10 @@ fn krakow(c: &mut Criterion) {
         return;
     };
     let mut group = c.benchmark_group("krakow_2024");
-    group
-        .sample_size(20)
-        .measurement_time(Duration::from_secs(4));
+    group.sample_size(20).measurement_time(Duration::from_secs(4));
     group.throughput(Throughput::Bytes(input.len() as u64));
-    group.bench_function("parse_and_count", |b| {
-        b.iter(|| black_box(exchange::count(black_box(&input)).expect("counts")))
-    });
-    group.bench_function("parse_owned", |b| {
-        b.iter(|| black_box(exchange::parse(black_box(&input)).expect("parses")))
-    });
+    group.bench_function("parse_and_count", |b| b.iter(|| black_box(exchange::count(black_box(&input)).expect("counts"))));
+    group.bench_function("parse_owned", |b| b.iter(|| black_box(exchange::parse(black_box(&input)).expect("parses"))));
     group.finish();
 }
 

@@ -49,34 +49,17 @@ impl Config {
     pub fn validate(&self) -> Result<(), TallyError> {
         let check = |name: &str, value: u32, low: u32, high: u32| {
             if value < low || value > high {
-                let range = if high == u32::MAX {
-                    format!("must be at least {low}")
-                } else {
-                    format!("must be between {low} and {high}")
-                };
-                Err(TallyError::invalid(
-                    format!("config.{name}"),
-                    format!("{range}, got {value}"),
-                ))
+                let range = if high == u32::MAX { format!("must be at least {low}") } else { format!("must be between {low} and {high}") };
+                Err(TallyError::invalid(format!("config.{name}"), format!("{range}, got {value}")))
             } else {
                 Ok(())
             }
         };
         check("rank_depth", self.rank_depth, 1, Self::MAX_RANK_DEPTH)?;
-        check(
-            "minority_share_percent",
-            self.minority_share_percent,
-            0,
-            Self::MAX_MINORITY_SHARE_PERCENT,
-        )?;
+        check("minority_share_percent", self.minority_share_percent, 0, Self::MAX_MINORITY_SHARE_PERCENT)?;
         check("max_weight", self.max_weight, 1, u32::MAX)?;
         check("min_group", self.min_group, 1, u32::MAX)?;
-        check(
-            "protect_threshold_percent",
-            self.protect_threshold_percent,
-            1,
-            100,
-        )?;
+        check("protect_threshold_percent", self.protect_threshold_percent, 1, 100)?;
         Ok(())
     }
 }
@@ -102,47 +85,17 @@ mod tests {
     #[test]
     fn defaults_are_valid_and_ranges_are_enforced() {
         assert!(Config::default().validate().is_ok());
-        let bad = Config {
-            rank_depth: 21,
-            ..Config::default()
-        };
-        assert_eq!(
-            bad.validate().unwrap_err().to_string(),
-            "config.rank_depth: must be between 1 and 20, got 21"
-        );
-        let bad = Config {
-            max_weight: 0,
-            ..Config::default()
-        };
-        assert_eq!(
-            bad.validate().unwrap_err().to_string(),
-            "config.max_weight: must be at least 1, got 0"
-        );
-        let bad = Config {
-            minority_share_percent: 91,
-            ..Config::default()
-        };
-        assert!(
-            bad.validate()
-                .unwrap_err()
-                .to_string()
-                .starts_with("config.minority_share_percent:")
-        );
-        let bad = Config {
-            protect_threshold_percent: 0,
-            ..Config::default()
-        };
+        let bad = Config { rank_depth: 21, ..Config::default() };
+        assert_eq!(bad.validate().unwrap_err().to_string(), "config.rank_depth: must be between 1 and 20, got 21");
+        let bad = Config { max_weight: 0, ..Config::default() };
+        assert_eq!(bad.validate().unwrap_err().to_string(), "config.max_weight: must be at least 1, got 0");
+        let bad = Config { minority_share_percent: 91, ..Config::default() };
+        assert!(bad.validate().unwrap_err().to_string().starts_with("config.minority_share_percent:"));
+        let bad = Config { protect_threshold_percent: 0, ..Config::default() };
         assert!(bad.validate().is_err());
-        let bad = Config {
-            min_group: 0,
-            ..Config::default()
-        };
+        let bad = Config { min_group: 0, ..Config::default() };
         assert!(bad.validate().is_err());
-        let edge = Config {
-            minority_share_percent: 0,
-            protect_threshold_percent: 100,
-            ..Config::default()
-        };
+        let edge = Config { minority_share_percent: 0, protect_threshold_percent: 100, ..Config::default() };
         assert!(edge.validate().is_ok());
     }
 }

@@ -94,13 +94,7 @@ impl<'p> Count<'p> {
     /// Validates the ballot (see [`BallotPaper::check_ballot`]) and, if valid,
     /// records it. An invalid ballot leaves the count unchanged.
     pub fn add(&mut self, ballot: &Ballot) -> Result<(), BallotError> {
-        self.add_ids(
-            &ballot.want,
-            &ballot.dont_want,
-            &ballot.uses,
-            ballot.channel,
-            ballot.area.as_deref(),
-        )
+        self.add_ids(&ballot.want, &ballot.dont_want, &ballot.uses, ballot.channel, ballot.area.as_deref())
     }
 
     /// [`Self::add`] for ballots held in any string form (`String`, `&str`, `Cow<str>`).
@@ -141,24 +135,13 @@ impl<'p> Count<'p> {
 
     fn check_capacity(&self) -> Result<(), BallotError> {
         if self.ballots >= MAX_BALLOTS {
-            return Err(BallotError::new(
-                BallotField::Ballot,
-                None,
-                BallotErrorKind::TooManyBallots { max: MAX_BALLOTS },
-            ));
+            return Err(BallotError::new(BallotField::Ballot, None, BallotErrorKind::TooManyBallots { max: MAX_BALLOTS }));
         }
         Ok(())
     }
 
     /// Adds a valid, interned ballot to the sums.
-    fn record(
-        &mut self,
-        want: &[u32],
-        dont_want: &[u32],
-        uses: &[u32],
-        channel: Option<Channel>,
-        area: Option<&str>,
-    ) {
+    fn record(&mut self, want: &[u32], dont_want: &[u32], uses: &[u32], channel: Option<Channel>, area: Option<&str>) {
         self.ballots += 1;
         let stamp = self.ballots;
         for &s in uses {
@@ -244,29 +227,14 @@ impl<'p> Count<'p> {
         let mut plain_money = Money::default();
 
         for kind in [ProposalKind::Saving, ProposalKind::Development] {
-            let members: Vec<usize> = (0..proposals.len())
-                .filter(|&p| proposals[p].kind == kind)
-                .collect();
+            let members: Vec<usize> = (0..proposals.len()).filter(|&p| proposals[p].kind == kind).collect();
             in_kind[kind as usize] = members.len();
 
             let mut order = members.clone();
-            order.sort_by(|&x, &y| {
-                rank_order(
-                    &scored[x].protected_view(),
-                    &scored[y].protected_view(),
-                    &proposals[x].id,
-                    &proposals[y].id,
-                )
-            });
+            order
+                .sort_by(|&x, &y| rank_order(&scored[x].protected_view(), &scored[y].protected_view(), &proposals[x].id, &proposals[y].id));
             let mut plain_order = members;
-            plain_order.sort_by(|&x, &y| {
-                rank_order(
-                    &scored[x].plain_view(),
-                    &scored[y].plain_view(),
-                    &proposals[x].id,
-                    &proposals[y].id,
-                )
-            });
+            plain_order.sort_by(|&x, &y| rank_order(&scored[x].plain_view(), &scored[y].plain_view(), &proposals[x].id, &proposals[y].id));
             for (r, &p) in order.iter().enumerate() {
                 ranks[p] = r as u32 + 1;
             }
@@ -274,24 +242,8 @@ impl<'p> Count<'p> {
                 plain_ranks[p] = r as u32 + 1;
             }
             let amount = |p: usize| proposals[p].amount;
-            adopt(
-                kind,
-                config,
-                &order,
-                amount,
-                |p| (scored[p].score, scored[p].protected),
-                &mut outcomes,
-                &mut money,
-            );
-            adopt(
-                kind,
-                config,
-                &plain_order,
-                amount,
-                |p| (scored[p].plain_score, false),
-                &mut plain_outcomes,
-                &mut plain_money,
-            );
+            adopt(kind, config, &order, amount, |p| (scored[p].score, scored[p].protected), &mut outcomes, &mut money);
+            adopt(kind, config, &plain_order, amount, |p| (scored[p].plain_score, false), &mut plain_outcomes, &mut plain_money);
         }
 
         let results = proposals
@@ -301,11 +253,7 @@ impl<'p> Count<'p> {
                 let s = &scored[p];
                 let adopted = outcomes[p].is_adopted();
                 let plain_adopted = plain_outcomes[p].is_adopted();
-                let service = proposal.service.as_deref().and_then(|id| {
-                    paper
-                        .service_index(id)
-                        .map(|i| &paper.services()[i as usize])
-                });
+                let service = proposal.service.as_deref().and_then(|id| paper.service_index(id).map(|i| &paper.services()[i as usize]));
                 let explanation = explain(&Explained {
                     kind: proposal.kind,
                     amount: proposal.amount,
@@ -347,24 +295,11 @@ impl<'p> Count<'p> {
             })
             .collect();
 
-        let target_gap = |adopted: u64| {
-            config
-                .savings_target
-                .map_or(0, |t| t.saturating_sub(adopted))
-        };
-        let mut by_area: Vec<AreaCount> = self
-            .areas
-            .iter()
-            .map(|(area, &ballots)| AreaCount {
-                area: Some(area.clone()),
-                ballots,
-            })
-            .collect();
+        let target_gap = |adopted: u64| config.savings_target.map_or(0, |t| t.saturating_sub(adopted));
+        let mut by_area: Vec<AreaCount> =
+            self.areas.iter().map(|(area, &ballots)| AreaCount { area: Some(area.clone()), ballots }).collect();
         if self.no_area > 0 {
-            by_area.push(AreaCount {
-                area: None,
-                ballots: self.no_area,
-            });
+            by_area.push(AreaCount { area: None, ballots: self.no_area });
         }
         let summary = Summary {
             ballots: self.ballots,
@@ -374,23 +309,15 @@ impl<'p> Count<'p> {
             development_spent: money.spent,
             development_left: config.development_budget.map(|d| d - money.spent),
             plain_savings_adopted: plain_money.savings,
-            plain_target_reached: config
-                .savings_target
-                .is_none_or(|t| plain_money.savings >= t),
+            plain_target_reached: config.savings_target.is_none_or(|t| plain_money.savings >= t),
             plain_shortfall: target_gap(plain_money.savings),
             plain_development_spent: plain_money.spent,
             plain_development_left: config.development_budget.map(|d| d - plain_money.spent),
             protected: scored.iter().filter(|s| s.protected).count() as u64,
             config: config.clone(),
-            breakdown: Breakdown {
-                by_channel: self.channels,
-                by_area,
-            },
+            breakdown: Breakdown { by_channel: self.channels, by_area },
         };
-        TallyResult {
-            summary,
-            proposals: results,
-        }
+        TallyResult { summary, proposals: results }
     }
 
     /// Steps 2–4 for proposal `p`.
@@ -399,11 +326,7 @@ impl<'p> Count<'p> {
         let proposal = &self.paper.proposals()[p];
         let sums = self.sums[p];
         let service = self.paper.proposal_service()[p];
-        let users = if service == NO_SERVICE {
-            0
-        } else {
-            self.users[service as usize]
-        };
+        let users = if service == NO_SERVICE { 0 } else { self.users[service as usize] };
         let weight = user_weight(config, self.ballots, users, service != NO_SERVICE);
         let (a, b) = (weight.numer(), weight.denom());
         let depth = i128::from(config.rank_depth);
@@ -416,32 +339,16 @@ impl<'p> Count<'p> {
         // weight's denominator b, so one multiplication per term and no rounding.
         let want_mass = Ratio::reduced(a * want_users + b * want_others, b);
         let dont_want_mass = Ratio::reduced(a * dont_users + b * dont_others, b);
-        let score = Ratio::reduced(
-            a * (want_users - dont_users) + b * (want_others - dont_others),
-            b * depth,
-        );
-        let plain_score = Ratio::reduced(
-            i128::from(sums.want_points) - i128::from(sums.dont_points),
-            depth,
-        );
+        let score = Ratio::reduced(a * (want_users - dont_users) + b * (want_others - dont_others), b * depth);
+        let plain_score = Ratio::reduced(i128::from(sums.want_points) - i128::from(sums.dont_points), depth);
 
         let min_group = u64::from(config.min_group);
         let protected = proposal.kind == ProposalKind::Saving
             && service != NO_SERVICE
             && users >= min_group
-            && 100 * u128::from(sums.rejecting_users)
-                >= u128::from(config.protect_threshold_percent) * u128::from(users);
+            && 100 * u128::from(sums.rejecting_users) >= u128::from(config.protect_threshold_percent) * u128::from(users);
 
-        Scored {
-            sums,
-            users,
-            weight,
-            want_mass,
-            dont_want_mass,
-            score,
-            plain_score,
-            protected,
-        }
+        Scored { sums, users, weight, want_mass, dont_want_mass, score, plain_score, protected }
     }
 }
 
@@ -487,11 +394,7 @@ struct RankKey {
 
 impl Scored {
     fn protected_view(&self) -> RankKey {
-        RankKey {
-            score: self.score,
-            want: self.want_mass,
-            dont_want: self.dont_want_mass,
-        }
+        RankKey { score: self.score, want: self.want_mass, dont_want: self.dont_want_mass }
     }
 
     fn plain_view(&self) -> RankKey {
@@ -541,9 +444,7 @@ fn adopt(
                 ProposalKind::Saving => {
                     let before = money.savings;
                     match config.savings_target {
-                        Some(target) if before >= target => Outcome::TargetReached {
-                            adopted_before: before,
-                        },
+                        Some(target) if before >= target => Outcome::TargetReached { adopted_before: before },
                         _ => {
                             money.savings += amount(p);
                             Outcome::Adopted { before }

@@ -124,26 +124,17 @@ impl fmt::Display for BallotError {
                 let verb = if *max == 1 { "is" } else { "are" };
                 write!(f, "{label} has {got} choices; at most {max} {verb} allowed")
             }
-            BallotErrorKind::Repeated { id } => write!(
-                f,
-                "{} is chosen more than once; each proposal may appear only once, in \"want\" or in \"don't want\"",
-                quoted(id)
-            ),
+            BallotErrorKind::Repeated { id } => {
+                write!(f, "{} is chosen more than once; each proposal may appear only once, in \"want\" or in \"don't want\"", quoted(id))
+            }
             BallotErrorKind::UnknownProposal { id } => match self.index {
-                Some(i) => write!(
-                    f,
-                    "choice {} in {label} ({}) is not a proposal in this consultation",
-                    i + 1,
-                    quoted(id)
-                ),
+                Some(i) => write!(f, "choice {} in {label} ({}) is not a proposal in this consultation", i + 1, quoted(id)),
                 None => write!(f, "{} is not a proposal in this consultation", quoted(id)),
             },
             BallotErrorKind::UnknownService { id } => {
                 write!(f, "{} is not a service in this consultation", quoted(id))
             }
-            BallotErrorKind::TooManyBallots { .. } => {
-                f.write_str("the count is full and cannot take more ballots")
-            }
+            BallotErrorKind::TooManyBallots { .. } => f.write_str("the count is full and cannot take more ballots"),
         }
     }
 }
@@ -163,9 +154,9 @@ impl Serialize for BallotError {
                 map.serialize_entry("max", max)?;
                 map.serialize_entry("got", got)?;
             }
-            BallotErrorKind::Repeated { id }
-            | BallotErrorKind::UnknownProposal { id }
-            | BallotErrorKind::UnknownService { id } => map.serialize_entry("id", id)?,
+            BallotErrorKind::Repeated { id } | BallotErrorKind::UnknownProposal { id } | BallotErrorKind::UnknownService { id } => {
+                map.serialize_entry("id", id)?
+            }
             BallotErrorKind::TooManyBallots { max } => map.serialize_entry("max", max)?,
         }
         map.serialize_entry("message", &self.to_string())?;
@@ -179,12 +170,7 @@ pub enum TallyError {
     /// The input is not valid JSON, or a value has the wrong type or form.
     /// `path` is where in the document (`proposals[2].amount`, empty for the top
     /// level); `line` and `column` are 1-based as reported by the JSON parser.
-    Json {
-        path: String,
-        message: String,
-        line: usize,
-        column: usize,
-    },
+    Json { path: String, message: String, line: usize, column: usize },
     /// The document is well-formed but breaks a rule, e.g. a duplicate proposal
     /// id or a setting out of range. `path` names the offending field.
     Invalid { path: String, message: String },
@@ -194,10 +180,7 @@ pub enum TallyError {
 
 impl TallyError {
     pub(crate) fn invalid(path: impl Into<String>, message: impl Into<String>) -> Self {
-        TallyError::Invalid {
-            path: path.into(),
-            message: message.into(),
-        }
+        TallyError::Invalid { path: path.into(), message: message.into() }
     }
 
     /// Where in the input the problem is, in the form `ballots[12].want[3]`.
@@ -216,12 +199,7 @@ impl TallyError {
 impl fmt::Display for TallyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TallyError::Json {
-                path,
-                message,
-                line,
-                column,
-            } => {
+            TallyError::Json { path, message, line, column } => {
                 if path.is_empty() {
                     write!(f, "{message} (line {line}, column {column})")
                 } else {
@@ -249,33 +227,14 @@ mod tests {
 
     #[test]
     fn resident_and_technical_messages() {
-        let e = BallotError::new(
-            BallotField::Want,
-            None,
-            BallotErrorKind::TooLong { max: 5, got: 7 },
-        );
-        assert_eq!(
-            e.to_string(),
-            "\"want\" has 7 choices; at most 5 are allowed"
-        );
-        let e = BallotError::new(
-            BallotField::Want,
-            Some(3),
-            BallotErrorKind::UnknownProposal { id: "X".into() },
-        );
-        let t = TallyError::Ballot {
-            index: 12,
-            error: e.clone(),
-        };
+        let e = BallotError::new(BallotField::Want, None, BallotErrorKind::TooLong { max: 5, got: 7 });
+        assert_eq!(e.to_string(), "\"want\" has 7 choices; at most 5 are allowed");
+        let e = BallotError::new(BallotField::Want, Some(3), BallotErrorKind::UnknownProposal { id: "X".into() });
+        let t = TallyError::Ballot { index: 12, error: e.clone() };
         assert_eq!(t.to_string(), "ballots[12].want[3]: unknown proposal \"X\"");
         assert_eq!(t.path(), "ballots[12].want[3]");
-        assert_eq!(
-            e.to_string(),
-            "choice 4 in \"want\" (\"X\") is not a proposal in this consultation"
-        );
+        assert_eq!(e.to_string(), "choice 4 in \"want\" (\"X\") is not a proposal in this consultation");
         let json = serde_json::to_string(&e).unwrap();
-        assert!(json.starts_with(
-            r#"{"field":"want","index":3,"error":"unknown_proposal","id":"X","message":"#
-        ));
+        assert!(json.starts_with(r#"{"field":"want","index":3,"error":"unknown_proposal","id":"X","message":"#));
     }
 }

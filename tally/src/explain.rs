@@ -69,31 +69,25 @@ pub(crate) fn explain(e: &Explained<'_>) -> String {
                 } else {
                     format!("The savings agreed before it came to {}", money(before))
                 };
-                format!(
-                    "Agreed. {} {so_far}, so the savings target of {} was not yet met.",
-                    ranked(e),
-                    money(target)
-                )
+                format!("Agreed. {} {so_far}, so the savings target of {} was not yet met.", ranked(e), money(target))
             }
             None => format!(
                 "Agreed. {} No savings target was set, so every saving with more support than opposition is agreed, unless it is protected.",
                 ranked_with_score(e)
             ),
         },
-        (ProposalKind::Development, Outcome::Adopted { before }) => {
-            match e.config.development_budget {
-                Some(_) => format!(
-                    "Agreed. {} It costs {}, which fitted in the {} left in the budget for new spending.",
-                    ranked(e),
-                    money(e.amount),
-                    money(before)
-                ),
-                None => format!(
-                    "Agreed. {} No budget for new spending was set, so every proposal for new spending with more support than opposition is agreed.",
-                    ranked_with_score(e)
-                ),
-            }
-        }
+        (ProposalKind::Development, Outcome::Adopted { before }) => match e.config.development_budget {
+            Some(_) => format!(
+                "Agreed. {} It costs {}, which fitted in the {} left in the budget for new spending.",
+                ranked(e),
+                money(e.amount),
+                money(before)
+            ),
+            None => format!(
+                "Agreed. {} No budget for new spending was set, so every proposal for new spending with more support than opposition is agreed.",
+                ranked_with_score(e)
+            ),
+        },
         (_, Outcome::Protected) => {
             let service = e.service_name.unwrap_or("the service");
             let who = if e.users == 1 {
@@ -101,31 +95,22 @@ pub(crate) fn explain(e: &Explained<'_>) -> String {
             } else {
                 format!("{} of the {} people who use {service}", e.rejecting_users, e.users)
             };
-            format!(
-                "Not agreed, because it is protected. {who} rejected this cut. It needs a recorded decision by the commissioners."
-            )
+            format!("Not agreed, because it is protected. {who} rejected this cut. It needs a recorded decision by the commissioners.")
         }
         (_, Outcome::NotPositive) => {
             if !e.voted {
                 "Not agreed. Nobody voted for it or against it, so its score is 0.".to_string()
             } else if e.score == Ratio::ZERO {
-                "Not agreed. Support and opposition were equally strong, so its score is 0."
-                    .to_string()
+                "Not agreed. Support and opposition were equally strong, so its score is 0.".to_string()
             } else {
-                format!(
-                    "Not agreed. Opposition to it was stronger than support, so its score is {}.",
-                    score(e.score)
-                )
+                format!("Not agreed. Opposition to it was stronger than support, so its score is {}.", score(e.score))
             }
         }
         (_, Outcome::TargetReached { adopted_before }) => {
             let target = money(e.config.savings_target.unwrap_or(0));
             if adopted_before == 0 {
                 // Only a target of 0 is met before anything is saved.
-                format!(
-                    "Not agreed. {} The savings target of {target} was already met without any savings.",
-                    ranked(e)
-                )
+                format!("Not agreed. {} The savings target of {target} was already met without any savings.", ranked(e))
             } else {
                 format!(
                     "Not agreed. {} The savings agreed before it came to {}, which already met the savings target of {target}.",
@@ -134,11 +119,9 @@ pub(crate) fn explain(e: &Explained<'_>) -> String {
                 )
             }
         }
-        (_, Outcome::DoesNotFit { left }) => format!(
-            "Not agreed. It costs {}, but only {} was left in the budget for new spending.",
-            money(e.amount),
-            money(left)
-        ),
+        (_, Outcome::DoesNotFit { left }) => {
+            format!("Not agreed. It costs {}, but only {} was left in the budget for new spending.", money(e.amount), money(left))
+        }
     };
     let adopted = e.outcome.is_adopted();
     if adopted != e.plain_adopted {
@@ -154,11 +137,7 @@ pub(crate) fn explain(e: &Explained<'_>) -> String {
 /// "It ranked 2nd of 3 savings." or "It was the only saving."
 fn ranked(e: &Explained<'_>) -> String {
     let (one, many) = kind_nouns(e.kind);
-    if e.of == 1 {
-        format!("It was the only {one}.")
-    } else {
-        format!("It ranked {} of {} {many}.", ordinal(e.rank), e.of)
-    }
+    if e.of == 1 { format!("It was the only {one}.") } else { format!("It ranked {} of {} {many}.", ordinal(e.rank), e.of) }
 }
 
 /// [`ranked`] with the score: "It ranked 1st of 3 savings, with a score of 2.5."
@@ -204,17 +183,8 @@ mod tests {
 
     #[test]
     fn ordinals() {
-        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111, 112]
-            .iter()
-            .map(|&n| ordinal(n))
-            .collect();
-        assert_eq!(
-            got,
-            [
-                "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd",
-                "101st", "111th", "112th"
-            ]
-        );
+        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111, 112].iter().map(|&n| ordinal(n)).collect();
+        assert_eq!(got, ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "101st", "111th", "112th"]);
     }
 
     #[test]

@@ -66,16 +66,10 @@ pub fn tally(election: &Election) -> Result<TallyResult, TallyError> {
     if let Some(code) = currency {
         money::check_currency(code)?;
     }
-    let paper = BallotPaper::new(
-        election.config.clone(),
-        election.services.clone(),
-        election.proposals.clone(),
-    )?;
+    let paper = BallotPaper::new(election.config.clone(), election.services.clone(), election.proposals.clone())?;
     let mut count = Count::new(&paper);
     for (index, ballot) in election.ballots.iter().enumerate() {
-        count
-            .add(ballot)
-            .map_err(|error| TallyError::Ballot { index, error })?;
+        count.add(ballot).map_err(|error| TallyError::Ballot { index, error })?;
     }
     Ok(count.result_in(currency))
 }

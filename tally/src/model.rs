@@ -180,11 +180,7 @@ pub struct BallotPaper {
 impl BallotPaper {
     /// Validates the settings, ids and references, in that order; the error
     /// names the first problem, e.g. `proposals[2].service: unknown service "pool"`.
-    pub fn new(
-        config: Config,
-        services: Vec<Service>,
-        proposals: Vec<Proposal>,
-    ) -> Result<Self, TallyError> {
+    pub fn new(config: Config, services: Vec<Service>, proposals: Vec<Proposal>) -> Result<Self, TallyError> {
         config.validate()?;
         // Indices are u32 and u32::MAX is the "no service" sentinel.
         if services.len() >= NO_SERVICE as usize {
@@ -196,18 +192,12 @@ impl BallotPaper {
         let mut service_index = IdMap::default();
         for (i, service) in services.iter().enumerate() {
             if service.id.is_empty() {
-                return Err(TallyError::invalid(
-                    format!("services[{i}].id"),
-                    "must not be empty",
-                ));
+                return Err(TallyError::invalid(format!("services[{i}].id"), "must not be empty"));
             }
             if let Some(first) = service_index.insert(service.id.as_str().into(), i as u32) {
                 return Err(TallyError::invalid(
                     format!("services[{i}].id"),
-                    format!(
-                        "duplicate service id {} (also services[{first}])",
-                        quoted(&service.id)
-                    ),
+                    format!("duplicate service id {} (also services[{first}])", quoted(&service.id)),
                 ));
             }
         }
@@ -217,18 +207,12 @@ impl BallotPaper {
         let mut total: u64 = 0;
         for (i, proposal) in proposals.iter().enumerate() {
             if proposal.id.is_empty() {
-                return Err(TallyError::invalid(
-                    format!("proposals[{i}].id"),
-                    "must not be empty",
-                ));
+                return Err(TallyError::invalid(format!("proposals[{i}].id"), "must not be empty"));
             }
             if let Some(first) = proposal_index.insert(proposal.id.as_str().into(), i as u32) {
                 return Err(TallyError::invalid(
                     format!("proposals[{i}].id"),
-                    format!(
-                        "duplicate proposal id {} (also proposals[{first}])",
-                        quoted(&proposal.id)
-                    ),
+                    format!("duplicate proposal id {} (also proposals[{first}])", quoted(&proposal.id)),
                 ));
             }
             let service = match &proposal.service {
@@ -236,29 +220,16 @@ impl BallotPaper {
                 Some(id) => match service_index.get(id.as_str()) {
                     Some(&s) => s,
                     None => {
-                        return Err(TallyError::invalid(
-                            format!("proposals[{i}].service"),
-                            format!("unknown service {}", quoted(id)),
-                        ));
+                        return Err(TallyError::invalid(format!("proposals[{i}].service"), format!("unknown service {}", quoted(id))));
                     }
                 },
             };
             proposal_service.push(service);
             total = total.checked_add(proposal.amount).ok_or_else(|| {
-                TallyError::invalid(
-                    format!("proposals[{i}].amount"),
-                    format!("the amounts add up to more than {}", u64::MAX),
-                )
+                TallyError::invalid(format!("proposals[{i}].amount"), format!("the amounts add up to more than {}", u64::MAX))
             })?;
         }
-        Ok(BallotPaper {
-            config,
-            services,
-            proposals,
-            service_index,
-            proposal_index,
-            proposal_service,
-        })
+        Ok(BallotPaper { config, services, proposals, service_index, proposal_index, proposal_service })
     }
 
     pub fn config(&self) -> &Config {
@@ -291,12 +262,7 @@ impl BallotPaper {
     /// Checks one ballot against the paper: each list at most `rank_depth` long,
     /// no proposal twice (within or across `want` and `dont_want`), every id
     /// known. Repeating a service in `uses` is allowed: it states one fact twice.
-    pub fn check_ballot(
-        &self,
-        want: &[String],
-        dont_want: &[String],
-        uses: &[String],
-    ) -> Result<(), BallotError> {
+    pub fn check_ballot(&self, want: &[String], dont_want: &[String], uses: &[String]) -> Result<(), BallotError> {
         self.intern(want, dont_want, uses, &mut InternedLists::default())
     }
 
@@ -315,26 +281,15 @@ impl BallotPaper {
         out.want.clear();
         out.dont_want.clear();
         out.uses.clear();
-        for (field, list) in [
-            (BallotField::Want, want),
-            (BallotField::DontWant, dont_want),
-        ] {
+        for (field, list) in [(BallotField::Want, want), (BallotField::DontWant, dont_want)] {
             for (j, id) in list.iter().enumerate() {
                 let id = id.as_ref();
-                let p = self.proposal_index(id).ok_or_else(|| {
-                    BallotError::new(
-                        field,
-                        Some(j),
-                        BallotErrorKind::UnknownProposal { id: id.to_owned() },
-                    )
-                })?;
+                let p = self
+                    .proposal_index(id)
+                    .ok_or_else(|| BallotError::new(field, Some(j), BallotErrorKind::UnknownProposal { id: id.to_owned() }))?;
                 // Lists are at most 20 long, so a linear scan beats any set.
                 if out.want.contains(&p) || out.dont_want.contains(&p) {
-                    return Err(BallotError::new(
-                        field,
-                        Some(j),
-                        BallotErrorKind::Repeated { id: id.to_owned() },
-                    ));
+                    return Err(BallotError::new(field, Some(j), BallotErrorKind::Repeated { id: id.to_owned() }));
                 }
                 match field {
                     BallotField::Want => out.want.push(p),
@@ -344,13 +299,9 @@ impl BallotPaper {
         }
         for (j, id) in uses.iter().enumerate() {
             let id = id.as_ref();
-            let s = self.service_index(id).ok_or_else(|| {
-                BallotError::new(
-                    BallotField::Uses,
-                    Some(j),
-                    BallotErrorKind::UnknownService { id: id.to_owned() },
-                )
-            })?;
+            let s = self
+                .service_index(id)
+                .ok_or_else(|| BallotError::new(BallotField::Uses, Some(j), BallotErrorKind::UnknownService { id: id.to_owned() }))?;
             out.uses.push(s);
         }
         Ok(())
@@ -359,27 +310,13 @@ impl BallotPaper {
     /// The same rules for a ballot already given as indices (see
     /// [`crate::Count::add_indexed`]); an out-of-range index is reported as an
     /// unknown id `#index`.
-    pub(crate) fn check_indexed(
-        &self,
-        want: &[u32],
-        dont_want: &[u32],
-        uses: &[u32],
-    ) -> Result<(), BallotError> {
+    pub(crate) fn check_indexed(&self, want: &[u32], dont_want: &[u32], uses: &[u32]) -> Result<(), BallotError> {
         self.check_lengths(want.len(), dont_want.len())?;
         let n = self.proposals.len();
-        for (field, list) in [
-            (BallotField::Want, want),
-            (BallotField::DontWant, dont_want),
-        ] {
+        for (field, list) in [(BallotField::Want, want), (BallotField::DontWant, dont_want)] {
             for (j, &p) in list.iter().enumerate() {
                 if p as usize >= n {
-                    return Err(BallotError::new(
-                        field,
-                        Some(j),
-                        BallotErrorKind::UnknownProposal {
-                            id: format!("#{p}"),
-                        },
-                    ));
+                    return Err(BallotError::new(field, Some(j), BallotErrorKind::UnknownProposal { id: format!("#{p}") }));
                 }
                 let seen = match field {
                     BallotField::Want => want[..j].contains(&p),
@@ -387,23 +324,13 @@ impl BallotPaper {
                 };
                 if seen {
                     let id = self.proposals[p as usize].id.clone();
-                    return Err(BallotError::new(
-                        field,
-                        Some(j),
-                        BallotErrorKind::Repeated { id },
-                    ));
+                    return Err(BallotError::new(field, Some(j), BallotErrorKind::Repeated { id }));
                 }
             }
         }
         for (j, &s) in uses.iter().enumerate() {
             if s as usize >= self.services.len() {
-                return Err(BallotError::new(
-                    BallotField::Uses,
-                    Some(j),
-                    BallotErrorKind::UnknownService {
-                        id: format!("#{s}"),
-                    },
-                ));
+                return Err(BallotError::new(BallotField::Uses, Some(j), BallotErrorKind::UnknownService { id: format!("#{s}") }));
             }
         }
         Ok(())
@@ -411,16 +338,9 @@ impl BallotPaper {
 
     fn check_lengths(&self, want: usize, dont_want: usize) -> Result<(), BallotError> {
         let max = self.config.rank_depth;
-        for (field, got) in [
-            (BallotField::Want, want),
-            (BallotField::DontWant, dont_want),
-        ] {
+        for (field, got) in [(BallotField::Want, want), (BallotField::DontWant, dont_want)] {
             if got > max as usize {
-                return Err(BallotError::new(
-                    field,
-                    None,
-                    BallotErrorKind::TooLong { max, got },
-                ));
+                return Err(BallotError::new(field, None, BallotErrorKind::TooLong { max, got }));
             }
         }
         Ok(())
@@ -432,29 +352,12 @@ mod tests {
     use super::*;
 
     fn paper() -> BallotPaper {
-        let services = vec![Service {
-            id: "dc".into(),
-            name: Some("Day centre".into()),
-        }];
+        let services = vec![Service { id: "dc".into(), name: Some("Day centre".into()) }];
         let proposals = ["S1", "S2", "S3"]
             .iter()
-            .map(|id| Proposal {
-                id: id.to_string(),
-                kind: ProposalKind::Saving,
-                amount: 10,
-                service: None,
-                title: None,
-            })
+            .map(|id| Proposal { id: id.to_string(), kind: ProposalKind::Saving, amount: 10, service: None, title: None })
             .collect();
-        BallotPaper::new(
-            Config {
-                rank_depth: 2,
-                ..Config::default()
-            },
-            services,
-            proposals,
-        )
-        .unwrap()
+        BallotPaper::new(Config { rank_depth: 2, ..Config::default() }, services, proposals).unwrap()
     }
 
     fn strings(ids: &[&str]) -> Vec<String> {
@@ -464,52 +367,24 @@ mod tests {
     #[test]
     fn check_ballot_names_field_and_entry() {
         let p = paper();
-        assert!(
-            p.check_ballot(
-                &strings(&["S1"]),
-                &strings(&["S2"]),
-                &strings(&["dc", "dc"])
-            )
-            .is_ok()
-        );
-        let e = p
-            .check_ballot(&strings(&["S1", "S2", "S3"]), &[], &[])
-            .unwrap_err();
-        assert_eq!(
-            e,
-            BallotError::new(
-                BallotField::Want,
-                None,
-                BallotErrorKind::TooLong { max: 2, got: 3 }
-            )
-        );
-        let e = p
-            .check_ballot(&strings(&["S1", "S1"]), &[], &[])
-            .unwrap_err();
+        assert!(p.check_ballot(&strings(&["S1"]), &strings(&["S2"]), &strings(&["dc", "dc"])).is_ok());
+        let e = p.check_ballot(&strings(&["S1", "S2", "S3"]), &[], &[]).unwrap_err();
+        assert_eq!(e, BallotError::new(BallotField::Want, None, BallotErrorKind::TooLong { max: 2, got: 3 }));
+        let e = p.check_ballot(&strings(&["S1", "S1"]), &[], &[]).unwrap_err();
         assert_eq!((e.field, e.index), (BallotField::Want, Some(1)));
         assert_eq!(e.kind, BallotErrorKind::Repeated { id: "S1".into() });
-        let e = p
-            .check_ballot(&strings(&["S2"]), &strings(&["S1", "S2"]), &[])
-            .unwrap_err();
+        let e = p.check_ballot(&strings(&["S2"]), &strings(&["S1", "S2"]), &[]).unwrap_err();
         assert_eq!((e.field, e.index), (BallotField::DontWant, Some(1)));
         let e = p.check_ballot(&[], &strings(&["S9"]), &[]).unwrap_err();
         assert_eq!(e.kind, BallotErrorKind::UnknownProposal { id: "S9".into() });
-        let e = p
-            .check_ballot(&[], &[], &strings(&["dc", "pool"]))
-            .unwrap_err();
+        let e = p.check_ballot(&[], &[], &strings(&["dc", "pool"])).unwrap_err();
         assert_eq!((e.field, e.index), (BallotField::Uses, Some(1)));
-        assert_eq!(
-            e.kind,
-            BallotErrorKind::UnknownService { id: "pool".into() }
-        );
+        assert_eq!(e.kind, BallotErrorKind::UnknownService { id: "pool".into() });
     }
 
     #[test]
     fn paper_rejects_duplicates_and_unknown_services() {
-        let s = |id: &str| Service {
-            id: id.into(),
-            name: None,
-        };
+        let s = |id: &str| Service { id: id.into(), name: None };
         let pr = |id: &str, service: Option<&str>| Proposal {
             id: id.into(),
             kind: ProposalKind::Development,
@@ -518,36 +393,14 @@ mod tests {
             title: None,
         };
         let e = BallotPaper::new(Config::default(), vec![s("a"), s("a")], vec![]).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "services[1].id: duplicate service id \"a\" (also services[0])"
-        );
-        let e = BallotPaper::new(
-            Config::default(),
-            vec![],
-            vec![pr("P", None), pr("P", None)],
-        )
-        .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "proposals[1].id: duplicate proposal id \"P\" (also proposals[0])"
-        );
-        let e = BallotPaper::new(
-            Config::default(),
-            vec![s("a")],
-            vec![pr("P", None), pr("Q", None), pr("R", Some("pool"))],
-        )
-        .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "proposals[2].service: unknown service \"pool\""
-        );
+        assert_eq!(e.to_string(), "services[1].id: duplicate service id \"a\" (also services[0])");
+        let e = BallotPaper::new(Config::default(), vec![], vec![pr("P", None), pr("P", None)]).unwrap_err();
+        assert_eq!(e.to_string(), "proposals[1].id: duplicate proposal id \"P\" (also proposals[0])");
+        let e = BallotPaper::new(Config::default(), vec![s("a")], vec![pr("P", None), pr("Q", None), pr("R", Some("pool"))]).unwrap_err();
+        assert_eq!(e.to_string(), "proposals[2].service: unknown service \"pool\"");
         let mut big = pr("B", None);
         big.amount = u64::MAX;
         let e = BallotPaper::new(Config::default(), vec![], vec![pr("P", None), big]).unwrap_err();
-        assert!(
-            e.to_string()
-                .starts_with("proposals[1].amount: the amounts add up to more than")
-        );
+        assert!(e.to_string().starts_with("proposals[1].amount: the amounts add up to more than"));
     }
 }

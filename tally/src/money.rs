@@ -49,18 +49,11 @@ pub fn grouped(n: u64) -> String {
 
 /// The exchange format's `currency` must have the form [`is_currency_code`] checks.
 pub(crate) fn check_currency(code: &str) -> Result<(), TallyError> {
-    if is_currency_code(code) {
-        Ok(())
-    } else {
-        Err(TallyError::invalid("currency", currency_message(code)))
-    }
+    if is_currency_code(code) { Ok(()) } else { Err(TallyError::invalid("currency", currency_message(code))) }
 }
 
 pub(crate) fn currency_message(code: &str) -> String {
-    format!(
-        "must be a three-letter ISO 4217 currency code in capitals, such as GBP or EUR, got {}",
-        quoted(code)
-    )
+    format!("must be a three-letter ISO 4217 currency code in capitals, such as GBP or EUR, got {}", quoted(code))
 }
 
 /// [`format`] in `currency`, or [`grouped`] without one.

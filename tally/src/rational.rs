@@ -28,11 +28,7 @@ impl Ratio {
         if den == 0 {
             return None;
         }
-        let (num, den) = if den < 0 {
-            (num.checked_neg()?, den.checked_neg()?)
-        } else {
-            (num, den)
-        };
+        let (num, den) = if den < 0 { (num.checked_neg()?, den.checked_neg()?) } else { (num, den) };
         let g = gcd(num.unsigned_abs(), den.unsigned_abs());
         // g divides den (> 0), so g >= 1 and both quotients fit back in i128.
         let g = g as i128;
@@ -41,10 +37,7 @@ impl Ratio {
             // which den > 0 rules out; keep the fraction unreduced rather than panic.
             return Some(Ratio { num, den });
         }
-        Some(Ratio {
-            num: num / g,
-            den: den / g,
-        })
+        Some(Ratio { num: num / g, den: den / g })
     }
 
     /// `num / den` in lowest terms, for a denominator known to be positive.
@@ -52,10 +45,7 @@ impl Ratio {
         debug_assert!(den > 0);
         // g divides den > 0, so 1 <= g <= den and g fits in i128.
         let g = gcd(num.unsigned_abs(), den.unsigned_abs()).max(1) as i128;
-        Ratio {
-            num: num / g,
-            den: den / g,
-        }
+        Ratio { num: num / g, den: den / g }
     }
 
     /// A whole number.
@@ -141,11 +131,7 @@ impl Ratio {
 
 /// `(x + y) mod m` for `x, y < m`, and whether it wrapped, without overflow.
 fn add_mod(x: u128, y: u128, m: u128) -> (u128, bool) {
-    if x >= m - y {
-        (x - (m - y), true)
-    } else {
-        (x + y, false)
-    }
+    if x >= m - y { (x - (m - y), true) } else { (x + y, false) }
 }
 
 pub(crate) fn gcd(mut a: u128, mut b: u128) -> u128 {
@@ -252,10 +238,7 @@ mod tests {
         assert_eq!(r(-1, 3_000_000).to_decimal(), "0");
         assert_eq!(r(1999999999, 2_000_000).to_decimal(), "1000");
         assert_eq!(r(i128::MAX, i128::MAX - 1).to_decimal(), "1");
-        assert_eq!(
-            r(i128::MIN + 1, 3).to_decimal(),
-            "-56713727820156410577229101238628035242.333333"
-        );
+        assert_eq!(r(i128::MIN + 1, 3).to_decimal(), "-56713727820156410577229101238628035242.333333");
     }
 
     #[test]
@@ -288,9 +271,6 @@ mod tests {
     #[test]
     fn serialises_as_json_numbers() {
         let values = [r(190, 3), r(50, 1), r(-30, 1), r(1, 2)];
-        assert_eq!(
-            serde_json::to_string(&values).unwrap(),
-            "[63.333333,50,-30,0.5]"
-        );
+        assert_eq!(serde_json::to_string(&values).unwrap(), "[63.333333,50,-30,0.5]");
     }
 }

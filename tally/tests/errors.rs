@@ -3,20 +3,11 @@
 
 mod common;
 
-use pbvote_tally::{
-    Ballot, BallotError, BallotErrorKind, BallotField, BallotPaper, Count, TallyError, exchange,
-    tally,
-};
+use pbvote_tally::{Ballot, BallotError, BallotErrorKind, BallotField, BallotPaper, Count, TallyError, exchange, tally};
 
 fn ballot(want: &[&str], dont_want: &[&str], uses: &[&str]) -> Ballot {
     let v = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect();
-    Ballot {
-        want: v(want),
-        dont_want: v(dont_want),
-        uses: v(uses),
-        channel: None,
-        area: None,
-    }
+    Ballot { want: v(want), dont_want: v(dont_want), uses: v(uses), channel: None, area: None }
 }
 
 fn with_extra_ballot(extra: Ballot) -> TallyError {
@@ -28,46 +19,16 @@ fn with_extra_ballot(extra: Ballot) -> TallyError {
 #[test]
 fn invalid_ballots_are_rejected_with_their_place() {
     let cases = [
-        (
-            ballot(&["S1", "S2", "S3", "D1"], &[], &[]),
-            "ballots[12].want: has 4 entries; config.rank_depth allows at most 3",
-        ),
-        (
-            ballot(&[], &["S1", "S2", "S3", "D1"], &[]),
-            "ballots[12].dont_want: has 4 entries; config.rank_depth allows at most 3",
-        ),
-        (
-            ballot(&["S1", "S2", "S1"], &[], &[]),
-            "ballots[12].want[2]: \"S1\" appears twice",
-        ),
-        (
-            ballot(&[], &["S2", "S2"], &[]),
-            "ballots[12].dont_want[1]: \"S2\" appears twice",
-        ),
-        (
-            ballot(&["S1"], &["D1", "S1"], &[]),
-            "ballots[12].dont_want[1]: \"S1\" appears twice",
-        ),
-        (
-            ballot(&["S1", "S2", "X"], &[], &[]),
-            "ballots[12].want[2]: unknown proposal \"X\"",
-        ),
-        (
-            ballot(&[], &["s1"], &[]),
-            "ballots[12].dont_want[0]: unknown proposal \"s1\"",
-        ),
-        (
-            ballot(&[], &[], &["day-centre", "pool"]),
-            "ballots[12].uses[1]: unknown service \"pool\"",
-        ),
-        (
-            ballot(&["day-centre"], &[], &[]),
-            "ballots[12].want[0]: unknown proposal \"day-centre\"",
-        ),
-        (
-            ballot(&[], &[], &["S1"]),
-            "ballots[12].uses[0]: unknown service \"S1\"",
-        ),
+        (ballot(&["S1", "S2", "S3", "D1"], &[], &[]), "ballots[12].want: has 4 entries; config.rank_depth allows at most 3"),
+        (ballot(&[], &["S1", "S2", "S3", "D1"], &[]), "ballots[12].dont_want: has 4 entries; config.rank_depth allows at most 3"),
+        (ballot(&["S1", "S2", "S1"], &[], &[]), "ballots[12].want[2]: \"S1\" appears twice"),
+        (ballot(&[], &["S2", "S2"], &[]), "ballots[12].dont_want[1]: \"S2\" appears twice"),
+        (ballot(&["S1"], &["D1", "S1"], &[]), "ballots[12].dont_want[1]: \"S1\" appears twice"),
+        (ballot(&["S1", "S2", "X"], &[], &[]), "ballots[12].want[2]: unknown proposal \"X\""),
+        (ballot(&[], &["s1"], &[]), "ballots[12].dont_want[0]: unknown proposal \"s1\""),
+        (ballot(&[], &[], &["day-centre", "pool"]), "ballots[12].uses[1]: unknown service \"pool\""),
+        (ballot(&["day-centre"], &[], &[]), "ballots[12].want[0]: unknown proposal \"day-centre\""),
+        (ballot(&[], &[], &["S1"]), "ballots[12].uses[0]: unknown service \"S1\""),
     ];
     for (bad, message) in cases {
         assert_eq!(with_extra_ballot(bad).to_string(), message);
@@ -78,9 +39,7 @@ fn invalid_ballots_are_rejected_with_their_place() {
 fn empty_ballots_and_repeated_uses_are_valid() {
     let mut election = common::worked_example();
     election.ballots.push(Ballot::default());
-    election
-        .ballots
-        .push(ballot(&[], &[], &["day-centre", "day-centre"]));
+    election.ballots.push(ballot(&[], &[], &["day-centre", "day-centre"]));
     let result = tally(&election).unwrap();
     assert_eq!(result.summary.ballots, 102);
     // The repeated entry counts its ballot once.
@@ -92,55 +51,29 @@ fn check_ballot_gives_field_entry_and_resident_message() {
     let e = common::worked_example();
     let paper = BallotPaper::new(e.config, e.services, e.proposals).unwrap();
     let s = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let err = paper
-        .check_ballot(&s(&["S1", "S2", "S3", "D1"]), &[], &[])
-        .unwrap_err();
-    assert_eq!(
-        err,
-        BallotError {
-            field: BallotField::Want,
-            index: None,
-            kind: BallotErrorKind::TooLong { max: 3, got: 4 }
-        }
-    );
-    assert_eq!(
-        err.to_string(),
-        "\"want\" has 4 choices; at most 3 are allowed"
-    );
-    let err = paper
-        .check_ballot(&s(&["S1"]), &s(&["S1"]), &[])
-        .unwrap_err();
+    let err = paper.check_ballot(&s(&["S1", "S2", "S3", "D1"]), &[], &[]).unwrap_err();
+    assert_eq!(err, BallotError { field: BallotField::Want, index: None, kind: BallotErrorKind::TooLong { max: 3, got: 4 } });
+    assert_eq!(err.to_string(), "\"want\" has 4 choices; at most 3 are allowed");
+    let err = paper.check_ballot(&s(&["S1"]), &s(&["S1"]), &[]).unwrap_err();
     assert_eq!((err.field, err.index), (BallotField::DontWant, Some(0)));
     assert_eq!(err.field.to_string(), "dont_want");
     assert!(err.to_string().contains("\"S1\" is chosen more than once"));
     let err = paper.check_ballot(&[], &[], &s(&["pool"])).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "\"pool\" is not a service in this consultation"
-    );
+    assert_eq!(err.to_string(), "\"pool\" is not a service in this consultation");
     assert_eq!(serde_json::to_value(&err).unwrap()["field"], "uses");
-    assert!(
-        paper
-            .check_ballot(&s(&["S1", "S2", "S3"]), &s(&["D1"]), &s(&["day-centre"]))
-            .is_ok()
-    );
+    assert!(paper.check_ballot(&s(&["S1", "S2", "S3"]), &s(&["D1"]), &s(&["day-centre"])).is_ok());
 }
 
 #[test]
 fn a_rejected_ballot_leaves_the_count_unchanged() {
     let e = common::worked_example();
-    let paper =
-        BallotPaper::new(e.config.clone(), e.services.clone(), e.proposals.clone()).unwrap();
+    let paper = BallotPaper::new(e.config.clone(), e.services.clone(), e.proposals.clone()).unwrap();
     let mut count = Count::new(&paper);
     for b in &e.ballots {
         count.add(b).unwrap();
     }
     let before = count.result();
-    assert!(
-        count
-            .add(&ballot(&["S1", "S2"], &["S3", "S3"], &["day-centre"]))
-            .is_err()
-    );
+    assert!(count.add(&ballot(&["S1", "S2"], &["S3", "S3"], &["day-centre"])).is_err());
     assert!(count.add_indexed(&[0, 1], &[7], &[], None, None).is_err());
     assert!(count.add_indexed(&[0, 0], &[], &[], None, None).is_err());
     assert!(count.add_indexed(&[0], &[], &[3], None, None).is_err());
@@ -149,19 +82,9 @@ fn a_rejected_ballot_leaves_the_count_unchanged() {
     // add_indexed accepts the same ballots as add, with the same effect.
     let mut by_index = Count::new(&paper);
     for b in &e.ballots {
-        let idx = |ids: &[String]| {
-            ids.iter()
-                .map(|id| paper.proposal_index(id).unwrap())
-                .collect::<Vec<_>>()
-        };
-        let uses: Vec<u32> = b
-            .uses
-            .iter()
-            .map(|id| paper.service_index(id).unwrap())
-            .collect();
-        by_index
-            .add_indexed(&idx(&b.want), &idx(&b.dont_want), &uses, None, None)
-            .unwrap();
+        let idx = |ids: &[String]| ids.iter().map(|id| paper.proposal_index(id).unwrap()).collect::<Vec<_>>();
+        let uses: Vec<u32> = b.uses.iter().map(|id| paper.service_index(id).unwrap()).collect();
+        by_index.add_indexed(&idx(&b.want), &idx(&b.dont_want), &uses, None, None).unwrap();
     }
     assert_eq!(by_index.result(), before);
 }
@@ -170,22 +93,13 @@ fn a_rejected_ballot_leaves_the_count_unchanged() {
 fn invalid_papers_name_the_field() {
     let mut e = common::worked_example();
     e.config.rank_depth = 0;
-    assert_eq!(
-        tally(&e).unwrap_err().to_string(),
-        "config.rank_depth: must be between 1 and 20, got 0"
-    );
+    assert_eq!(tally(&e).unwrap_err().to_string(), "config.rank_depth: must be between 1 and 20, got 0");
     let mut e = common::worked_example();
     e.proposals[2].service = Some("pool".into());
-    assert_eq!(
-        tally(&e).unwrap_err().to_string(),
-        "proposals[2].service: unknown service \"pool\""
-    );
+    assert_eq!(tally(&e).unwrap_err().to_string(), "proposals[2].service: unknown service \"pool\"");
     let mut e = common::worked_example();
     e.proposals[3].id = "S2".into();
-    assert_eq!(
-        tally(&e).unwrap_err().to_string(),
-        "proposals[3].id: duplicate proposal id \"S2\" (also proposals[1])"
-    );
+    assert_eq!(tally(&e).unwrap_err().to_string(), "proposals[3].id: duplicate proposal id \"S2\" (also proposals[1])");
     let mut e = common::worked_example();
     e.currency = Some("£".into());
     assert_eq!(
@@ -194,10 +108,7 @@ fn invalid_papers_name_the_field() {
     );
     let mut e = common::worked_example();
     e.services.push(e.services[0].clone());
-    assert_eq!(
-        tally(&e).unwrap_err().to_string(),
-        "services[1].id: duplicate service id \"day-centre\" (also services[0])"
-    );
+    assert_eq!(tally(&e).unwrap_err().to_string(), "services[1].id: duplicate service id \"day-centre\" (also services[0])");
 }
 
 fn parse_err(doc: &str) -> TallyError {
@@ -212,31 +123,14 @@ fn parse_err(doc: &str) -> TallyError {
 fn malformed_json_gives_line_and_column() {
     let err = parse_err("{\n  \"proposals\": [\n    {\"id\": \"S1\",, }\n  ]\n}");
     match &err {
-        TallyError::Json {
-            path, line, column, ..
-        } => {
-            assert_eq!(
-                (path.as_str(), *line, *column),
-                ("proposals[0]", 3, 17),
-                "{err}"
-            );
+        TallyError::Json { path, line, column, .. } => {
+            assert_eq!((path.as_str(), *line, *column), ("proposals[0]", 3, 17), "{err}");
         }
         other => panic!("expected a JSON error, got {other:?}"),
     }
-    assert_eq!(
-        err.to_string(),
-        "proposals[0]: invalid JSON: key must be a string (line 3, column 17)",
-        "{err}"
-    );
-    assert_eq!(
-        parse_err("").to_string(),
-        "invalid JSON: EOF while parsing a value (line 1, column 0)"
-    );
-    assert!(
-        parse_err("{\"proposals\": [], \"ballots\": []} x")
-            .to_string()
-            .contains("trailing characters (line 1, column 34)")
-    );
+    assert_eq!(err.to_string(), "proposals[0]: invalid JSON: key must be a string (line 3, column 17)", "{err}");
+    assert_eq!(parse_err("").to_string(), "invalid JSON: EOF while parsing a value (line 1, column 0)");
+    assert!(parse_err("{\"proposals\": [], \"ballots\": []} x").to_string().contains("trailing characters (line 1, column 34)"));
     assert_eq!(
         parse_err("[1, 2]").to_string(),
         "invalid type: sequence, expected an election object with \"proposals\" and \"ballots\" (line 1, column 0)"
@@ -244,10 +138,7 @@ fn malformed_json_gives_line_and_column() {
     let err = parse_err("{\"proposals\": [], \n\"ballots\": [{\"want\": [\"\u{e9}\"]}]}");
     assert!(matches!(err, TallyError::Ballot { .. }), "{err}");
     let not_utf8 = exchange::count(b"{\"proposals\": [],\n \"ballots\": [\"\xff\"]}").unwrap_err();
-    assert_eq!(
-        not_utf8.to_string(),
-        "invalid JSON: the input is not valid UTF-8 (at byte offset 32) (line 2, column 15)"
-    );
+    assert_eq!(not_utf8.to_string(), "invalid JSON: the input is not valid UTF-8 (at byte offset 32) (line 2, column 15)");
 }
 
 #[test]
@@ -269,10 +160,7 @@ fn wrong_values_name_their_path() {
             r#"{"proposals": [{"id": "A", "kind": "cut", "amount": 1}], "ballots": []}"#,
             "proposals[0].kind: unknown variant `cut`, expected `saving` or `development`",
         ),
-        (
-            r#"{"proposals": [{"id": "A", "amount": 1}], "ballots": []}"#,
-            "proposals[0]: missing field `kind`",
-        ),
+        (r#"{"proposals": [{"id": "A", "amount": 1}], "ballots": []}"#, "proposals[0]: missing field `kind`"),
         (
             r#"{"proposals": [{"id": "A", "kind": "saving", "amount": 1, "amount": 2}], "ballots": []}"#,
             "proposals[0]: duplicate field `amount`",
@@ -313,10 +201,7 @@ fn wrong_values_name_their_path() {
             r#"{"proposals": [], "ballots": [{"uses": "pool"}]}"#,
             "ballots[0].uses: invalid type: string \"pool\", expected a list of service ids",
         ),
-        (
-            r#"{"services": [{"name": "x"}], "proposals": [], "ballots": []}"#,
-            "services[0]: missing field `id`",
-        ),
+        (r#"{"services": [{"name": "x"}], "proposals": [], "ballots": []}"#, "services[0]: missing field `id`"),
         (
             r#"{"currency": "pounds", "proposals": [], "ballots": []}"#,
             "currency: must be a three-letter ISO 4217 currency code in capitals, such as GBP or EUR, got \"pounds\"",
@@ -329,22 +214,13 @@ fn wrong_values_name_their_path() {
             r#"{"currency": 826, "proposals": [], "ballots": []}"#,
             "currency: invalid type: integer `826`, expected a currency code (a string)",
         ),
-        (
-            r#"{"currency": null, "currency": "GBP", "proposals": [], "ballots": []}"#,
-            "duplicate field `currency`",
-        ),
+        (r#"{"currency": null, "currency": "GBP", "proposals": [], "ballots": []}"#, "duplicate field `currency`"),
         (r#"{"proposals": []}"#, "missing field `ballots`"),
-        (
-            r#"{"ballots": [], "ballots": []}"#,
-            "duplicate field `ballots`",
-        ),
+        (r#"{"ballots": [], "ballots": []}"#, "duplicate field `ballots`"),
     ];
     for (doc, expected) in cases {
         let message = parse_err(doc).to_string();
-        assert!(
-            message.starts_with(expected),
-            "{doc}\n  gave {message}\n  want {expected} (line .., column ..)"
-        );
+        assert!(message.starts_with(expected), "{doc}\n  gave {message}\n  want {expected} (line .., column ..)");
         assert!(message.contains("(line 1, column "), "{message}");
     }
     // The largest amount itself is accepted.
@@ -359,22 +235,12 @@ fn content_errors_are_the_same_whatever_the_key_order() {
     let proposals = r#""proposals": [{"id": "A", "kind": "saving", "amount": 1}]"#;
     let ballots = r#""ballots": [{"want": ["A"]}, {"want": ["A", "Z"]}]"#;
     let first = parse_err(&format!("{{{ballots}, {proposals}}}"));
-    let last = parse_err(&format!(
-        "{{{proposals}, \"services\": [], \"config\": {{}}, {ballots}}}"
-    ));
+    let last = parse_err(&format!("{{{proposals}, \"services\": [], \"config\": {{}}, {ballots}}}"));
     assert_eq!(first, last);
-    assert_eq!(
-        first.to_string(),
-        "ballots[1].want[1]: unknown proposal \"Z\""
-    );
+    assert_eq!(first.to_string(), "ballots[1].want[1]: unknown proposal \"Z\"");
     let dup = r#""proposals": [{"id": "A", "kind": "saving", "amount": 1}, {"id": "A", "kind": "saving", "amount": 1}]"#;
-    let err = parse_err(&format!(
-        "{{\"config\": {{}}, \"services\": [], {dup}, \"ballots\": []}}"
-    ));
-    assert_eq!(
-        err.to_string(),
-        "proposals[1].id: duplicate proposal id \"A\" (also proposals[0])"
-    );
+    let err = parse_err(&format!("{{\"config\": {{}}, \"services\": [], {dup}, \"ballots\": []}}"));
+    assert_eq!(err.to_string(), "proposals[1].id: duplicate proposal id \"A\" (also proposals[0])");
 }
 
 #[test]
@@ -412,10 +278,7 @@ fn null_config_services_and_settings_mean_missing() {
     ];
     for given in nulls {
         // Before the ballots (streamed) and after them (buffered).
-        for doc in [
-            format!("{{{given}, {proposals}, {ballots}}}"),
-            format!("{{{ballots}, {given}, {proposals}}}"),
-        ] {
+        for doc in [format!("{{{given}, {proposals}, {ballots}}}"), format!("{{{ballots}, {given}, {proposals}}}")] {
             let parsed = exchange::parse(doc.as_bytes()).unwrap();
             assert_eq!(parsed.config, pbvote_tally::Config::default(), "{doc}");
             assert!(parsed.services.is_empty(), "{doc}");

@@ -15,17 +15,14 @@ use proptest::prelude::*;
 use proptest::sample::select;
 
 use pbvote_tally::{
-    Ballot, Channel, Config, Election, Proposal, ProposalKind, ProposalResult, Ratio, Service,
-    TallyResult, exchange, tally,
+    Ballot, Channel, Config, Election, Proposal, ProposalKind, ProposalResult, Ratio, Service, TallyResult, exchange, tally,
 };
 
 /// Proposal ids: distinct, some not ASCII, so that the final tie-break (bytewise)
 /// differs from a case-insensitive, per-character-lowercased or UTF-16 order:
 /// bytewise "Z" < "z" < "é" and "～" (U+FF5E) < "𝄞" (U+1D11E), which UTF-16 orders
 /// the other way round.
-const PROPOSAL_IDS: &[&str] = &[
-    "P0", "P1", "Z", "z", "é", "É", "Ω", "ß", "Ä", "a b", "～", "𝄞", "9", "p1",
-];
+const PROPOSAL_IDS: &[&str] = &["P0", "P1", "Z", "z", "é", "É", "Ω", "ß", "Ä", "a b", "～", "𝄞", "9", "p1"];
 /// Service ids, likewise not all ASCII.
 const SERVICE_IDS: &[&str] = &["day-centre", "café", "Bücherei"];
 /// Areas, with one differing from another only in case, and an empty one.
@@ -36,100 +33,51 @@ const CURRENCIES: &[&str] = &["GBP", "EUR", "PLN"];
 /// Small random elections: few proposals, services and ballots so that ties,
 /// protection, targets and budgets all come up often.
 fn arb_election() -> impl Strategy<Value = Election> {
-    let settings = (
-        1u32..=4,
-        0u32..=90,
-        1u32..=10,
-        1u32..=4,
-        1u32..=100,
-        proptest::option::of(0u64..250),
-        proptest::option::of(0u64..250),
-    );
+    let settings = (1u32..=4, 0u32..=90, 1u32..=10, 1u32..=4, 1u32..=100, proptest::option::of(0u64..250), proptest::option::of(0u64..250));
     let ids = Just(PROPOSAL_IDS.to_vec()).prop_shuffle();
     let currency = proptest::option::of(select(CURRENCIES));
-    (settings, 0usize..=3, 1usize..=7, ids, currency).prop_flat_map(
-        |(settings, n_services, n_proposals, ids, currency)| {
-            let (depth, ..) = settings;
-            let service_pick = 0..n_services.max(1);
-            let proposals = vec(
-                (
-                    any::<bool>(),
-                    0u64..100,
-                    proptest::option::of(service_pick.clone()),
-                ),
-                n_proposals,
-            );
-            let ballots = vec(
-                (
-                    vec(0..n_proposals, 0..=2 * depth as usize),
-                    0usize..=8,
-                    vec(service_pick, 0..=2),
-                    proptest::option::of(select(CHANNELS)),
-                    proptest::option::of(select(AREAS)),
-                ),
-                0..40,
-            );
-            let ids: Vec<String> = ids[..n_proposals].iter().map(|s| s.to_string()).collect();
+    (settings, 0usize..=3, 1usize..=7, ids, currency).prop_flat_map(|(settings, n_services, n_proposals, ids, currency)| {
+        let (depth, ..) = settings;
+        let service_pick = 0..n_services.max(1);
+        let proposals = vec((any::<bool>(), 0u64..100, proptest::option::of(service_pick.clone())), n_proposals);
+        let ballots = vec(
             (
-                Just(settings),
-                Just(n_services),
-                Just(ids),
-                Just(currency),
-                proposals,
-                ballots,
-            )
-                .prop_map(build)
-        },
-    )
+                vec(0..n_proposals, 0..=2 * depth as usize),
+                0usize..=8,
+                vec(service_pick, 0..=2),
+                proptest::option::of(select(CHANNELS)),
+                proptest::option::of(select(AREAS)),
+            ),
+            0..40,
+        );
+        let ids: Vec<String> = ids[..n_proposals].iter().map(|s| s.to_string()).collect();
+        (Just(settings), Just(n_services), Just(ids), Just(currency), proposals, ballots).prop_map(build)
+    })
 }
 
 type Settings = (u32, u32, u32, u32, u32, Option<u64>, Option<u64>);
 /// (saving?, amount, service index)
 type RawProposal = (bool, u64, Option<usize>);
 /// (proposal picks, how many of them are wanted, service indices, channel, area)
-type RawBallot = (
-    Vec<usize>,
-    usize,
-    Vec<usize>,
-    Option<Channel>,
-    Option<&'static str>,
-);
+type RawBallot = (Vec<usize>, usize, Vec<usize>, Option<Channel>, Option<&'static str>);
 
 /// What the election strategy draws: settings, number of services, ids, currency,
 /// proposals and ballots.
 type RawElection<'a> = (Settings, usize, Vec<String>, Option<&'a str>, Vec<RawProposal>, Vec<RawBallot>);
 
 fn build((settings, n_services, ids, currency, proposals, ballots): RawElection<'_>) -> Election {
-    let (
-        rank_depth,
-        minority_share_percent,
-        max_weight,
-        min_group,
-        protect_threshold_percent,
-        savings_target,
-        development_budget,
-    ) = settings;
+    let (rank_depth, minority_share_percent, max_weight, min_group, protect_threshold_percent, savings_target, development_budget) =
+        settings;
     let depth = rank_depth as usize;
-    let services = (0..n_services)
-        .map(|s| Service {
-            id: SERVICE_IDS[s].to_string(),
-            name: Some(format!("Service {s}")),
-        })
-        .collect();
+    let services = (0..n_services).map(|s| Service { id: SERVICE_IDS[s].to_string(), name: Some(format!("Service {s}")) }).collect();
     let proposals = proposals
         .into_iter()
         .enumerate()
         .map(|(i, (saving, amount, service))| Proposal {
             id: ids[i].clone(),
-            kind: if saving {
-                ProposalKind::Saving
-            } else {
-                ProposalKind::Development
-            },
+            kind: if saving { ProposalKind::Saving } else { ProposalKind::Development },
             amount,
-            service: service
-                .filter(|_| n_services > 0)
-                .map(|s| SERVICE_IDS[s].to_string()),
+            service: service.filter(|_| n_services > 0).map(|s| SERVICE_IDS[s].to_string()),
             title: None,
         })
         .collect();
@@ -148,11 +96,7 @@ fn build((settings, n_services, ids, currency, proposals, ballots): RawElection<
             Ballot {
                 want: named(&distinct[..want_len]),
                 dont_want: named(&distinct[want_len..want_len + dont_len]),
-                uses: if n_services == 0 {
-                    vec![]
-                } else {
-                    uses.iter().map(|&s| SERVICE_IDS[s].to_string()).collect()
-                },
+                uses: if n_services == 0 { vec![] } else { uses.iter().map(|&s| SERVICE_IDS[s].to_string()).collect() },
                 channel,
                 area: area.map(str::to_string),
             }
@@ -199,12 +143,7 @@ fn renamed(e: &Election, rename: impl Fn(&str) -> String) -> Election {
         p.service = p.service.as_deref().map(&rename);
     }
     for b in &mut e.ballots {
-        for id in b
-            .want
-            .iter_mut()
-            .chain(b.dont_want.iter_mut())
-            .chain(b.uses.iter_mut())
-        {
+        for id in b.want.iter_mut().chain(b.dont_want.iter_mut()).chain(b.uses.iter_mut()) {
             *id = rename(id);
         }
     }
@@ -240,8 +179,7 @@ fn has_ties(r: &TallyResult) -> bool {
     ps.iter().enumerate().any(|(i, a)| {
         ps[i + 1..].iter().any(|b| {
             a.kind == b.kind
-                && ((a.score, a.want_mass, a.dont_want_mass)
-                    == (b.score, b.want_mass, b.dont_want_mass)
+                && ((a.score, a.want_mass, a.dont_want_mass) == (b.score, b.want_mass, b.dont_want_mass)
                     || (a.plain_score, a.plain_want_mass, a.plain_dont_want_mass)
                         == (b.plain_score, b.plain_want_mass, b.plain_dont_want_mass))
         })
@@ -266,10 +204,7 @@ impl Q {
             (a, b) = (b, a % b);
         }
         let g = a.max(1);
-        Q {
-            num: sign * num / g,
-            den: sign * den / g,
-        }
+        Q { num: sign * num / g, den: sign * den / g }
     }
 
     fn int(n: impl Into<i128>) -> Q {
@@ -320,9 +255,7 @@ fn reference_weight(config: &Config, ballots: u64, users: u64, has_service: bool
         return Q::int(1);
     }
     let share = Q::new(config.minority_share_percent.into(), 100);
-    let solved = share
-        .mul(Q::int(others))
-        .div(Q::int(1).sub(share).mul(Q::int(users)));
+    let solved = share.mul(Q::int(others)).div(Q::int(1).sub(share).mul(Q::int(users)));
     let mut three = [Q::int(1), solved, Q::int(config.max_weight)];
     three.sort_by(|a, b| a.cmp(*b));
     three[1]
@@ -391,9 +324,7 @@ fn reference(e: &Election) -> Vec<Figures> {
             f.protected = p.kind == ProposalKind::Saving
                 && p.service.is_some()
                 && users >= u64::from(e.config.min_group)
-                && Q::new(f.rejecting.into(), users.into())
-                    .cmp(Q::new(e.config.protect_threshold_percent.into(), 100))
-                    != Ordering::Less;
+                && Q::new(f.rejecting.into(), users.into()).cmp(Q::new(e.config.protect_threshold_percent.into(), 100)) != Ordering::Less;
             f
         })
         .collect()
@@ -437,23 +368,13 @@ fn reference_outcome(e: &Election, figures: &[Figures], protected_view: bool) ->
     let key = |p: usize| {
         let f = &figures[p];
         let id = e.proposals[p].id.as_str();
-        if protected_view {
-            (f.score, f.want, f.dont, id)
-        } else {
-            (f.plain_score, Q::int(f.plain_want), Q::int(f.plain_dont), id)
-        }
+        if protected_view { (f.score, f.want, f.dont, id) } else { (f.plain_score, Q::int(f.plain_want), Q::int(f.plain_dont), id) }
     };
     let n = e.proposals.len();
-    let mut out = Outcome {
-        rank: vec![0; n],
-        adopted: vec![false; n],
-        ..Outcome::default()
-    };
+    let mut out = Outcome { rank: vec![0; n], adopted: vec![false; n], ..Outcome::default() };
     for p in 0..n {
-        let ahead = (0..n)
-            .filter(|&q| q != p && e.proposals[q].kind == e.proposals[p].kind)
-            .filter(|&q| comes_before(key(q), key(p)))
-            .count();
+        let ahead =
+            (0..n).filter(|&q| q != p && e.proposals[q].kind == e.proposals[p].kind).filter(|&q| comes_before(key(q), key(p))).count();
         out.rank[p] = ahead as u32 + 1;
     }
     let mut order: Vec<usize> = (0..n).collect();
@@ -474,10 +395,7 @@ fn reference_outcome(e: &Election, figures: &[Figures], protected_view: bool) ->
                 }
             }
             ProposalKind::Development => {
-                let fits = e
-                    .config
-                    .development_budget
-                    .is_none_or(|d| out.spent + proposal.amount <= d);
+                let fits = e.config.development_budget.is_none_or(|d| out.spent + proposal.amount <= d);
                 if fits {
                     out.adopted[p] = true;
                     out.spent += proposal.amount;
@@ -507,10 +425,7 @@ fn reference_breakdown(e: &Election) -> ([u64; 4], Vec<(Option<String>, u64)>) {
             None => no_area += 1,
         }
     }
-    let mut by_area: Vec<(Option<String>, u64)> = areas
-        .into_iter()
-        .map(|(area, n)| (Some(String::from_utf8(area).unwrap()), n))
-        .collect();
+    let mut by_area: Vec<(Option<String>, u64)> = areas.into_iter().map(|(area, n)| (Some(String::from_utf8(area).unwrap()), n)).collect();
     if no_area > 0 {
         by_area.push((None, no_area));
     }
@@ -525,8 +440,7 @@ fn check_ranking(
     key: impl Fn(&ProposalResult) -> (Q, Q, Q),
 ) -> Result<(), TestCaseError> {
     for kind in [ProposalKind::Saving, ProposalKind::Development] {
-        let mut ranked: Vec<&ProposalResult> =
-            r.proposals.iter().filter(|p| p.kind == kind).collect();
+        let mut ranked: Vec<&ProposalResult> = r.proposals.iter().filter(|p| p.kind == kind).collect();
         ranked.sort_by_key(|p| rank(p));
         let ranks: Vec<u32> = ranked.iter().map(|p| rank(p)).collect();
         let expected: Vec<u32> = (1..=ranked.len() as u32).collect();

@@ -20,34 +20,19 @@ struct Published {
 }
 
 fn check(name: &str) {
-    let (Some(input), Some(published)) = (
-        common::read_real(&format!("{name}.json")),
-        common::read_real(&format!("{name}.published.json")),
-    ) else {
+    let (Some(input), Some(published)) = (common::read_real(&format!("{name}.json")), common::read_real(&format!("{name}.published.json")))
+    else {
         return;
     };
     let published: BTreeMap<String, Published> = serde_json::from_slice(&published).unwrap();
     let result = exchange::count(&input).unwrap();
-    assert_eq!(
-        result.proposals.len(),
-        published.len(),
-        "{name}: one published entry per project"
-    );
+    assert_eq!(result.proposals.len(), published.len(), "{name}: one published entry per project");
     for p in &result.proposals {
         let expected = &published[&p.id];
         assert_eq!(p.want_count, expected.votes, "{name} {}: votes", p.id);
-        assert_eq!(
-            p.want_mass.numer(),
-            i128::from(expected.score),
-            "{name} {}: score",
-            p.id
-        );
+        assert_eq!(p.want_mass.numer(), i128::from(expected.score), "{name} {}: score", p.id);
         assert!(p.want_mass.is_integer());
-        assert_eq!(
-            p.plain_adopted, expected.selected,
-            "{name} {}: selected",
-            p.id
-        );
+        assert_eq!(p.plain_adopted, expected.selected, "{name} {}: selected", p.id);
         // No services and no DON'T WANT votes: protection changes nothing.
         assert_eq!(p.adopted, p.plain_adopted, "{name} {}", p.id);
         assert_eq!(p.score, p.plain_score);
@@ -84,8 +69,5 @@ fn krakow_ballot_count_matches_readme() {
         return;
     };
     let result = exchange::count(&input).unwrap();
-    assert_eq!(
-        (result.summary.ballots, result.proposals.len()),
-        (1_741, 22)
-    );
+    assert_eq!((result.summary.ballots, result.proposals.len()), (1_741, 22));
 }

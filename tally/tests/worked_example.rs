@@ -18,10 +18,7 @@ fn plain_count_closes_the_day_centre() {
     assert_eq!(p("S3").plain_score, r(190, 3)); // (120 + 90 - 20) / 3
     assert_eq!(p("D1").plain_score, r(80, 3)); // (60 + 20) / 3
     // Savings in plain order S3, S1, S2: S3 then S1 reach the target.
-    assert_eq!(
-        [p("S3").plain_rank, p("S1").plain_rank, p("S2").plain_rank],
-        [1, 2, 3]
-    );
+    assert_eq!([p("S3").plain_rank, p("S1").plain_rank, p("S2").plain_rank], [1, 2, 3]);
     assert!(p("S3").plain_adopted && p("S1").plain_adopted && !p("S2").plain_adopted);
     assert!(p("D1").plain_adopted);
     let s = &result.summary;
@@ -47,33 +44,19 @@ fn protected_count_keeps_the_day_centre_open_and_meets_the_target() {
     assert_eq!((s1.want_count, s1.dont_want_count), (60, 10));
 
     let s2 = p("S2");
-    assert_eq!(
-        (s2.users, s2.user_weight, s2.score),
-        (0, Ratio::ONE, r(40, 1))
-    );
+    assert_eq!((s2.users, s2.user_weight, s2.score), (0, Ratio::ONE, r(40, 1)));
     assert_eq!((s2.want_mass, s2.dont_want_mass), (r(120, 1), Ratio::ZERO));
     assert_eq!((s2.want_count, s2.dont_want_count), (100, 0));
     let s3 = p("S3");
-    assert_eq!(
-        (s3.score, s3.want_mass, s3.dont_want_mass),
-        (r(190, 3), r(210, 1), r(20, 1))
-    );
+    assert_eq!((s3.score, s3.want_mass, s3.dont_want_mass), (r(190, 3), r(210, 1), r(20, 1)));
     assert_eq!((s3.want_count, s3.dont_want_count), (90, 10));
     let d1 = p("D1");
-    assert_eq!(
-        (d1.score, d1.want_mass, d1.want_count),
-        (r(80, 3), r(80, 1), 40)
-    );
+    assert_eq!((d1.score, d1.want_mass, d1.want_count), (r(80, 3), r(80, 1), 40));
 
     assert_eq!([s3.rank, s2.rank, s1.rank, d1.rank], [1, 2, 3, 1]);
     assert!(s3.adopted && s2.adopted && !s1.adopted && d1.adopted);
     assert!(!s2.protected && !s3.protected && !d1.protected);
-    assert!(
-        result
-            .proposals
-            .iter()
-            .all(|p| p.kind == ProposalKind::Development || p.id.starts_with('S'))
-    );
+    assert!(result.proposals.iter().all(|p| p.kind == ProposalKind::Development || p.id.starts_with('S')));
 
     let s = &result.summary;
     assert_eq!(s.ballots, 100);
@@ -154,22 +137,10 @@ fn output_json_has_the_spec_fields_and_six_decimal_numbers() {
     assert!(json.contains(r#""user_weight":9,"#), "{json}");
     let value: Value = serde_json::from_str(&json).unwrap();
     let summary = &value["summary"];
-    for field in [
-        "ballots",
-        "savings_adopted",
-        "target_reached",
-        "shortfall",
-        "development_spent",
-        "development_left",
-    ] {
+    for field in ["ballots", "savings_adopted", "target_reached", "shortfall", "development_spent", "development_left"] {
         assert!(summary.get(field).is_some(), "summary.{field} missing");
     }
-    let ids: Vec<&str> = value["proposals"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_str().unwrap())
-        .collect();
+    let ids: Vec<&str> = value["proposals"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["S1", "S2", "S3", "D1"], "proposals in input order");
     for p in value["proposals"].as_array().unwrap() {
         for field in [
@@ -200,10 +171,7 @@ fn exchange_round_trip_counts_the_same() {
     let election = common::worked_example();
     let text = exchange::to_json(&election);
     assert_eq!(exchange::parse(text.as_bytes()).unwrap(), election);
-    assert_eq!(
-        exchange::count(text.as_bytes()).unwrap(),
-        tally(&election).unwrap()
-    );
+    assert_eq!(exchange::count(text.as_bytes()).unwrap(), tally(&election).unwrap());
 }
 
 #[test]
@@ -222,13 +190,7 @@ fn spec_exchange_snippet_parses_with_defaults() {
     assert_eq!(result.summary.ballots, 2);
     assert_eq!(result.summary.breakdown.by_channel.online, 1);
     assert_eq!(result.summary.breakdown.by_channel.unspecified, 1);
-    let areas: Vec<_> = result
-        .summary
-        .breakdown
-        .by_area
-        .iter()
-        .map(|a| (a.area.as_deref(), a.ballots))
-        .collect();
+    let areas: Vec<_> = result.summary.breakdown.by_area.iter().map(|a| (a.area.as_deref(), a.ballots)).collect();
     assert_eq!(areas, [(Some("North"), 1), (None, 1)]);
     let minimal = exchange::parse(br#"{"proposals": [], "ballots": []}"#).unwrap();
     assert_eq!(minimal.config, pbvote_tally::Config::default());

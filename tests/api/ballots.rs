@@ -8,7 +8,9 @@ async fn a_resident_votes_gets_a_receipt_and_can_change_their_mind() {
     let (organiser, id, codes) = open_consultation(&app, 3).await;
     // Any case, spaces instead of dashes.
     let typed = codes[0].to_lowercase().replace('-', " ");
-    let first = app.cast(&id, &json!({"voter_code": typed, "want": ["S3", "D1"], "dont_want": ["S1"], "uses": ["day-centre"], "area": "North"})).await;
+    let first = app
+        .cast(&id, &json!({"voter_code": typed, "want": ["S3", "D1"], "dont_want": ["S1"], "uses": ["day-centre"], "area": "North"}))
+        .await;
     let first = first.ok(201).clone();
     assert_eq!(first["replaced"], false);
     let receipt = first["receipt"].as_str().unwrap();
@@ -195,7 +197,12 @@ async fn voter_codes_come_as_json_or_csv_and_are_stored_only_as_hashes() {
     assert!(issued["ballot_url"].as_str().unwrap().ends_with(&format!("/vote.html?c={id}")));
 
     let csv = app
-        .send(app.client.post(format!("{}/api/v1/consultations/{id}/voter-codes?format=csv", app.address)).bearer_auth(&token).json(&json!({"count": 3})))
+        .send(
+            app.client
+                .post(format!("{}/api/v1/consultations/{id}/voter-codes?format=csv", app.address))
+                .bearer_auth(&token)
+                .json(&json!({"count": 3})),
+        )
         .await;
     assert_eq!(csv.status, 201);
     assert_eq!(csv.content_type, "text/csv");

@@ -6,7 +6,8 @@ use crate::helpers::{spawn_app, worked_example};
 async fn an_organiser_creates_edits_and_opens_a_consultation() {
     let app = spawn_app().await;
     let token = app.organiser().await;
-    let created = app.post("/api/v1/consultations", &json!({"title": "  Riverside budget ", "description": "Plain words"}), Some(&token)).await;
+    let created =
+        app.post("/api/v1/consultations", &json!({"title": "  Riverside budget ", "description": "Plain words"}), Some(&token)).await;
     let body = created.ok(201).clone();
     let id = body["id"].as_str().unwrap();
     assert_eq!(body["title"], "Riverside budget");
@@ -23,31 +24,59 @@ async fn an_organiser_creates_edits_and_opens_a_consultation() {
     let service = app.post(&format!("/api/v1/consultations/{id}/services"), &json!({"name": "Day centre"}), Some(&token)).await;
     assert_eq!(service.ok(201)["services"][0]["id"], "day-centre");
     let with_saving = app
-        .post(&format!("/api/v1/consultations/{id}/proposals"), &json!({"kind": "saving", "title": "Close it", "amount": 8000000, "service": "day-centre"}), Some(&token))
+        .post(
+            &format!("/api/v1/consultations/{id}/proposals"),
+            &json!({"kind": "saving", "title": "Close it", "amount": 8000000, "service": "day-centre"}),
+            Some(&token),
+        )
         .await;
     assert_eq!(with_saving.ok(201)["proposals"][0]["id"], "S1");
-    let with_dev = app.post(&format!("/api/v1/consultations/{id}/proposals"), &json!({"kind": "development", "title": "Youth club", "amount": 300}), Some(&token)).await;
+    let with_dev = app
+        .post(
+            &format!("/api/v1/consultations/{id}/proposals"),
+            &json!({"kind": "development", "title": "Youth club", "amount": 300}),
+            Some(&token),
+        )
+        .await;
     assert_eq!(with_dev.ok(201)["proposals"][1]["id"], "D1");
 
     let replaced = app
-        .put(&format!("/api/v1/consultations/{id}/proposals/D1"), &json!({"kind": "development", "title": "Bigger youth club", "amount": 500}), Some(&token))
+        .put(
+            &format!("/api/v1/consultations/{id}/proposals/D1"),
+            &json!({"kind": "development", "title": "Bigger youth club", "amount": 500}),
+            Some(&token),
+        )
         .await;
     assert_eq!(replaced.ok(200)["proposals"][1]["title"], "Bigger youth club");
     assert_eq!(replaced.body["proposals"][1]["amount"], 500);
     // The body may repeat the id in the address, not change it.
     let same = app
-        .put(&format!("/api/v1/consultations/{id}/proposals/D1"), &json!({"id": "D1", "kind": "development", "title": "Youth club", "amount": 500}), Some(&token))
+        .put(
+            &format!("/api/v1/consultations/{id}/proposals/D1"),
+            &json!({"id": "D1", "kind": "development", "title": "Youth club", "amount": 500}),
+            Some(&token),
+        )
         .await;
     assert_eq!(same.ok(200)["proposals"][1]["title"], "Youth club");
     let renamed = app
-        .put(&format!("/api/v1/consultations/{id}/proposals/D1"), &json!({"id": "D9", "kind": "development", "title": "Youth club", "amount": 500}), Some(&token))
+        .put(
+            &format!("/api/v1/consultations/{id}/proposals/D1"),
+            &json!({"id": "D9", "kind": "development", "title": "Youth club", "amount": 500}),
+            Some(&token),
+        )
         .await;
     renamed.problem_field(422, "id");
-    let renamed = app.put(&format!("/api/v1/consultations/{id}/services/day-centre"), &json!({"id": "bad id!", "name": "Day centre"}), Some(&token)).await;
+    let renamed = app
+        .put(&format!("/api/v1/consultations/{id}/services/day-centre"), &json!({"id": "bad id!", "name": "Day centre"}), Some(&token))
+        .await;
     renamed.problem_field(422, "id");
 
     let patched = app
-        .patch(&format!("/api/v1/consultations/{id}"), &json!({"budget": {"savings_target": 8000000}, "settings": {"rank_depth": 3}}), Some(&token))
+        .patch(
+            &format!("/api/v1/consultations/{id}"),
+            &json!({"budget": {"savings_target": 8000000}, "settings": {"rank_depth": 3}}),
+            Some(&token),
+        )
         .await;
     assert_eq!(patched.ok(200)["budget"]["savings_target"], 8000000);
     assert_eq!(patched.body["settings"]["rank_depth"], 3);
@@ -62,7 +91,9 @@ async fn an_organiser_creates_edits_and_opens_a_consultation() {
     assert_eq!(app.get(&format!("/api/v1/consultations/{id}"), None).await.ok(200)["proposals"].as_array().unwrap().len(), 2);
     assert_eq!(app.get("/api/v1/consultations", None).await.ok(200).as_array().unwrap().len(), 1);
     app.patch(&format!("/api/v1/consultations/{id}"), &json!({"title": "New"}), Some(&token)).await.problem(409);
-    app.post(&format!("/api/v1/consultations/{id}/proposals"), &json!({"kind": "saving", "title": "Late", "amount": 1}), Some(&token)).await.problem(409);
+    app.post(&format!("/api/v1/consultations/{id}/proposals"), &json!({"kind": "saving", "title": "Late", "amount": 1}), Some(&token))
+        .await
+        .problem(409);
     app.delete(&format!("/api/v1/consultations/{id}/proposals/S1"), Some(&token)).await.problem(409);
 }
 
@@ -96,7 +127,10 @@ async fn bad_fields_are_named_and_nothing_is_written() {
         (json!({"title": "x", "settings": {"rank_depth": 0}}), "settings.rank_depth"),
         (json!({"title": "x", "settings": {"minority_share_percent": 95}}), "settings.minority_share_percent"),
         (json!({"title": "x", "areas": ["North", "North"]}), "areas[1]"),
-        (json!({"title": "x", "proposals": [{"kind": "saving", "title": "a", "amount": 1}, {"kind": "saving", "title": "b", "amount": -1}]}), "proposals[1].amount"),
+        (
+            json!({"title": "x", "proposals": [{"kind": "saving", "title": "a", "amount": 1}, {"kind": "saving", "title": "b", "amount": -1}]}),
+            "proposals[1].amount",
+        ),
         (json!({"title": "x", "proposals": [{"kind": "cut", "title": "a", "amount": 1}]}), "proposals[0].kind"),
         (json!({"title": "x", "proposals": [{"kind": "saving", "title": "a", "amount": 1, "service": "pool"}]}), "proposals[0].service"),
         (json!({"title": "x", "proposals": [{"kind": "saving", "title": "a", "amount": "lots"}]}), "proposals[0].amount"),
@@ -149,7 +183,8 @@ async fn concurrent_adds_without_ids_get_distinct_ids() {
         let (app, token, id) = (&app, &token, &id);
         async move {
             let (proposals, services) = (format!("/api/v1/consultations/{id}/proposals"), format!("/api/v1/consultations/{id}/services"));
-            let (proposal, service) = (json!({"kind": "saving", "title": format!("Saving {i}"), "amount": 100}), json!({"name": "Library"}));
+            let (proposal, service) =
+                (json!({"kind": "saving", "title": format!("Saving {i}"), "amount": 100}), json!({"name": "Library"}));
             let (p, s) = tokio::join!(app.post(&proposals, &proposal, Some(token)), app.post(&services, &service, Some(token)));
             (p.status, s.status)
         }
@@ -157,10 +192,12 @@ async fn concurrent_adds_without_ids_get_distinct_ids() {
     let statuses = futures::future::join_all(adds).await;
     assert!(statuses.iter().all(|&(p, s)| p == 201 && s == 201), "{statuses:?}");
     let draft = app.get(&format!("/api/v1/consultations/{id}"), Some(&token)).await;
-    let mut proposal_ids: Vec<String> = draft.ok(200)["proposals"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect();
+    let mut proposal_ids: Vec<String> =
+        draft.ok(200)["proposals"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect();
     proposal_ids.sort_by_key(|id| id[1..].parse::<u32>().unwrap());
     assert_eq!(proposal_ids, (1..=10).map(|n| format!("S{n}")).collect::<Vec<_>>());
-    let mut service_ids: Vec<String> = draft.body["services"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_owned()).collect();
+    let mut service_ids: Vec<String> =
+        draft.body["services"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_owned()).collect();
     service_ids.sort();
     let mut expected: Vec<String> = std::iter::once("library".to_owned()).chain((2..=10).map(|n| format!("library-{n}"))).collect();
     expected.sort();

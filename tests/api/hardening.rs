@@ -75,7 +75,8 @@ async fn parallel_wrong_codes_are_bounded_by_the_limit() {
     let limited = answers.iter().filter(|a| a.status == 429).count();
     assert_eq!(wrong + limited, 200, "{:?}", answers.iter().map(|a| a.status).collect::<Vec<_>>());
     assert!(wrong <= 5, "{wrong} wrong codes were answered as such");
-    let bucket = pbvote::rate_limit::bucket_key(&pbvote::security::Keys::new(crate::helpers::test_secret()), "voter-code-failures", "127.0.0.1");
+    let bucket =
+        pbvote::rate_limit::bucket_key(&pbvote::security::Keys::new(crate::helpers::test_secret()), "voter-code-failures", "127.0.0.1");
     let evaluated = counted(&app, &bucket, limit.window_seconds, since).await;
     assert!(evaluated <= limit.max, "{evaluated} wrong codes were checked against a limit of {}", limit.max);
     assert!(evaluated >= 1);
@@ -124,7 +125,10 @@ async fn wrong_passwords_from_elsewhere_do_not_lock_the_owner_out() {
     let password = "the owner's long password";
     app.add_account(email, password, pbvote::domain::Role::Organiser).await;
     let attempt = |from: &str, password: &str| {
-        app.client.post(format!("{}{SIGN_IN}", app.address)).header("X-Forwarded-For", from).json(&json!({"email": email, "password": password}))
+        app.client
+            .post(format!("{}{SIGN_IN}", app.address))
+            .header("X-Forwarded-For", from)
+            .json(&json!({"email": email, "password": password}))
     };
     // 15 wrong passwords (more than the default 10 per address) from three addresses.
     for i in 0..15 {
@@ -149,7 +153,10 @@ async fn sign_in_failures_are_limited_per_address_and_per_account() {
     let email = "ann@council.example";
     app.add_account(email, token_owner, pbvote::domain::Role::Organiser).await;
     let attempt = |from: &str, email: &str, password: &str| {
-        app.client.post(format!("{}{SIGN_IN}", app.address)).header("X-Forwarded-For", from).json(&json!({"email": email, "password": password}))
+        app.client
+            .post(format!("{}{SIGN_IN}", app.address))
+            .header("X-Forwarded-For", from)
+            .json(&json!({"email": email, "password": password}))
     };
     // Three failures from one address lock that address out of this account…
     for _ in 0..3 {
@@ -184,7 +191,10 @@ async fn sign_in_limits_are_shared_by_two_instances() {
     let password = "a long test password";
     a.add_account(email, password, pbvote::domain::Role::Organiser).await;
     let attempt = |app: &crate::helpers::TestApp, from: &str, password: &str| {
-        app.client.post(format!("{}{SIGN_IN}", app.address)).header("X-Forwarded-For", from).json(&json!({"email": email, "password": password}))
+        app.client
+            .post(format!("{}{SIGN_IN}", app.address))
+            .header("X-Forwarded-For", from)
+            .json(&json!({"email": email, "password": password}))
     };
     a.send(attempt(&a, "198.51.100.1", "guess guess guess")).await.problem(401);
     b.send(attempt(&b, "198.51.100.1", "guess guess guess")).await.problem(401);
@@ -212,8 +222,7 @@ async fn metrics_labels_are_bounded() {
     assert!(!metrics.contains("MADEUP"), "a made-up method is a label");
     assert!(!metrics.contains("no-such-"), "a made-up path is a label");
     assert!(metrics.contains("method=\"other\""), "{metrics}");
-    let methods: std::collections::BTreeSet<&str> =
-        metrics.split("method=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
+    let methods: std::collections::BTreeSet<&str> = metrics.split("method=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
     for method in &methods {
         assert!(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"].contains(method), "{method}");
     }
@@ -225,7 +234,14 @@ async fn metrics_labels_are_bounded() {
 async fn only_json_media_types_are_read_as_json() {
     let app = spawn_app().await;
     let body = r#"{"email": "ann@council.example", "password": "guess guess guess"}"#;
-    for refused in ["text/plain;a=+json", "text/plain; charset=utf-8; x=application/json", "application/x-www-form-urlencoded; +json", "text/json", "application/+json", "multipart/form-data+json"] {
+    for refused in [
+        "text/plain;a=+json",
+        "text/plain; charset=utf-8; x=application/json",
+        "application/x-www-form-urlencoded; +json",
+        "text/json",
+        "application/+json",
+        "multipart/form-data+json",
+    ] {
         let answer = app.post_raw(SIGN_IN, body, refused, None).await;
         assert_eq!(answer.problem(400)["type"], "urn:pbvote:problem:malformed-request", "{refused}");
     }
@@ -259,7 +275,14 @@ async fn numbers_and_shapes_get_clear_messages() {
     let fraction = raw(r#"{"title": "x", "proposals": [{"kind": "saving", "title": "a", "amount": 12.5}]}"#).await;
     let detail = fraction.problem_field(422, "proposals[0].amount")["detail"].as_str().unwrap().to_owned();
     assert!(detail.contains("whole number"), "{detail}");
-    let codes = app.post_raw(&format!("/api/v1/consultations/{}/voter-codes", uuid::Uuid::new_v4()), r#"{"count": -1}"#, "application/json", Some(&token)).await;
+    let codes = app
+        .post_raw(
+            &format!("/api/v1/consultations/{}/voter-codes", uuid::Uuid::new_v4()),
+            r#"{"count": -1}"#,
+            "application/json",
+            Some(&token),
+        )
+        .await;
     let detail = codes.problem_field(422, "count")["detail"].as_str().unwrap().to_owned();
     assert!(detail.contains("whole number"), "{detail}");
     for body in [r#"["x"]"#, "[1, 2]", r#""a string""#, "42", "null"] {
@@ -326,7 +349,11 @@ async fn private_answers_are_not_stored_by_caches() {
     me.ok(200);
     assert_eq!(no_store(&me).as_deref(), Some("no-store"), "me");
     let id = app.create_consultation(&token, &crate::helpers::worked_example()).await;
-    for path in [format!("/api/v1/consultations/{id}"), format!("/api/v1/consultations/{id}/voter-codes/stats"), format!("/api/v1/consultations/{id}/export")] {
+    for path in [
+        format!("/api/v1/consultations/{id}"),
+        format!("/api/v1/consultations/{id}/voter-codes/stats"),
+        format!("/api/v1/consultations/{id}/export"),
+    ] {
         let answer = app.get(&path, Some(&token)).await;
         assert_eq!(no_store(&answer).as_deref(), Some("no-store"), "{path}: {}", answer.status);
     }
@@ -338,7 +365,8 @@ async fn the_api_reference_needs_no_inline_script() {
     let app = spawn_app().await;
     let page = app.get("/api/docs", None).await;
     assert_eq!(page.status, 200);
-    let policy = |r: &crate::helpers::Response| r.headers.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let policy =
+        |r: &crate::helpers::Response| r.headers.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let home = app.get("/", None).await;
     assert!(!policy(&page).contains("unsafe-inline"), "{}", policy(&page));
     assert_eq!(policy(&page), policy(&home));
@@ -406,7 +434,9 @@ async fn metrics_are_not_served_through_the_proxy() {
     app.send(app.client.get(&metrics).header("X-Forwarded-For", "203.0.113.9")).await.problem(401);
     app.send(app.client.get(&metrics).header("X-Forwarded-For", "203.0.113.9").bearer_auth("wrong")).await.problem(401);
     app.send(app.client.get(&metrics)).await.problem(401);
-    let ok = app.send(app.client.get(&metrics).header("X-Forwarded-For", "203.0.113.9").bearer_auth("metrics-token-metrics-token-metrics-token")).await;
+    let ok = app
+        .send(app.client.get(&metrics).header("X-Forwarded-For", "203.0.113.9").bearer_auth("metrics-token-metrics-token-metrics-token"))
+        .await;
     assert!(ok.ok(200).is_null() && ok.text.contains("pbvote_"), "{}", ok.text);
 }
 

@@ -116,15 +116,8 @@ impl TestApp {
         let response = request.send().await.expect("request sent");
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .to_owned();
+        let content_type =
+            response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").split(';').next().unwrap_or("").to_owned();
         let text = response.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         Response { status, body, text, content_type, headers }
@@ -171,9 +164,14 @@ impl TestApp {
 
     /// Make an account directly in the database, as `pbvote user add` does.
     pub async fn add_account(&self, email: &str, password: &str, role: Role) {
-        storage::accounts::create_user(&self.db, &Email::parse(email).unwrap(), hash_password(&Password::parse(password).unwrap()).unwrap(), role)
-            .await
-            .unwrap();
+        storage::accounts::create_user(
+            &self.db,
+            &Email::parse(email).unwrap(),
+            hash_password(&Password::parse(password).unwrap()).unwrap(),
+            role,
+        )
+        .await
+        .unwrap();
     }
 
     /// Make an account and sign in over HTTP. Returns the token.

@@ -49,7 +49,8 @@ async fn the_openapi_document_matches_the_routes() {
     // Every path parameter is described.
     for (path, item) in paths {
         for op in item.as_object().unwrap().values() {
-            let documented: Vec<&str> = op["parameters"].as_array().map(|ps| ps.iter().filter_map(|p| p["name"].as_str()).collect()).unwrap_or_default();
+            let documented: Vec<&str> =
+                op["parameters"].as_array().map(|ps| ps.iter().filter_map(|p| p["name"].as_str()).collect()).unwrap_or_default();
             for segment in path.split('/').filter(|s| s.starts_with('{')) {
                 let name = segment.trim_matches(|c| c == '{' || c == '}');
                 assert!(documented.contains(&name), "{path}: parameter {name} is documented");
@@ -118,7 +119,11 @@ async fn the_documented_bounds_are_the_bounds_the_server_keeps() {
                 let answer = app.post(path, &body, Some(&token)).await;
                 let shown = value.to_string().chars().take(40).collect::<String>();
                 if allowed {
-                    assert!(answer.status < 300, "{schema}.{name} = {shown} is within the documented bounds but was refused: {}", answer.text);
+                    assert!(
+                        answer.status < 300,
+                        "{schema}.{name} = {shown} is within the documented bounds but was refused: {}",
+                        answer.text
+                    );
                 } else {
                     assert_eq!(answer.status, 422, "{schema}.{name} = {shown} is outside the documented bounds: {}", answer.text);
                     assert_eq!(answer.body["field"], json!(field), "{schema}.{name} = {shown}: {}", answer.text);

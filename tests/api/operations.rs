@@ -26,11 +26,19 @@ async fn wrong_voter_codes_are_rate_limited() {
     for _ in 0..3 {
         app.cast(&id, &json!({"voter_code": "2222-3333-4444"})).await.problem_field(422, "voter_code");
     }
-    let limited = app.send(app.client.post(format!("{}/api/v1/consultations/{id}/ballots", app.address)).json(&json!({"voter_code": "2222-3333-4444"}))).await;
+    let limited = app
+        .send(app.client.post(format!("{}/api/v1/consultations/{id}/ballots", app.address)).json(&json!({"voter_code": "2222-3333-4444"})))
+        .await;
     limited.problem(429);
     // The client is now blocked for the window, even with a good code.
     app.cast(&id, &json!({"voter_code": codes[0]})).await.problem(429);
-    let raw = app.client.post(format!("{}/api/v1/consultations/{id}/ballots", app.address)).json(&json!({"voter_code": codes[0]})).send().await.unwrap();
+    let raw = app
+        .client
+        .post(format!("{}/api/v1/consultations/{id}/ballots", app.address))
+        .json(&json!({"voter_code": codes[0]}))
+        .send()
+        .await
+        .unwrap();
     let retry: u64 = raw.headers().get("retry-after").unwrap().to_str().unwrap().parse().unwrap();
     assert!((1..=600).contains(&retry));
 }
@@ -69,7 +77,9 @@ async fn behind_a_proxy_made_up_forwarded_addresses_do_not_escape_the_limit() {
 async fn wrong_passwords_are_rate_limited_per_account_and_address() {
     let app = spawn_app_with(|s| s.limits.sign_in_failures_per_email_and_client = Limit { max: 2, window_seconds: 300 }).await;
     for _ in 0..2 {
-        app.post("/api/v1/auth/sign-in", &json!({"email": "ann@council.example", "password": "guess guess guess"}), None).await.problem(401);
+        app.post("/api/v1/auth/sign-in", &json!({"email": "ann@council.example", "password": "guess guess guess"}), None)
+            .await
+            .problem(401);
     }
     app.post("/api/v1/auth/sign-in", &json!({"email": "ann@council.example", "password": "guess guess guess"}), None).await.problem(429);
     // Another account is not affected.

@@ -59,7 +59,11 @@ async fn the_worked_example_through_the_api_protects_the_day_centre() {
     app.get(&export_path, Some(&commissioner)).await.problem(409);
     app.post_empty(&format!("/api/v1/consultations/{id}/close"), Some(&organiser)).await.ok(200);
     let closed = app.get(&format!("/api/v1/consultations/{id}/results"), Some(&commissioner)).await.ok(200).clone();
-    assert_eq!((&closed["summary"], &closed["proposals"]), (&results["summary"], &results["proposals"]), "the 100 ballots were all counted while open");
+    assert_eq!(
+        (&closed["summary"], &closed["proposals"]),
+        (&results["summary"], &results["proposals"]),
+        "the 100 ballots were all counted while open"
+    );
     let export = app.get(&export_path, Some(&commissioner)).await.ok(200).clone();
     assert_eq!(export["ballots"].as_array().unwrap().len(), 100);
     for ballot in export["ballots"].as_array().unwrap() {
@@ -147,10 +151,7 @@ async fn while_voting_is_open_results_move_in_steps_of_min_group() {
     cast(8, "S2").await;
     let nine = read_exact().await;
     assert_eq!(shown(&nine), (9, true));
-    assert_eq!(
-        ["S1", "S2", "S3"].map(|p| proposal(&nine, p)["want_count"].as_u64().unwrap()),
-        [4, 4, 1]
-    );
+    assert_eq!(["S1", "S2", "S3"].map(|p| proposal(&nine, p)["want_count"].as_u64().unwrap()), [4, 4, 1]);
     // Closed: exact, whatever the step.
     cast(9, "D1").await;
     app.post_empty(&format!("/api/v1/consultations/{id}/close"), Some(&organiser)).await.ok(200);

@@ -192,12 +192,7 @@ impl Server {
         for (key, value) in settings {
             command.env(key, value);
         }
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn pbvote serve");
+        let mut child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn pbvote serve");
         let pid = child.id().expect("child pid");
         let log = Arc::new(Mutex::new(Vec::new()));
         // stderr: keep draining it for the whole life of the process, so a full pipe can
@@ -218,9 +213,10 @@ impl Server {
             let mut lines = BufReader::new(stdout).lines();
             while let Ok(Some(line)) = lines.next_line().await {
                 if let Some(rest) = line.strip_prefix("pbvote listening on http://127.0.0.1:")
-                    && let (Ok(port), Some(tx)) = (rest.trim().parse::<u16>(), port_tx.take()) {
-                        let _ = tx.send(port);
-                    }
+                    && let (Ok(port), Some(tx)) = (rest.trim().parse::<u16>(), port_tx.take())
+                {
+                    let _ = tx.send(port);
+                }
                 out_log.lock().unwrap().push(format!("[stdout] {line}"));
             }
         });
@@ -339,11 +335,7 @@ pub enum Outcome {
 }
 
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(45))
-        .build()
-        .expect("http client")
+    reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(45)).build().expect("http client")
 }
 
 /// Send a request and classify what came back.
@@ -413,11 +405,8 @@ impl Api {
     }
 
     pub async fn sign_in(&self, email: &str) -> String {
-        let body = Self::expect(
-            self.post("/api/v1/auth/sign-in", &json!({"email": email, "password": PASSWORD}), None).await,
-            200,
-            "sign in",
-        );
+        let body =
+            Self::expect(self.post("/api/v1/auth/sign-in", &json!({"email": email, "password": PASSWORD}), None).await, 200, "sign in");
         body["token"].as_str().expect("token").to_owned()
     }
 
@@ -482,11 +471,8 @@ impl Api {
 
     /// `(issued, used)`
     pub async fn code_stats(&self, token: &str, id: &str) -> (u64, u64) {
-        let body = Self::expect(
-            self.get(&format!("/api/v1/consultations/{id}/voter-codes/stats"), Some(token)).await,
-            200,
-            "voter-code stats",
-        );
+        let body =
+            Self::expect(self.get(&format!("/api/v1/consultations/{id}/voter-codes/stats"), Some(token)).await, 200, "voter-code stats");
         (body["issued"].as_u64().expect("issued"), body["used"].as_u64().expect("used"))
     }
 
@@ -709,9 +695,10 @@ impl Load {
                     if acked {
                         let n = acknowledged.fetch_add(1, Ordering::SeqCst) + 1;
                         if let Some((at, notify)) = &notify_at
-                            && n == *at {
-                                notify.notify_one();
-                            }
+                            && n == *at
+                        {
+                            notify.notify_one();
+                        }
                     }
                     if failed && signalled.load(Ordering::SeqCst) {
                         // The server is going away: this resident gives up.
@@ -733,7 +720,7 @@ impl Load {
         self.stop.store(true, Ordering::SeqCst);
         let all = futures::future::join_all(self.tasks);
         tokio::time::timeout(limit, all).await.expect("the residents finish in time");
-        
+
         self.records.lock().unwrap().clone()
     }
 }
@@ -792,7 +779,12 @@ pub async fn verify_against_ledger(api: &Api, db: &TestDb, setup: &Setup, ledger
     .collect::<Vec<_>>()
     .await;
     let missing: Vec<_> = checks.iter().filter(|(_, a)| a.status != 200).map(|(r, a)| format!("{r}: {} {}", a.status, a.text)).collect();
-    assert!(missing.is_empty(), "{context}: {} acknowledged receipts do not check out: {:?}", missing.len(), &missing[..missing.len().min(10)]);
+    assert!(
+        missing.is_empty(),
+        "{context}: {} acknowledged receipts do not check out: {:?}",
+        missing.len(),
+        &missing[..missing.len().min(10)]
+    );
     for (r, a) in &checks {
         assert_eq!(a.body["consultation_id"], json!(setup.consultation), "{context}: receipt {r} names another consultation: {}", a.text);
         assert_eq!(a.body["receipt"], json!(r), "{context}: {}", a.text);
@@ -815,12 +807,18 @@ pub async fn verify_against_ledger(api: &Api, db: &TestDb, setup: &Setup, ledger
     }
     for (key, &got) in &exported_set {
         let allowed = acked_set.get(key).copied().unwrap_or(0) + unknown_set.get(key).copied().unwrap_or(0);
-        assert!(got <= allowed, "{context}: {got} stored ballot(s) {key}, but only {allowed} such were sent (a ballot nobody cast, or half-written)");
+        assert!(
+            got <= allowed,
+            "{context}: {got} stored ballot(s) {key}, but only {allowed} such were sent (a ballot nobody cast, or half-written)"
+        );
     }
     let ballots = exported.len();
     let acked = ledger.acknowledged.len();
     let unknown = ledger.unknown.len();
-    assert!(ballots >= acked && ballots <= acked + unknown, "{context}: {ballots} ballots stored; acknowledged {acked}, unknown fate {unknown}");
+    assert!(
+        ballots >= acked && ballots <= acked + unknown,
+        "{context}: {ballots} ballots stored; acknowledged {acked}, unknown fate {unknown}"
+    );
 
     let (issued, used) = api.code_stats(&setup.commissioner, &setup.consultation).await;
     assert_eq!(issued as usize, setup.codes.len(), "{context}: issued codes");
@@ -858,13 +856,8 @@ pub async fn sqlite_file_report(url: &str) -> (String, String, usize) {
     let conn = sea_orm::Database::connect(url).await.expect("open the SQLite file");
     let one = |sql: &str| Statement::from_string(DbBackend::Sqlite, sql.to_owned());
     let journal: String = conn.query_one_raw(one("PRAGMA journal_mode")).await.unwrap().unwrap().try_get_by_index(0).unwrap();
-    let integrity: Vec<String> = conn
-        .query_all_raw(one("PRAGMA integrity_check"))
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.try_get_by_index::<String>(0).unwrap())
-        .collect();
+    let integrity: Vec<String> =
+        conn.query_all_raw(one("PRAGMA integrity_check")).await.unwrap().iter().map(|r| r.try_get_by_index::<String>(0).unwrap()).collect();
     let dangling = conn.query_all_raw(one("PRAGMA foreign_key_check")).await.unwrap().len();
     conn.close().await.ok();
     (journal.to_lowercase(), integrity.join("; "), dangling)

@@ -133,12 +133,7 @@ impl<'de> RawBallots<'de> {
     }
 
     pub(crate) fn into_owned(self) -> Vec<Ballot> {
-        let strings = |range: &Range<usize>| {
-            self.ids[range.clone()]
-                .iter()
-                .map(|s| s.to_string())
-                .collect()
-        };
+        let strings = |range: &Range<usize>| self.ids[range.clone()].iter().map(|s| s.to_string()).collect();
         self.ballots
             .iter()
             .map(|b| Ballot {
@@ -205,67 +200,40 @@ impl<'de> Visitor<'de> for ElectionSeed<'_> {
             match &*key {
                 "currency" => {
                     once(&currency, "currency")?;
-                    currency = Some(path.within(Segment::Key("currency"), || {
-                        map.next_value_seed(OptionSeed(CurrencySeed))
-                    })?);
+                    currency = Some(path.within(Segment::Key("currency"), || map.next_value_seed(OptionSeed(CurrencySeed)))?);
                 }
                 // `null` is the same as leaving the field out: the defaults, no services.
                 // Either way the value is known from here on, so ballots can stream.
                 "config" => {
                     once(&config, "config")?;
-                    let read = path.within(Segment::Key("config"), || {
-                        map.next_value_seed(OptionSeed(ConfigSeed { path }))
-                    })?;
+                    let read = path.within(Segment::Key("config"), || map.next_value_seed(OptionSeed(ConfigSeed { path })))?;
                     config = Some(read.unwrap_or_default());
                 }
                 "services" => {
                     once(&services, "services")?;
-                    let seed = ListSeed {
-                        path,
-                        what: "a list of services",
-                        element: || ServiceSeed { path },
-                    };
-                    let read = path.within(Segment::Key("services"), || {
-                        map.next_value_seed(OptionSeed(seed))
-                    })?;
+                    let seed = ListSeed { path, what: "a list of services", element: || ServiceSeed { path } };
+                    let read = path.within(Segment::Key("services"), || map.next_value_seed(OptionSeed(seed)))?;
                     services = Some(read.unwrap_or_default());
                 }
                 "proposals" => {
                     once(&proposals, "proposals")?;
-                    let seed = ListSeed {
-                        path,
-                        what: "a list of proposals",
-                        element: || ProposalSeed { path },
-                    };
-                    proposals =
-                        Some(path.within(Segment::Key("proposals"), || map.next_value_seed(seed))?);
+                    let seed = ListSeed { path, what: "a list of proposals", element: || ProposalSeed { path } };
+                    proposals = Some(path.within(Segment::Key("proposals"), || map.next_value_seed(seed))?);
                 }
                 "ballots" => {
                     once(&ballots, "ballots")?;
                     let mut raw = RawBallots::default();
                     match (self.count, &config, &services, &proposals) {
                         (true, Some(config), Some(services), Some(proposals)) => {
-                            let paper = BallotPaper::new(
-                                config.clone(),
-                                services.clone(),
-                                proposals.clone(),
-                            )
-                            .map_err(|e| path.fail::<A::Error>(e))?;
+                            let paper = BallotPaper::new(config.clone(), services.clone(), proposals.clone())
+                                .map_err(|e| path.fail::<A::Error>(e))?;
                             let mut count = Count::new(streamed_paper.get_or_init(|| paper));
-                            let seed = BallotsSeed {
-                                path,
-                                raw: &mut raw,
-                                count: Some(&mut count),
-                            };
+                            let seed = BallotsSeed { path, raw: &mut raw, count: Some(&mut count) };
                             path.within(Segment::Key("ballots"), || map.next_value_seed(seed))?;
                             streamed = Some(count);
                         }
                         _ => {
-                            let seed = BallotsSeed {
-                                path,
-                                raw: &mut raw,
-                                count: None,
-                            };
+                            let seed = BallotsSeed { path, raw: &mut raw, count: None };
                             path.within(Segment::Key("ballots"), || map.next_value_seed(seed))?;
                         }
                     }
@@ -331,9 +299,7 @@ where
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
         loop {
-            let next = self.path.within(Segment::Index(out.len()), || {
-                seq.next_element_seed((self.element)())
-            })?;
+            let next = self.path.within(Segment::Index(out.len()), || seq.next_element_seed((self.element)()))?;
             match next {
                 Some(value) => out.push(value),
                 None => return Ok(out),
@@ -414,11 +380,7 @@ impl<'de> DeserializeSeed<'de> for CurrencySeed {
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<String, D::Error> {
         let code = deserializer.deserialize_str(StrVisitor("a currency code (a string)"))?;
-        if money::is_currency_code(&code) {
-            Ok(code.into_owned())
-        } else {
-            Err(de::Error::custom(money::currency_message(&code)))
-        }
+        if money::is_currency_code(&code) { Ok(code.into_owned()) } else { Err(de::Error::custom(money::currency_message(&code))) }
     }
 }
 
@@ -505,11 +467,7 @@ impl<'de, T: TryFrom<u64>> Visitor<'de> for Whole<T> {
 impl<T> Whole<T> {
     /// The largest value `T` holds: the fields read this way are u32 or u64.
     fn max() -> u64 {
-        if std::mem::size_of::<T>() == 4 {
-            u64::from(u32::MAX)
-        } else {
-            u64::MAX
-        }
+        if std::mem::size_of::<T>() == 4 { u64::from(u32::MAX) } else { u64::MAX }
     }
 }
 
@@ -626,10 +584,7 @@ impl<'de> Visitor<'de> for ServiceSeed<'_> {
             }
             Ok(())
         })?;
-        Ok(Service {
-            id: id.ok_or_else(|| de::Error::missing_field("id"))?,
-            name,
-        })
+        Ok(Service { id: id.ok_or_else(|| de::Error::missing_field("id"))?, name })
     }
 }
 
@@ -658,23 +613,16 @@ impl<'de> Visitor<'de> for ProposalSeed<'_> {
         let mut amount = None;
         let mut service = None;
         let mut title = None;
-        read_fields(
-            &mut map,
-            self.path,
-            &["id", "kind", "amount", "service", "title"],
-            |key, map| {
-                match key {
-                    "id" => id = Some(map.next_value::<String>()?),
-                    "kind" => kind = Some(map.next_value::<ProposalKind>()?),
-                    "amount" => amount = Some(map.next_value_seed(Whole::<u64>::new())?),
-                    "service" => {
-                        service = map.next_value_seed(OptionSeed(Plain::<String>::new()))?
-                    }
-                    _ => title = map.next_value_seed(OptionSeed(Plain::<String>::new()))?,
-                }
-                Ok(())
-            },
-        )?;
+        read_fields(&mut map, self.path, &["id", "kind", "amount", "service", "title"], |key, map| {
+            match key {
+                "id" => id = Some(map.next_value::<String>()?),
+                "kind" => kind = Some(map.next_value::<ProposalKind>()?),
+                "amount" => amount = Some(map.next_value_seed(Whole::<u64>::new())?),
+                "service" => service = map.next_value_seed(OptionSeed(Plain::<String>::new()))?,
+                _ => title = map.next_value_seed(OptionSeed(Plain::<String>::new()))?,
+            }
+            Ok(())
+        })?;
         Ok(Proposal {
             id: id.ok_or_else(|| de::Error::missing_field("id"))?,
             kind: kind.ok_or_else(|| de::Error::missing_field("kind"))?,
@@ -710,34 +658,17 @@ impl<'de> Visitor<'de> for BallotsSeed<'_, '_, 'de, '_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let BallotsSeed {
-            path,
-            raw,
-            mut count,
-        } = self;
+        let BallotsSeed { path, raw, mut count } = self;
         for index in 0.. {
-            let more = path.within(Segment::Index(index), || {
-                seq.next_element_seed(BallotSeed {
-                    path,
-                    raw: &mut *raw,
-                })
-            })?;
+            let more = path.within(Segment::Index(index), || seq.next_element_seed(BallotSeed { path, raw: &mut *raw }))?;
             if more.is_none() {
                 break;
             }
             if let Some(count) = count.as_deref_mut() {
                 if let Some(ballot) = raw.iter().next() {
                     count
-                        .add_ids(
-                            ballot.want,
-                            ballot.dont_want,
-                            ballot.uses,
-                            ballot.channel,
-                            ballot.area,
-                        )
-                        .map_err(|error| {
-                            path.fail::<A::Error>(TallyError::Ballot { index, error })
-                        })?;
+                        .add_ids(ballot.want, ballot.dont_want, ballot.uses, ballot.channel, ballot.area)
+                        .map_err(|error| path.fail::<A::Error>(TallyError::Ballot { index, error }))?;
                 }
                 raw.clear();
             }
@@ -769,46 +700,25 @@ impl<'de> Visitor<'de> for BallotSeed<'_, '_, 'de> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let BallotSeed { path, raw } = self;
         let empty = raw.ids.len()..raw.ids.len();
-        let mut ballot = RawBallot {
-            want: empty.clone(),
-            dont_want: empty.clone(),
-            uses: empty,
-            channel: None,
-            area: None,
-        };
-        read_fields(
-            &mut map,
-            path,
-            &["want", "dont_want", "uses", "channel", "area"],
-            |key, map| {
-                match key {
-                    "want" | "dont_want" | "uses" => {
-                        let what = if key == "uses" {
-                            "a list of service ids"
-                        } else {
-                            "a list of proposal ids"
-                        };
-                        let start = raw.ids.len();
-                        map.next_value_seed(OptionSeed(IdListSeed {
-                            path,
-                            what,
-                            ids: &mut raw.ids,
-                        }))?;
-                        let range = start..raw.ids.len();
-                        match key {
-                            "want" => ballot.want = range,
-                            "dont_want" => ballot.dont_want = range,
-                            _ => ballot.uses = range,
-                        }
+        let mut ballot = RawBallot { want: empty.clone(), dont_want: empty.clone(), uses: empty, channel: None, area: None };
+        read_fields(&mut map, path, &["want", "dont_want", "uses", "channel", "area"], |key, map| {
+            match key {
+                "want" | "dont_want" | "uses" => {
+                    let what = if key == "uses" { "a list of service ids" } else { "a list of proposal ids" };
+                    let start = raw.ids.len();
+                    map.next_value_seed(OptionSeed(IdListSeed { path, what, ids: &mut raw.ids }))?;
+                    let range = start..raw.ids.len();
+                    match key {
+                        "want" => ballot.want = range,
+                        "dont_want" => ballot.dont_want = range,
+                        _ => ballot.uses = range,
                     }
-                    "channel" => {
-                        ballot.channel = map.next_value_seed(OptionSeed(Plain::<Channel>::new()))?
-                    }
-                    _ => ballot.area = map.next_value_seed(OptionSeed(StrSeed))?,
                 }
-                Ok(())
-            },
-        )?;
+                "channel" => ballot.channel = map.next_value_seed(OptionSeed(Plain::<Channel>::new()))?,
+                _ => ballot.area = map.next_value_seed(OptionSeed(StrSeed))?,
+            }
+            Ok(())
+        })?;
         raw.ballots.push(ballot);
         Ok(())
     }
@@ -839,11 +749,7 @@ impl<'de> Visitor<'de> for IdListSeed<'_, '_, 'de> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let start = self.ids.len();
         loop {
-            let next = self
-                .path
-                .within(Segment::Index(self.ids.len() - start), || {
-                    seq.next_element_seed(IdSeed)
-                })?;
+            let next = self.path.within(Segment::Index(self.ids.len() - start), || seq.next_element_seed(IdSeed))?;
             match next {
                 Some(id) => self.ids.push(id),
                 None => return Ok(()),
@@ -869,50 +775,32 @@ impl<'de> DeserializeSeed<'de> for IdSeed {
 impl<'de> Deserialize<'de> for Election {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let path = Path::default();
-        ElectionSeed {
-            path: &path,
-            count: false,
-        }
-        .deserialize(deserializer)
-        .map(RawElection::into_election)
+        ElectionSeed { path: &path, count: false }.deserialize(deserializer).map(RawElection::into_election)
     }
 }
 
 impl<'de> Deserialize<'de> for Config {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        ConfigSeed {
-            path: &Path::default(),
-        }
-        .deserialize(deserializer)
+        ConfigSeed { path: &Path::default() }.deserialize(deserializer)
     }
 }
 
 impl<'de> Deserialize<'de> for Service {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        ServiceSeed {
-            path: &Path::default(),
-        }
-        .deserialize(deserializer)
+        ServiceSeed { path: &Path::default() }.deserialize(deserializer)
     }
 }
 
 impl<'de> Deserialize<'de> for Proposal {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        ProposalSeed {
-            path: &Path::default(),
-        }
-        .deserialize(deserializer)
+        ProposalSeed { path: &Path::default() }.deserialize(deserializer)
     }
 }
 
 impl<'de> Deserialize<'de> for Ballot {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let mut raw = RawBallots::default();
-        BallotSeed {
-            path: &Path::default(),
-            raw: &mut raw,
-        }
-        .deserialize(deserializer)?;
+        BallotSeed { path: &Path::default(), raw: &mut raw }.deserialize(deserializer)?;
         Ok(raw.into_owned().pop().unwrap_or_default())
     }
 }

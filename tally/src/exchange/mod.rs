@@ -52,13 +52,7 @@ pub fn count(input: &[u8]) -> Result<TallyResult, TallyError> {
     let mut count = Count::new(&paper);
     for (index, ballot) in raw.ballots.iter().enumerate() {
         count
-            .add_ids(
-                ballot.want,
-                ballot.dont_want,
-                ballot.uses,
-                ballot.channel,
-                ballot.area,
-            )
+            .add_ids(ballot.want, ballot.dont_want, ballot.uses, ballot.channel, ballot.area)
             .map_err(|error| TallyError::Ballot { index, error })?;
     }
     Ok(count.result_in(currency.as_deref()))
@@ -78,9 +72,7 @@ fn parse_raw(input: &[u8], count: bool) -> Result<RawElection<'_>, TallyError> {
     let parsed = ElectionSeed { path: &path, count }.deserialize(&mut deserializer);
     match parsed.and_then(|raw| deserializer.end().map(|()| raw)) {
         Ok(raw) => Ok(raw),
-        Err(e) => Err(path
-            .take_failure()
-            .unwrap_or_else(|| json_error(&e, path.render()))),
+        Err(e) => Err(path.take_failure().unwrap_or_else(|| json_error(&e, path.render()))),
     }
 }
 
@@ -95,12 +87,7 @@ fn json_error(e: &serde_json::Error, path: String) -> TallyError {
         }
         _ => message,
     };
-    TallyError::Json {
-        path,
-        message,
-        line: e.line(),
-        column: e.column(),
-    }
+    TallyError::Json { path, message, line: e.line(), column: e.column() }
 }
 
 /// Position of the first byte that is not UTF-8, counted like serde_json
@@ -108,12 +95,7 @@ fn json_error(e: &serde_json::Error, path: String) -> TallyError {
 fn not_utf8(input: &[u8], at: usize) -> TallyError {
     let before = &input[..at];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let column = at
-        - before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1)
-        + 1;
+    let column = at - before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
     TallyError::Json {
         path: String::new(),
         message: format!("invalid JSON: the input is not valid UTF-8 (at byte offset {at})"),

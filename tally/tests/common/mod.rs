@@ -22,18 +22,9 @@ pub fn worked_example() -> Election {
         area: None,
     };
     let mut ballots = Vec::new();
-    ballots.extend(std::iter::repeat_n(
-        ballot(&["S1", "S3", "S2"], &[], &[]),
-        60,
-    ));
-    ballots.extend(std::iter::repeat_n(
-        ballot(&["S3", "D1", "S2"], &[], &[]),
-        30,
-    ));
-    ballots.extend(std::iter::repeat_n(
-        ballot(&["S2", "D1"], &["S1", "S3"], &["day-centre"]),
-        10,
-    ));
+    ballots.extend(std::iter::repeat_n(ballot(&["S1", "S3", "S2"], &[], &[]), 60));
+    ballots.extend(std::iter::repeat_n(ballot(&["S3", "D1", "S2"], &[], &[]), 30));
+    ballots.extend(std::iter::repeat_n(ballot(&["S2", "D1"], &["S1", "S3"], &["day-centre"]), 10));
     Election {
         currency: None,
         config: Config {
@@ -45,10 +36,7 @@ pub fn worked_example() -> Election {
             savings_target: Some(80_000),
             development_budget: Some(30_000),
         },
-        services: vec![Service {
-            id: "day-centre".into(),
-            name: Some("Day centre".into()),
-        }],
+        services: vec![Service { id: "day-centre".into(), name: Some("Day centre".into()) }],
         proposals: vec![
             proposal("S1", ProposalKind::Saving, 80_000, Some("day-centre")),
             proposal("S2", ProposalKind::Saving, 50_000, None),
@@ -63,10 +51,7 @@ pub fn worked_example() -> Election {
 pub fn real_data_dir() -> PathBuf {
     match std::env::var_os("PBVOTE_SHARED_DIR") {
         Some(dir) => PathBuf::from(dir).join("data").join("real"),
-        None => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/data/real/"
-        )),
+        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/real/")),
     }
 }
 
@@ -102,13 +87,7 @@ pub fn read_real(name: &str) -> Option<Vec<u8>> {
 /// A ballot from string slices.
 pub fn ballot(want: &[&str], dont_want: &[&str], uses: &[&str]) -> Ballot {
     let v = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect();
-    Ballot {
-        want: v(want),
-        dont_want: v(dont_want),
-        uses: v(uses),
-        channel: None,
-        area: None,
-    }
+    Ballot { want: v(want), dont_want: v(dont_want), uses: v(uses), channel: None, area: None }
 }
 
 /// A small election: services by id; proposals as (id, kind, amount, service).
@@ -121,22 +100,10 @@ pub fn election(
     Election {
         currency: None,
         config,
-        services: services
-            .iter()
-            .map(|id| Service {
-                id: id.to_string(),
-                name: None,
-            })
-            .collect(),
+        services: services.iter().map(|id| Service { id: id.to_string(), name: None }).collect(),
         proposals: proposals
             .iter()
-            .map(|&(id, kind, amount, service)| Proposal {
-                id: id.into(),
-                kind,
-                amount,
-                service: service.map(Into::into),
-                title: None,
-            })
+            .map(|&(id, kind, amount, service)| Proposal { id: id.into(), kind, amount, service: service.map(Into::into), title: None })
             .collect(),
         ballots,
     }
