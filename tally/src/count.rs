@@ -23,11 +23,12 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use crate::config::Config;
-use crate::error::{BallotError, BallotErrorKind, BallotField};
+use crate::error::{BallotError, BallotErrorKind, BallotField, TallyError};
 use crate::explain::{Explained, Outcome, explain};
 use crate::model::{Ballot, BallotPaper, Channel, InternedLists, NO_SERVICE, ProposalKind};
 use crate::rational::Ratio;
 use crate::result::{AreaCount, Breakdown, ChannelCounts, ProposalResult, Summary, TallyResult};
+use crate::withheld::{Withheld, WithheldSums};
 
 /// Most ballots one count accepts. Every intermediate product of the exact
 /// arithmetic is below 2·10⁵·n³ (points <= 20, weight terms <= 100·n), which
@@ -65,6 +66,8 @@ pub struct Count<'p> {
     channels: ChannelCounts,
     areas: BTreeMap<String, u64>,
     no_area: u64,
+    /// Ballots added as sums (a file's `withheld` block), with no channel or area.
+    withheld: u64,
 }
 
 impl<'p> Count<'p> {
@@ -79,6 +82,7 @@ impl<'p> Count<'p> {
             channels: ChannelCounts::default(),
             areas: BTreeMap::new(),
             no_area: 0,
+            withheld: 0,
         }
     }
 
@@ -131,6 +135,69 @@ impl<'p> Count<'p> {
         self.paper.check_indexed(want, dont_want, uses)?;
         self.record(want, dont_want, uses, channel, area);
         Ok(())
+    }
+
+    /// Adds ballots given as sums (a file's `withheld` block, see [`crate::disclosure`]),
+    /// after checking that the sums are ones such ballots could give. The count is the
+    /// same as if the ballots had been added one by one; the breakdown counts them as
+    /// `withheld`, with no channel or area.
+    pub fn add_withheld(&mut self, withheld: &Withheld) -> Result<(), TallyError> {
+        let checked = withheld.check(self.paper)?;
+        if self.ballots.checked_add(checked.ballots).is_none_or(|total| total > MAX_BALLOTS) {
+            return Err(TallyError::invalid("withheld.ballots", format!("a count takes at most {MAX_BALLOTS} ballots")));
+        }
+        self.ballots += checked.ballots;
+        self.withheld += checked.ballots;
+        for (s, users) in checked.users {
+            self.users[s as usize] += users;
+        }
+        for (p, w) in checked.proposals {
+            let sums = &mut self.sums[p as usize];
+            sums.want_count += w.want_count;
+            sums.want_points += w.want_points;
+            sums.want_points_users += w.want_points_users;
+            sums.dont_count += w.dont_want_count;
+            sums.dont_points += w.dont_want_points;
+            sums.dont_points_users += w.dont_want_points_users;
+            sums.rejecting_users += w.rejecting_users;
+        }
+        // (`service_seen` needs nothing: the next ballot's stamp, the new ballot count, is
+        // still above every stamp written so far.)
+        Ok(())
+    }
+
+    /// The ballots added so far as one `withheld` block (ballots added as sums included).
+    /// With `split_users` false for a service, its users' points are kept only in the
+    /// totals (as if nobody used it) and no user is counted as rejecting: right only
+    /// where that cannot change the count, i.e. where the service has fewer than
+    /// `min_group` users in the whole count.
+    pub(crate) fn as_withheld(&self, split_users: &dyn Fn(u32) -> bool) -> Withheld {
+        let paper = self.paper;
+        let services = paper.proposal_service();
+        let users =
+            paper.services().iter().zip(&self.users).filter(|(_, n)| **n > 0).map(|(service, &n)| (service.id.clone(), n)).collect();
+        let proposals = paper
+            .proposals()
+            .iter()
+            .zip(&self.sums)
+            .enumerate()
+            .filter(|(_, (_, sums))| sums.want_count + sums.dont_count > 0)
+            .map(|(p, (proposal, sums))| {
+                let split = services[p] != NO_SERVICE && split_users(services[p]);
+                let user = |n: u64| if split { n } else { 0 };
+                let entry = WithheldSums {
+                    want_count: sums.want_count,
+                    want_points: sums.want_points,
+                    want_points_users: user(sums.want_points_users),
+                    dont_want_count: sums.dont_count,
+                    dont_want_points: sums.dont_points,
+                    dont_want_points_users: user(sums.dont_points_users),
+                    rejecting_users: user(sums.rejecting_users),
+                };
+                (proposal.id.clone(), entry)
+            })
+            .collect();
+        Withheld { ballots: self.ballots, users, proposals }
     }
 
     fn check_capacity(&self) -> Result<(), BallotError> {
@@ -288,7 +355,7 @@ impl<'p> Count<'p> {
                     plain_rank: plain_ranks[p],
                     amount: proposal.amount,
                     service: proposal.service.clone(),
-                    rejecting_users: s.sums.rejecting_users,
+                    rejecting_users: s.shown_rejecting_users(config),
                     plain_want_mass: s.sums.want_points,
                     plain_dont_want_mass: s.sums.dont_points,
                 }
@@ -315,7 +382,7 @@ impl<'p> Count<'p> {
             plain_development_left: config.development_budget.map(|d| d - plain_money.spent),
             protected: scored.iter().filter(|s| s.protected).count() as u64,
             config: config.clone(),
-            breakdown: Breakdown { by_channel: self.channels, by_area },
+            breakdown: Breakdown { by_channel: self.channels, by_area, withheld: self.withheld },
         };
         TallyResult { summary, proposals: results }
     }
@@ -393,6 +460,13 @@ struct RankKey {
 }
 
 impl Scored {
+    /// Users rejecting it, as the result shows them: only when at least `min_group` use
+    /// its service. Below that they cannot protect it, and the figure would show how a
+    /// small group voted (and a published file could not keep it hidden).
+    fn shown_rejecting_users(&self, config: &Config) -> u64 {
+        if self.users >= u64::from(config.min_group) { self.sums.rejecting_users } else { 0 }
+    }
+
     fn protected_view(&self) -> RankKey {
         RankKey { score: self.score, want: self.want_mass, dont_want: self.dont_want_mass }
     }

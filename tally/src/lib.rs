@@ -26,6 +26,8 @@
 //!         service: None, title: Some("New youth club".into()),
 //!     }],
 //!     ballots: vec![Ballot { want: vec!["D1".into()], ..Ballot::default() }],
+//!     withheld: None,
+//!     note: None,
 //! };
 //! let result = tally(&election).unwrap();
 //! assert!(result.proposals[0].adopted);
@@ -43,6 +45,7 @@
 
 mod config;
 mod count;
+pub mod disclosure;
 mod error;
 pub mod exchange;
 mod explain;
@@ -50,6 +53,7 @@ mod model;
 pub mod money;
 mod rational;
 mod result;
+mod withheld;
 
 pub use config::Config;
 pub use count::{Count, MAX_BALLOTS};
@@ -57,6 +61,7 @@ pub use error::{BallotError, BallotErrorKind, BallotField, TallyError};
 pub use model::{Ballot, BallotPaper, Channel, Election, Proposal, ProposalKind, Service};
 pub use rational::Ratio;
 pub use result::{AreaCount, Breakdown, ChannelCounts, ProposalResult, Summary, TallyResult};
+pub use withheld::{Withheld, WithheldSums};
 
 /// Validates and counts a whole election. Errors name the place in the input,
 /// e.g. `ballots[12].want[3]: unknown proposal "X"`. The explanations write
@@ -70,6 +75,9 @@ pub fn tally(election: &Election) -> Result<TallyResult, TallyError> {
     let mut count = Count::new(&paper);
     for (index, ballot) in election.ballots.iter().enumerate() {
         count.add(ballot).map_err(|error| TallyError::Ballot { index, error })?;
+    }
+    if let Some(withheld) = &election.withheld {
+        count.add_withheld(withheld)?;
     }
     Ok(count.result_in(currency))
 }

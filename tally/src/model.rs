@@ -75,7 +75,7 @@ pub struct Proposal {
 }
 
 /// One voter's ballot, with ids as strings (as submitted).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct Ballot {
     /// Proposal ids, most wanted first.
     pub want: Vec<String>,
@@ -101,6 +101,14 @@ pub struct Election {
     pub services: Vec<Service>,
     pub proposals: Vec<Proposal>,
     pub ballots: Vec<Ballot>,
+    /// Ballots counted as sums rather than listed, so that no ballot in the file can be
+    /// picked out by a rare area, channel or combination of services (see
+    /// [`crate::disclosure`]). They count exactly as the ballots they stand for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<crate::withheld::Withheld>,
+    /// For people reading the file: what was done to it and why. The count ignores it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// FxHash (as in rustc): ids are short strings from a trusted paper, so a fast

@@ -73,6 +73,9 @@ pub struct Breakdown {
     /// Areas in bytewise order of name, then ballots with no area (`area: null`) last.
     /// Areas with no ballots are not listed.
     pub by_area: Vec<AreaCount>,
+    /// Ballots counted from a file's `withheld` block (sums, not listed): they are in
+    /// neither of the lists above. See docs/tally.md.
+    pub withheld: u64,
 }
 
 /// Ballots per channel; `unspecified` counts ballots that gave none.
@@ -124,7 +127,9 @@ pub struct ProposalResult {
     pub plain_rank: u32,
     pub amount: u64,
     pub service: Option<String>,
-    /// Users whose ballot put it in `dont_want`.
+    /// Users whose ballot put it in `dont_want`; 0 when fewer than `min_group` use its
+    /// service (they cannot protect it then, and the figure would show how a small group
+    /// voted).
     pub rejecting_users: u64,
     /// A⁰(p) and B⁰(p): unweighted points.
     pub plain_want_mass: u64,

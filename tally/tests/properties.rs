@@ -15,7 +15,7 @@ use proptest::prelude::*;
 use proptest::sample::select;
 
 use pbvote_tally::{
-    Ballot, Channel, Config, Election, Proposal, ProposalKind, ProposalResult, Ratio, Service, TallyResult, exchange, tally,
+    Ballot, Channel, Config, Election, Proposal, ProposalKind, ProposalResult, Ratio, Service, TallyResult, disclosure, exchange, tally,
 };
 
 /// Proposal ids: distinct, some not ASCII, so that the final tie-break (bytewise)
@@ -116,6 +116,8 @@ fn build((settings, n_services, ids, currency, proposals, ballots): RawElection<
         services,
         proposals,
         ballots,
+        withheld: None,
+        note: None,
     }
 }
 
@@ -570,7 +572,8 @@ proptest! {
             prop_assert!(f.plain_score.equals(out.plain_score), "plain N of {}: {:?} vs {}", p.id, f.plain_score, out.plain_score);
             prop_assert_eq!(out.want_count, f.want_count, "want_count of {}", p.id);
             prop_assert_eq!(out.dont_want_count, f.dont_count, "dont_want_count of {}", p.id);
-            prop_assert_eq!(out.rejecting_users, f.rejecting, "rejecting users of {}", p.id);
+            let shown = if f.users >= u64::from(e.config.min_group) { f.rejecting } else { 0 };
+            prop_assert_eq!(out.rejecting_users, shown, "rejecting users of {}", p.id);
             prop_assert_eq!(out.protected, f.protected, "protection of {}", p.id);
         }
         let protected = reference_outcome(&e, &figures, true);
@@ -1012,6 +1015,10 @@ const JSON_TOKENS: &[&str] = &[
     "\"max_weight\"",
     "\"savings_target\"",
     "\"online\"",
+    "\"withheld\"",
+    "\"ballots\":3",
+    "\"proposals\":{\"P0\":{\"want_count\":1,\"want_points\":2}}",
+    "\"users\":{\"day-centre\":2}",
     "\"P0\"",
     "\"svc0\"",
     "\"\\u00e9\"",
@@ -1027,3 +1034,85 @@ const JSON_TOKENS: &[&str] = &[
     "false",
     "\\",
 ];
+
+// ---------------------------------------------------------------------------------------
+// Publishing ballots (`disclosure::anonymise`): the file recounts to the same result, and
+// nothing in it picks out a group smaller than `min_group`.
+
+/// What a reader of a published file sees of a ballot besides its lists.
+type GroupKey<'a> = (Option<Channel>, Option<&'a str>, Vec<String>);
+
+/// The result without its breakdown (which anonymising changes on purpose).
+fn without_breakdown(mut r: TallyResult) -> TallyResult {
+    r.summary.breakdown = Default::default();
+    r
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, .. ProptestConfig::default() })]
+
+    #[test]
+    fn an_anonymised_file_recounts_to_the_same_result(e in arb_election()) {
+        let public = disclosure::anonymise_election(&e).unwrap();
+        let original = count(&e);
+        let recounted = count(&public);
+        prop_assert_eq!(without_breakdown(recounted.clone()), without_breakdown(original.clone()));
+        prop_assert_eq!(recounted.summary.ballots, e.ballots.len() as u64);
+        // Through the file, streamed and buffered, and back.
+        let text = exchange::to_json(&public);
+        prop_assert_eq!(&exchange::parse(text.as_bytes()).unwrap(), &public);
+        prop_assert_eq!(exchange::count(text.as_bytes()).unwrap(), recounted.clone());
+        let sorted = serde_json::to_string(&serde_json::to_value(&public).unwrap()).unwrap();
+        prop_assert_eq!(exchange::count(sorted.as_bytes()).unwrap(), recounted);
+    }
+
+    #[test]
+    fn an_anonymised_file_picks_out_no_small_group(e in arb_election()) {
+        let m = e.config.min_group as usize;
+        let public = disclosure::anonymise_election(&e).unwrap();
+        let n = e.ballots.len();
+        let mut areas: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut channels: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut groups: BTreeMap<GroupKey<'_>, usize> = BTreeMap::new();
+        for b in &public.ballots {
+            if let Some(a) = &b.area { *areas.entry(a).or_default() += 1; }
+            if let Some(c) = b.channel { *channels.entry(c.as_str()).or_default() += 1; }
+            let mut uses = b.uses.clone();
+            uses.sort();
+            uses.dedup();
+            prop_assert_eq!(&uses, &b.uses, "uses is written as a sorted set");
+            *groups.entry((b.channel, b.area.as_deref(), uses)).or_default() += 1;
+        }
+        for (area, k) in &areas { prop_assert!(*k >= m, "area {:?} named by {} < {}", area, k, m); }
+        for (channel, k) in &channels { prop_assert!(*k >= m, "channel {} named by {} < {}", channel, k, m); }
+        for (key, k) in &groups { prop_assert!(*k >= m, "group {:?} has {} < {}", key, k, m); }
+        let withheld = public.withheld.clone().unwrap_or_default();
+        prop_assert_eq!(withheld.ballots as usize + public.ballots.len(), n);
+        prop_assert!(withheld.ballots == 0 || withheld.ballots as usize >= m || withheld.ballots as usize == n);
+        for service in &e.services {
+            let total = e.ballots.iter().filter(|b| b.uses.contains(&service.id)).count();
+            let users = withheld.users.get(&service.id).copied().unwrap_or(0) as usize;
+            let others = withheld.ballots as usize - users;
+            if total >= m {
+                prop_assert!(users == 0 || users >= m, "{} withheld users of {}", users, service.id);
+            } else {
+                // Too few to weigh or protect: their points are not split off.
+                for p in e.proposals.iter().filter(|p| p.service.as_ref() == Some(&service.id)) {
+                    if let Some(sums) = withheld.proposals.get(&p.id) {
+                        prop_assert_eq!((sums.want_points_users, sums.dont_want_points_users, sums.rejecting_users), (0, 0, 0));
+                    }
+                }
+            }
+            if n - total >= m {
+                prop_assert!(others == 0 || others >= m, "{} withheld non-users of {}", others, service.id);
+            }
+        }
+    }
+
+    #[test]
+    fn anonymising_does_not_depend_on_the_order_of_ballots(e in arb_election(), seed in 1u64..) {
+        let mut shuffled = e.clone();
+        shuffle(&mut shuffled.ballots, seed);
+        prop_assert_eq!(disclosure::anonymise_election(&shuffled).unwrap(), disclosure::anonymise_election(&e).unwrap());
+    }
+}

@@ -25,6 +25,7 @@ use crate::error::TallyError;
 use crate::model::{Ballot, BallotPaper, Channel, Election, Proposal, ProposalKind, Service};
 use crate::money;
 use crate::result::TallyResult;
+use crate::withheld::Withheld;
 
 /// Where a parse error happened, and the first non-JSON problem found while
 /// streaming (an invalid paper or ballot), which serde's error type cannot carry.
@@ -88,6 +89,8 @@ pub(crate) struct RawElection<'de> {
     pub services: Vec<Service>,
     pub proposals: Vec<Proposal>,
     pub ballots: RawBallots<'de>,
+    pub withheld: Option<Withheld>,
+    pub note: Option<String>,
     /// The result, when the ballots were counted while parsing (see [`ElectionSeed::count`]).
     pub counted: Option<TallyResult>,
 }
@@ -155,6 +158,8 @@ impl RawElection<'_> {
             services: self.services,
             proposals: self.proposals,
             ballots: self.ballots.into_owned(),
+            withheld: self.withheld,
+            note: self.note,
         }
     }
 }
@@ -191,6 +196,8 @@ impl<'de> Visitor<'de> for ElectionSeed<'_> {
         let mut services = None;
         let mut proposals = None;
         let mut ballots: Option<RawBallots<'de>> = None;
+        let mut withheld: Option<Option<Withheld>> = None;
+        let mut note: Option<Option<String>> = None;
         // When the ballots are counted as they are read: the paper, and the count,
         // kept until the end because `currency` (which the explanations need) may
         // come after the ballots.
@@ -239,12 +246,26 @@ impl<'de> Visitor<'de> for ElectionSeed<'_> {
                     }
                     ballots = Some(raw);
                 }
+                "withheld" => {
+                    once(&withheld, "withheld")?;
+                    withheld = Some(path.within(Segment::Key("withheld"), || map.next_value_seed(OptionSeed(Plain::<Withheld>::new())))?);
+                }
+                "note" => {
+                    once(&note, "note")?;
+                    note = Some(path.within(Segment::Key("note"), || map.next_value_seed(OptionSeed(Plain::<String>::new())))?);
+                }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
         let currency = currency.flatten();
+        let withheld = withheld.flatten();
+        // Ballots counted while they were read: add the withheld sums (wherever the block
+        // came in the document) before the result is made.
+        if let (Some(count), Some(block)) = (streamed.as_mut(), withheld.as_ref()) {
+            count.add_withheld(block).map_err(|e| path.fail::<A::Error>(e))?;
+        }
         let proposals = proposals.ok_or_else(|| de::Error::missing_field("proposals"))?;
         let ballots = ballots.ok_or_else(|| de::Error::missing_field("ballots"))?;
         Ok(RawElection {
@@ -254,6 +275,8 @@ impl<'de> Visitor<'de> for ElectionSeed<'_> {
             services: services.unwrap_or_default(),
             proposals,
             ballots,
+            withheld,
+            note: note.flatten(),
         })
     }
 }

@@ -18,7 +18,11 @@
 //! a ballot's `channel` and `area`) counts as missing; unknown fields (titles,
 //! names, notes) are ignored. `currency`, optional, is an ISO 4217 code (three
 //! capital letters) in which the explanations write amounts (`£800.00` rather
-//! than `80,000`); the count does not depend on it. Output is [`TallyResult`] as JSON.
+//! than `80,000`); the count does not depend on it. `withheld`, optional, holds ballots
+//! given as sums rather than listed ([`crate::Withheld`]; written by
+//! [`crate::disclosure::anonymise`] for files that are published); they count as the
+//! ballots they stand for. `note`, optional, is text for people; the count ignores it.
+//! Output is [`TallyResult`] as JSON.
 
 mod de;
 
@@ -54,6 +58,9 @@ pub fn count(input: &[u8]) -> Result<TallyResult, TallyError> {
         count
             .add_ids(ballot.want, ballot.dont_want, ballot.uses, ballot.channel, ballot.area)
             .map_err(|error| TallyError::Ballot { index, error })?;
+    }
+    if let Some(withheld) = &raw.withheld {
+        count.add_withheld(withheld)?;
     }
     Ok(count.result_in(currency.as_deref()))
 }

@@ -44,6 +44,8 @@ pub fn worked_example() -> Election {
             proposal("D1", ProposalKind::Development, 30_000, None),
         ],
         ballots,
+        withheld: None,
+        note: None,
     }
 }
 
@@ -106,5 +108,7 @@ pub fn election(
             .map(|&(id, kind, amount, service)| Proposal { id: id.into(), kind, amount, service: service.map(Into::into), title: None })
             .collect(),
         ballots,
+        withheld: None,
+        note: None,
     }
 }
