@@ -46,6 +46,12 @@ impl Keys {
         self.mac("pbvote/voter-code/ballot/v1", &[consultation.as_bytes(), code.canonical().as_bytes()])
     }
 
+    /// What `receipts.receipt_hash` holds for a receipt: the table never holds a receipt
+    /// itself, so whoever reads the database cannot check anyone's receipt.
+    pub fn receipt_hash(&self, receipt: &crate::domain::Receipt) -> String {
+        self.mac("pbvote/receipt/v1", &[receipt.as_str().as_bytes()])
+    }
+
     /// The stored name of a rate-limit counter: `kind:` and a keyed hash of what is counted
     /// (an e-mail address, a client address), so the name has a fixed length (at most
     /// `kind.len() + 65` characters) and the table holds neither addresses nor e-mails.

@@ -14,8 +14,6 @@ pub struct Model {
     pub uses: String,
     pub channel: String,
     pub area: Option<String>,
-    #[sea_orm(unique)]
-    pub receipt: String,
     /// 1 for a first ballot, +1 each time the same code votes again.
     pub version: i32,
     pub created_at: DateTimeUtc,

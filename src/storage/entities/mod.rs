@@ -5,6 +5,7 @@ pub mod ballots;
 pub mod consultations;
 pub mod proposals;
 pub mod rate_limits;
+pub mod receipts;
 pub mod services;
 pub mod sessions;
 pub mod users;
