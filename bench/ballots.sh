@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Ballot throughput, result reads under load, and the stores' own ceilings — on loopback only.
+# Ballot throughput, result reads, and the stores' own ceilings — on loopback only.
 #
 #   bash bench/ballots.sh                 # everything, about 10 minutes on 2 cores
 #   ENGINES=postgres bash bench/ballots.sh
@@ -10,8 +10,9 @@
 # on 127.0.0.1 (a free port), measures the store's ceiling (SQLite: one-row insert
 # transactions with the service's settings; PostgreSQL: pgbench, a one-row insert
 # transaction, same client count), sets up a consultation through the API, casts ballots
-# for CAST_SECONDS, fills the consultation up to BIG ballots, reads the results alone and
-# then while another client keeps casting. A table of the numbers closes the run.
+# for CAST_SECONDS, fills the consultation up to BIG ballots, closes it (results exist only
+# once voting has closed: docs/privacy.md) and reads the results, the first read cold.
+# A table of the numbers closes the run.
 # Every loop is bounded in count and time; nothing leaves 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,13 +21,10 @@ CONCURRENCY=${CONCURRENCY:-16}        # requests in flight (and pgbench clients)
 CAST_SECONDS=${CAST_SECONDS:-20}      # the throughput run
 CAST_MAX=${CAST_MAX:-200000}           # … and at most this many ballots
 CEILING_SECONDS=${CEILING_SECONDS:-10}
-BIG=${BIG:-150000}                    # ballots in the "results under load" consultation (0: skip)
+BIG=${BIG:-150000}                    # ballots in the consultation whose results are read (0: skip)
 BIG_ENGINES=${BIG_ENGINES:-"sqlite postgres"}
 FILL_SECONDS=${FILL_SECONDS:-150}     # longest we spend filling up to BIG (reported if cut short)
-READS=${READS:-30}                    # result reads alone (back to back)
-LOAD_READS=${LOAD_READS:-200}         # result reads while casting, at most…
-READ_INTERVAL_MS=${READ_INTERVAL_MS:-100} # … one every 100 ms after the previous answer (a busy dashboard)
-LOAD_SECONDS=${LOAD_SECONDS:-20}      # … for this long
+READS=${READS:-30}                    # result reads (back to back)
 ENGINES=${ENGINES:-"sqlite postgres"}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432}
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
@@ -154,9 +152,9 @@ run_engine() { # engine
   start_server "$url" "$TMP/server-$engine.log"
   echo "pbvote ($engine) on $BASE, pid $SERVER_PID"
 
-  local big=0 under=0
-  case " $BIG_ENGINES " in *" $engine "*) big=$BIG; under=$((LOAD_SECONDS * 4000 + 20000)) ;; esac
-  local codes=$((CAST_MAX + big + under))
+  local big=0
+  case " $BIG_ENGINES " in *" $engine "*) big=$BIG ;; esac
+  local codes=$((CAST_MAX + big))
   log "$engine: set up a consultation with $codes voter codes"
   bounded 600 "$LOADGEN" setup --base "$BASE" --email "$ORG" --password "$PASSWORD" --codes "$codes" --out "$TMP/codes-$engine.txt" | tee -a "$out"
   local id; id=$(value "$out" setup consultation)
@@ -176,13 +174,14 @@ run_engine() { # engine
       # The throughput run alone cast more than that: the big consultation is simply bigger.
       log "$engine: the throughput run already cast $cast_ok ballots (at least $big): nothing to fill"
     fi
-    log "$engine: read the results alone ($READS reads back to back)"
+    log "$engine: close voting (results exist only once voting has closed)"
+    local token
+    token=$(bounded 30 curl -sf -H 'content-type: application/json' -d "{\"email\":\"$ORG\",\"password\":\"$PASSWORD\"}" "$BASE/api/v1/auth/sign-in" \
+      | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+    bounded 30 curl -sf -o /dev/null -X POST -H "authorization: Bearer $token" "$BASE/api/v1/consultations/$id/close"
+    log "$engine: read the results ($READS reads back to back; the first is cold)"
     bounded 300 "$LOADGEN" results --base "$BASE" --consultation "$id" --email "$COM" --password "$PASSWORD" \
       --reads "$READS" --duration 120 | tee -a "$out"
-    log "$engine: read the results while casting ($CONCURRENCY in flight), a read every ${READ_INTERVAL_MS} ms for ${LOAD_SECONDS}s"
-    bounded $((LOAD_SECONDS + 90)) "$LOADGEN" results --base "$BASE" --consultation "$id" --email "$COM" --password "$PASSWORD" \
-      --reads "$LOAD_READS" --duration "$LOAD_SECONDS" --interval-ms "$READ_INTERVAL_MS" --cast-codes "$TMP/codes-$engine.txt" --cast-skip $((CAST_MAX + big)) \
-      --cast-concurrency "$CONCURRENCY" | tee -a "$out"
   fi
   stop_server
 }
@@ -214,9 +213,7 @@ for engine in $ENGINES; do
   share=""; [ -n "$ceiling" ] && [ -n "$(value "$f" cast rate)" ] && share=", $(awk -v a="$(value "$f" cast rate)" -v c="$ceiling" 'BEGIN{printf "%.0f", 100*a/c}') % of the store ceiling"
   row "$engine" cast "ballots through the API" "ok $(value "$f" cast ok), errors $(value "$f" cast errors)$share"
   row "$engine" fill "fill to $BIG ballots" "ok $(value "$f" fill ok) in $(value "$f" fill secs) s, errors $(value "$f" fill errors)"
-  row "$engine" results "results alone ($(value "$f" results ballots_max) ballots)" "first (cold) read $(value "$f" results first_ms) ms"
-  row "$engine" results_under_load "results while casting" "ballots seen $(value "$f" results_under_load ballots_min)..$(value "$f" results_under_load ballots_max)"
-  row "$engine" cast_during_reads "ballots while reading results" "errors $(value "$f" cast_during_reads errors)"
+  row "$engine" results "results of a closed vote ($(value "$f" results ballots_max) ballots)" "first (cold) read $(value "$f" results first_ms) ms"
 done
 [ -n "${TALLY_MS:-}" ] && printf '%-10s %-38s %s ms (hyperfine, 20 runs)\n' tally "pbvote tally $(basename "$TALLY_FILE")" "$TALLY_MS"
 echo "machine: $(nproc) cores, $(load) at the end"

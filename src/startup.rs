@@ -20,6 +20,11 @@ impl Application {
         settings.check()?;
         let db = Db::connect(&settings.database).await?;
         db.migrate().await?;
+        let keys = crate::security::Keys::new(settings.secret.clone());
+        let moved = crate::storage::receipts::hash_moved_receipts(&db, &keys).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        if moved > 0 {
+            tracing::info!(receipts = moved, "replaced receipts moved from the ballots table by their keyed hashes");
+        }
         Self::build_with_db(settings, db)
     }
 

@@ -3,7 +3,7 @@ use uuid::Uuid;
 
 use crate::{
     app::AppContext,
-    domain::{Channel, VoterCode},
+    domain::{Channel, Receipt, VoterCode},
     errors::{AppError, FieldContext},
     storage::{
         self,
@@ -24,8 +24,9 @@ pub struct BallotForm {
 }
 
 /// Check a ballot against the consultation's paper and store it (replacing an earlier
-/// ballot cast with the same code). Nothing is written unless every check passes.
-pub async fn cast_ballot(ctx: &AppContext, consultation: Uuid, form: BallotForm) -> Result<Stored, AppError> {
+/// ballot cast with the same code). Nothing is written unless every check passes. Returns
+/// the resident's receipt (kept only as a keyed hash) and what was stored.
+pub async fn cast_ballot(ctx: &AppContext, consultation: Uuid, form: BallotForm) -> Result<(Receipt, Stored), AppError> {
     // Held until the code has been checked (and, if wrong, counted), so parallel guesses
     // cannot all be checked before the first is counted. Costs a good ballot no database work.
     let client = crate::rate_limit::client_group(&form.client);
@@ -57,12 +58,14 @@ pub async fn cast_ballot(ctx: &AppContext, consultation: Uuid, form: BallotForm)
     uses.dedup();
     let code_hash = ctx.keys.code_lookup_hash(consultation, &code);
     let voter_key = ctx.keys.voter_key(consultation, &code);
+    let receipt = Receipt::generate();
+    let receipt_hash = ctx.keys.receipt_hash(&receipt);
     let stored = storage::ballots::cast(
         &ctx.db,
         consultation,
         &code_hash,
         &voter_key,
-        BallotToStore { want: form.want, dont_want: form.dont_want, uses, channel: form.channel, area },
+        BallotToStore { want: form.want, dont_want: form.dont_want, uses, channel: form.channel, area, receipt_hash },
     )
     .await;
     if let Err(AppError::InvalidVoterCode) = stored {
@@ -70,5 +73,5 @@ pub async fn cast_ballot(ctx: &AppContext, consultation: Uuid, form: BallotForm)
         // and one that cannot be counted is an error.
         attempt.failed().await?;
     }
-    stored
+    stored.map(|stored| (receipt, stored))
 }

@@ -21,7 +21,7 @@ const TEXT = {
   stageHeading: 'Voting',
   stageText: {
     draft: 'This consultation is a draft: residents cannot see it yet, and you can still change everything.',
-    open: 'Voting is open. Residents can vote with their voter codes. The proposals can no longer be changed.',
+    open: 'Voting is open. Residents can vote with their voter codes. The proposals can no longer be changed. Results are counted when voting closes.',
     closed: 'Voting has closed. Commissioners can see the results. Publish them to make them public.',
     published: 'The results are public.',
   },
@@ -101,6 +101,7 @@ const TEXT = {
   codesHeading: 'Voter codes',
   codesIntro: 'Each resident needs one voter code to vote. Make a batch, then download it for a mail merge or print one letter per code.',
   stats: '{issued} codes made, {used} used to vote.',
+  statsOpen: '{issued} codes made. At least {used} used to vote so far: while voting is open the number goes up in steps of {step}, so that nobody can tell when one person voted.',
   count: 'How many codes to make',
   countHint: 'From 1 to 10,000 at a time.',
   badCount: 'Type a whole number from 1 to 10,000.',
@@ -461,7 +462,7 @@ function downloadCsv(batch) {
 
 function codesSection() {
   const stats = h('p', { id: 'codes-stats', class: 'muted' });
-  api(`/consultations/${enc(C.id)}/voter-codes/stats`).then((s) => { stats.textContent = fill(TEXT.stats, s); }).catch(() => {});
+  api(`/consultations/${enc(C.id)}/voter-codes/stats`).then((s) => { stats.textContent = fill(s.exact === false ? TEXT.statsOpen : TEXT.stats, s); }).catch(() => {});
   const batch = storedCodes();
   const canMake = user.role === 'organiser' && (C.phase === 'draft' || C.phase === 'open');
   let form = null;

@@ -72,6 +72,14 @@ export function formatDateTime(iso) {
   return new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeStyle: 'short' }).format(d);
 }
 
+/** A calendar day "2026-12-03" (UTC) → "3 December 2026". */
+export function formatDay(isoDate) {
+  if (!isoDate) return '';
+  const d = new Date(`${isoDate}T12:00:00Z`);
+  if (Number.isNaN(d.getTime())) return String(isoDate);
+  return new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeZone: 'UTC' }).format(d);
+}
+
 /**
  * The reader's time zone in words, for labels: "UK time" in Britain, else e.g. "Europe/Paris time".
  * A datetime-local input is read in this zone.

@@ -2,7 +2,7 @@
 import { api, param } from './api.js';
 import { h, field, setFieldError, focusEl, replace } from './dom.js';
 import { layout } from './layout.js';
-import { formatDateTime, fill } from './format.js';
+import { formatDay, fill } from './format.js';
 
 const TEXT = {
   title: 'Check a receipt',
@@ -15,8 +15,8 @@ const TEXT = {
   empty: 'Type your receipt.',
   found: 'Your vote arrived',
   foundText: 'We received a vote with receipt {receipt} for “{title}” on {date}.',
-  foundNote: 'If you voted again with the same voter code, only the newest receipt is valid.',
-  notFound: 'We could not find that receipt. Check you typed it exactly. If you voted again with the same voter code, only your newest receipt is valid.',
+  foundNote: 'If you voted more than once with the same voter code, each of your receipts shows here in the same way, and your newest vote is the one that counts. Nobody else can tell from a receipt whether you voted again.',
+  notFound: 'We could not find that receipt. Check you typed it exactly.',
   error: 'We could not check the receipt: {detail}',
   voteLink: 'Go back to the consultation',
 };
@@ -44,7 +44,7 @@ async function check() {
     const r = await api(`/receipts/${encodeURIComponent(value)}`, { auth: false });
     const box = h('div', { class: 'notice notice--success', tabindex: '-1' },
       h('h2', {}, TEXT.found),
-      h('p', {}, fill(TEXT.foundText, { receipt: r.receipt, title: r.consultation_title, date: formatDateTime(r.received_at) })),
+      h('p', {}, fill(TEXT.foundText, { receipt: r.receipt, title: r.consultation_title, date: formatDay(r.received_on) })),
       h('p', {}, TEXT.foundNote));
     replace(result, box);
     history.replaceState(null, '', `?r=${encodeURIComponent(r.receipt)}`);

@@ -16,9 +16,10 @@ const TEXT = {
   signIn: 'sign in to the organiser console',
   loadError: 'We could not load the results: {detail}',
   signedInAs: 'You are signed in as {email}.',
+  notYet: 'Voting is still open. Results are counted when voting closes, for everyone at once: until then nobody, staff included, sees how people voted.',
+  turnout: 'At least {used} of {issued} voter codes have been used so far. While voting is open this number goes up in steps of {step}, so that nobody can tell when one person voted.',
   phase: {
     draft: 'This consultation is still a draft.',
-    open: 'Voting is still open. These early results are only for commissioners and organisers, and may change.',
     closed: 'Voting has closed. These results are not public yet: only commissioners and organisers can see them.',
     published: 'These are the published results.',
   },
@@ -76,10 +77,9 @@ const TEXT = {
   exportHeading: 'Check the count yourself',
   export: 'Download every counted vote (to recount it yourself)',
   exportNote: 'The file lists the votes in a fixed order with nothing that shows who voted or when. Anyone can recount it with the pbvote program.',
+  exportPrivacy: 'About this file: {note}',
   exportError: 'We could not download the votes: {detail}',
   exportLater: 'The file of every counted vote can be downloaded once voting has closed.',
-  stepped: 'While voting is open these results are updated in steps of at least {step} {stepWord}, so that no single ballot can be picked out. They include {ballots} {ballotsWord}.',
-  ballot: { one: 'ballot', other: 'ballots' },
 };
 
 const main = layout({ title: TEXT.title });
@@ -108,7 +108,18 @@ async function start() {
     } else if (e.status === 404) {
       body = notice('error', h('p', {}, TEXT.notFound));
     } else if (e.type === 'wrong-phase') {
-      body = notice('warning', h('p', {}, e.detail || TEXT.notPublic));
+      body = notice('warning', h('p', { id: 'not-yet' }, e.detail || TEXT.notYet));
+      // Staff see the turnout, in steps, while voting is open.
+      if (getUser()) {
+        const turnout = h('p', { id: 'turnout', hidden: true });
+        body = h('div', {}, body, turnout);
+        api(`/consultations/${encodeURIComponent(id)}/voter-codes/stats`).then((s) => {
+          if (s.exact === false) {
+            turnout.textContent = fill(TEXT.turnout, s);
+            turnout.hidden = false;
+          }
+        }).catch(() => {});
+      }
     } else {
       body = notice('error', h('p', {}, fill(TEXT.loadError, { detail: e.detail || e.message })));
     }
@@ -172,18 +183,10 @@ function render(R) {
   const canExport = C.phase === 'closed' || C.phase === 'published';
   const exportBtn = canExport ? h('button', { type: 'button', class: 'btn--secondary', id: 'export-button', onclick: () => download(C) }, TEXT.export) : null;
   const exportMsg = h('p', { class: 'field-error', hidden: true, id: 'export-error' });
-  // While voting is open, staff see results that move in steps (so that comparing two readings
-  // cannot single out one ballot). Older servers do not send counted_as_of: then say nothing.
-  const asOf = R.counted_as_of;
-  const word = (n) => (Number(n) === 1 ? TEXT.ballot.one : TEXT.ballot.other);
-  const stepped = asOf && typeof asOf === 'object' && asOf.exact === false
-    ? notice('info', h('p', { id: 'counted-as-of' }, fill(TEXT.stepped, { step: asOf.step, stepWord: word(asOf.step), ballots: asOf.ballots ?? S.ballots ?? 0, ballotsWord: word(asOf.ballots ?? S.ballots ?? 0) })))
-    : null;
 
   replace(main, 
     h('h1', {}, fill(TEXT.heading, { title: C.title || '' })),
     notice(C.phase === 'published' ? 'success' : 'warning', h('p', {}, TEXT.phase[C.phase] || '')),
-    stepped,
     user ? h('p', { class: 'muted' }, fill(TEXT.signedInAs, { email: user.email })) : null,
     h('section', { 'aria-labelledby': 'summary-heading' },
       h('h2', { id: 'summary-heading' }, TEXT.summaryHeading),
@@ -200,6 +203,7 @@ function render(R) {
     section('savings', TEXT.savingsHeading, savings, money),
     section('developments', TEXT.devHeading, devs, money),
     h('section', { class: 'panel', 'aria-labelledby': 'export-heading' }, h('h2', { id: 'export-heading' }, TEXT.exportHeading), h('p', {}, TEXT.exportNote),
+      R.note ? h('p', { id: 'export-privacy', class: 'small' }, fill(TEXT.exportPrivacy, { note: R.note })) : null,
       canExport ? null : h('p', { id: 'export-later' }, TEXT.exportLater), exportBtn, exportMsg));
 
   if (user) {

@@ -98,7 +98,7 @@ const TEXT = {
   doneHeading: 'Your vote has been received',
   receiptLabel: 'Your receipt',
   keep: 'Keep this receipt: write it down, print this page or take a photo. It proves your vote arrived, without showing how you voted.',
-  replaced: 'This vote replaces the one you sent before with the same code. Only this newest receipt is valid.',
+  replaced: 'This vote replaces the one you sent before with the same code. Your newest vote is the one that counts.',
   receivedAt: 'Received on {date}.',
   print: 'Print this receipt',
   checkReceipt: 'Check your receipt',

@@ -54,7 +54,8 @@ pub struct ReceiptCheck {
     pub receipt: String,
     pub consultation_id: Uuid,
     pub consultation_title: String,
-    pub received_at: DateTime<Utc>,
+    /// The day (UTC) the ballot with this receipt arrived. Only the day is kept.
+    pub received_on: chrono::NaiveDate,
 }
 
 /// Cast (or replace) a ballot with a voter code. The newest ballot for a code is the one
@@ -97,8 +98,8 @@ pub async fn cast(
         channel: Channel::Online,
         client: super::client_address(&http, ctx.settings.trusted_proxies),
     };
-    let stored = match voting::cast_ballot(&ctx, id, form).await {
-        Ok(stored) => stored,
+    let (receipt, stored) = match voting::cast_ballot(&ctx, id, form).await {
+        Ok(cast) => cast,
         Err(err) => {
             let reason = err.to_problem().kind.trim_start_matches("urn:pbvote:problem:").to_owned();
             METRICS.ballots_rejected.with_label_values(&[reason.as_str()]).inc();
@@ -107,7 +108,7 @@ pub async fn cast(
     };
     METRICS.ballots_accepted.with_label_values(&[if stored.replaced { "replaced" } else { "created" }]).inc();
     let body = BallotReceipt {
-        receipt: stored.receipt.as_str().to_owned(),
+        receipt: receipt.as_str().to_owned(),
         consultation_id: id,
         received_at: stored.received_at,
         replaced: stored.replaced,
@@ -115,7 +116,10 @@ pub async fn cast(
     Ok(if stored.replaced { HttpResponse::Ok().json(body) } else { HttpResponse::Created().json(body) })
 }
 
-/// Check that a ballot with this receipt is stored and counted.
+/// Check that a ballot with this receipt arrived. Every receipt ever given answers the
+/// same way, including one whose ballot the voter later replaced (the latest ballot cast
+/// with a code is the one counted): so a receipt shown to someone else does not tell them
+/// whether its voter voted again.
 #[utoipa::path(
     tag = "ballots",
     params(("receipt" = String, Path, description = "The receipt, e.g. R-7KQF-M2XD-9PRT-ABCD")),
@@ -128,11 +132,11 @@ pub async fn cast(
 #[get("/api/v1/receipts/{receipt}")]
 pub async fn check_receipt(ctx: web::Data<AppContext>, receipt: web::Path<String>) -> Result<web::Json<ReceiptCheck>, AppError> {
     let receipt = Receipt::parse(&receipt).field("receipt")?;
-    let found = storage::ballots::check_receipt(&ctx.db, &receipt).await?;
+    let found = storage::receipts::check(&ctx.db, &ctx.keys.receipt_hash(&receipt)).await?;
     Ok(web::Json(ReceiptCheck {
         receipt: receipt.as_str().to_owned(),
         consultation_id: found.consultation_id,
         consultation_title: found.consultation_title,
-        received_at: found.received_at,
+        received_on: found.received_on,
     }))
 }

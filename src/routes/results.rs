@@ -17,8 +17,10 @@ async fn check_access(ctx: &AppContext, id: Uuid, user: &MaybeSignedIn) -> Resul
     }
 }
 
-/// The full result: protected and plain-majority scores, ranks, adoption and each
-/// proposal's explanation, with the summary and breakdowns.
+/// The full result, once voting has closed: protected and plain-majority scores, ranks,
+/// adoption and each proposal's explanation, with the summary and breakdowns (groups of
+/// fewer than `min_group` ballots are not shown). While voting is open there is no result
+/// (409): only the turnout, in steps (see the voter codes' numbers).
 #[utoipa::path(
     tag = "results",
     security((), ("bearer" = [])),
@@ -33,13 +35,15 @@ async fn check_access(ctx: &AppContext, id: Uuid, user: &MaybeSignedIn) -> Resul
 #[get("/api/v1/consultations/{id}/results")]
 pub async fn get_results(ctx: web::Data<AppContext>, id: web::Path<Uuid>, user: MaybeSignedIn) -> Result<HttpResponse, AppError> {
     let consultation = check_access(&ctx, *id, &user).await?;
-    let (consultation, shown) = counting::count(&ctx, consultation).await?;
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(counting::present(&consultation, &shown)))
+    let counted = counting::count(&ctx, &consultation).await?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(counting::present(&consultation, &counted)))
 }
 
-/// The consultation and every counted ballot in the exchange format, for recounting with
-/// `pbvote tally`, once voting has closed. Ballots carry no voter key, receipt or time.
-/// (While voting is open, two exports a moment apart would show each new ballot whole.)
+/// The consultation and its ballots in the exchange format, for recounting with
+/// `pbvote tally`, once voting has closed. Ballots carry no voter key, receipt or time, and
+/// none can be picked out by a rare area, channel or combination of services: those are
+/// left out, or the ballots added up in `withheld` instead of listed (the file's `note`
+/// says how many). Recounting it gives the published result exactly.
 #[utoipa::path(
     tag = "results",
     security((), ("bearer" = [])),
@@ -54,12 +58,9 @@ pub async fn get_results(ctx: web::Data<AppContext>, id: web::Path<Uuid>, user: 
 #[get("/api/v1/consultations/{id}/export")]
 pub async fn export(ctx: web::Data<AppContext>, id: web::Path<Uuid>, user: MaybeSignedIn) -> Result<HttpResponse, AppError> {
     let consultation = check_access(&ctx, *id, &user).await?;
-    if consultation.phase == Phase::Open {
-        return Err(AppError::wrong_phase("the ballots can be exported once voting has closed"));
-    }
-    let election = counting::export(&ctx, *id).await?;
+    let counted = counting::count(&ctx, &consultation).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .insert_header(("Content-Disposition", format!("attachment; filename=\"consultation-{}.json\"", *id)))
-        .json(election))
+        .json(&*counted.election))
 }

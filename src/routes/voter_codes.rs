@@ -41,8 +41,15 @@ pub struct IssuedCodes {
 #[derive(Serialize, ToSchema)]
 pub struct CodeStats {
     pub issued: u64,
-    /// Codes that have cast a ballot.
+    /// Codes that have cast a ballot: the turnout. While voting is open, rounded down to
+    /// a whole number of `step`s, so that watching it never shows the moment one person
+    /// voted (see docs/privacy.md).
     pub used: u64,
+    /// While voting is open, `used` moves in steps of this many (the consultation's
+    /// `min_group`); 1 once voting has closed.
+    pub step: u32,
+    /// Whether `used` is exact.
+    pub exact: bool,
 }
 
 /// The address residents vote at: `PBVOTE_PUBLIC_URL` if set, else where this request went.
@@ -140,7 +147,7 @@ pub async fn issue(
     }))
 }
 
-/// How many codes were issued and how many have voted.
+/// How many codes were issued and how many have voted (in steps while voting is open).
 #[utoipa::path(
     tag = "voter codes",
     security(("bearer" = [])),
@@ -155,7 +162,13 @@ pub async fn issue(
 #[get("/api/v1/consultations/{id}/voter-codes/stats")]
 pub async fn stats(ctx: web::Data<AppContext>, user: SignedIn, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
     user.require(&[Role::Organiser, Role::Commissioner], "see voter code numbers")?;
-    storage::consultations::get(&ctx.db, *id).await?;
+    let consultation = storage::consultations::get(&ctx.db, *id).await?;
     let (issued, used) = storage::voter_codes::stats(&ctx.db, *id).await?;
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(CodeStats { issued, used }))
+    let turnout = crate::results::turnout(&consultation, used);
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(CodeStats {
+        issued,
+        used: turnout.ballots,
+        step: turnout.step,
+        exact: turnout.exact,
+    }))
 }

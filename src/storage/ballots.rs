@@ -9,14 +9,10 @@ use uuid::Uuid;
 
 use super::{
     Db, consultations,
-    entities::{ballots, consultations as consultation_rows, voter_codes},
+    entities::{ballots, voter_codes},
     from_json_list, to_json_list,
 };
-use crate::{
-    domain::{Channel, Receipt},
-    errors::AppError,
-    model::CountedBallot,
-};
+use crate::{domain::Channel, errors::AppError, model::CountedBallot};
 
 /// A ballot ready to store: already checked against the ballot paper.
 pub struct BallotToStore {
@@ -25,11 +21,13 @@ pub struct BallotToStore {
     pub uses: Vec<String>,
     pub channel: Channel,
     pub area: Option<String>,
+    /// The keyed hash of the receipt the resident will be given (stored apart from the
+    /// ballot, see `storage::receipts`).
+    pub receipt_hash: String,
 }
 
 /// What the resident is told.
 pub struct Stored {
-    pub receipt: Receipt,
     pub received_at: DateTime<Utc>,
     pub replaced: bool,
 }
@@ -91,19 +89,20 @@ WITH open AS (
     UPDATE voter_codes SET used = TRUE
     WHERE code_hash = $3 AND consultation_id IN (SELECT id FROM open)
     RETURNING consultation_id
+), receipt AS (
+    INSERT INTO receipts (receipt_hash, consultation_id, received_on) SELECT $11, consultation_id, $12 FROM code
 )
-INSERT INTO ballots (id, consultation_id, voter_key, want, dont_want, uses, channel, area, receipt, version, created_at, updated_at)
-SELECT $4, consultation_id, $5, $6, $7, $8, $9, $10, $11, 1, $2, $2 FROM code
+INSERT INTO ballots (id, consultation_id, voter_key, want, dont_want, uses, channel, area, version, created_at, updated_at)
+SELECT $4, consultation_id, $5, $6, $7, $8, $9, $10, 1, $2, $2 FROM code
 ON CONFLICT (consultation_id, voter_key) DO UPDATE SET
     want = EXCLUDED.want, dont_want = EXCLUDED.dont_want, uses = EXCLUDED.uses, channel = EXCLUDED.channel,
-    area = EXCLUDED.area, receipt = EXCLUDED.receipt, updated_at = EXCLUDED.updated_at, version = ballots.version + 1
+    area = EXCLUDED.area, updated_at = EXCLUDED.updated_at, version = ballots.version + 1
 RETURNING version
 "#;
 
 async fn cast_pg(db: &Db, consultation: Uuid, code_hash: &str, voter_key: &str, ballot: BallotToStore) -> Result<Stored, AppError> {
     use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
     let now = Utc::now();
-    let receipt = Receipt::generate();
     let values: Vec<Value> = vec![
         consultation.into(),
         now.into(),
@@ -115,13 +114,14 @@ async fn cast_pg(db: &Db, consultation: Uuid, code_hash: &str, voter_key: &str, 
         to_json_list(&ballot.uses).into(),
         channel_str(ballot.channel).to_owned().into(),
         ballot.area.clone().into(),
-        receipt.as_str().to_owned().into(),
+        ballot.receipt_hash.clone().into(),
+        now.date_naive().into(),
     ];
     let row = db.write.query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, CAST_PG, values)).await?;
     match row {
         Some(row) => {
             let version: i32 = row.try_get_by_index(0)?;
-            Ok(Stored { receipt, received_at: now, replaced: version > 1 })
+            Ok(Stored { received_at: now, replaced: version > 1 })
         }
         // Not open, or not a code of this consultation: the transaction says which.
         None => cast_txn(db, consultation, code_hash, voter_key, ballot).await,
@@ -130,11 +130,10 @@ async fn cast_pg(db: &Db, consultation: Uuid, code_hash: &str, voter_key: &str, 
 
 async fn cast_txn(db: &Db, consultation: Uuid, code_hash: &str, voter_key: &str, ballot: BallotToStore) -> Result<Stored, AppError> {
     let now = Utc::now();
-    let receipt = Receipt::generate();
     let txn = db.begin_write().await?;
-    let version = cast_in(&txn, consultation, code_hash, voter_key, &ballot, now, &receipt).await?;
+    let version = cast_in(&txn, consultation, code_hash, voter_key, &ballot, now).await?;
     txn.commit().await?;
-    Ok(Stored { receipt, received_at: now, replaced: version > 1 })
+    Ok(Stored { received_at: now, replaced: version > 1 })
 }
 
 /// The checks and writes of one ballot, inside a transaction (or a savepoint) the caller
@@ -146,7 +145,6 @@ pub(super) async fn cast_in(
     voter_key: &str,
     ballot: &BallotToStore,
     now: DateTime<Utc>,
-    receipt: &Receipt,
 ) -> Result<i32, AppError> {
     consultations::lock_open_for_voting(txn, consultation, now).await?;
     let code = voter_codes::Entity::find_by_id(code_hash.to_owned())
@@ -163,7 +161,6 @@ pub(super) async fn cast_in(
         uses: Set(to_json_list(&ballot.uses)),
         channel: Set(channel_str(ballot.channel).to_owned()),
         area: Set(ballot.area.clone()),
-        receipt: Set(receipt.as_str().to_owned()),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -177,7 +174,6 @@ pub(super) async fn cast_in(
                     ballots::Column::Uses,
                     ballots::Column::Channel,
                     ballots::Column::Area,
-                    ballots::Column::Receipt,
                     ballots::Column::UpdatedAt,
                 ])
                 .value(ballots::Column::Version, Expr::col((ballots::Entity, ballots::Column::Version)).add(1))
@@ -192,34 +188,8 @@ pub(super) async fn cast_in(
             .exec(txn)
             .await?;
     }
+    super::receipts::add(txn, consultation, &ballot.receipt_hash, now).await?;
     Ok(stored.version)
-}
-
-/// What a receipt proves: which consultation, and when the ballot arrived.
-pub struct ReceiptCheck {
-    pub consultation_id: Uuid,
-    pub consultation_title: String,
-    pub received_at: DateTime<Utc>,
-}
-
-pub async fn check_receipt(db: &Db, receipt: &Receipt) -> Result<ReceiptCheck, AppError> {
-    let (consultation_id, received_at) = ballots::Entity::find()
-        .select_only()
-        .column(ballots::Column::ConsultationId)
-        .column(ballots::Column::UpdatedAt)
-        .filter(ballots::Column::Receipt.eq(receipt.as_str()))
-        .into_tuple::<(Uuid, DateTime<Utc>)>()
-        .one(&db.read)
-        .await?
-        .ok_or_else(|| AppError::not_found("receipt (it may have been replaced by a later ballot with the same voter code)"))?;
-    let title = consultation_rows::Entity::find_by_id(consultation_id)
-        .select_only()
-        .column(consultation_rows::Column::Title)
-        .into_tuple::<String>()
-        .one(&db.read)
-        .await?
-        .unwrap_or_default();
-    Ok(ReceiptCheck { consultation_id, consultation_title: title, received_at })
 }
 
 /// Every counted ballot of a consultation: contents only — no voter key, receipt or time.

@@ -39,7 +39,7 @@ use super::{
     ballots::{self, BallotToStore, Stored},
     to_json_list,
 };
-use crate::{config::DatabaseKind, domain::Receipt, errors::AppError, metrics::METRICS};
+use crate::{config::DatabaseKind, errors::AppError, metrics::METRICS};
 
 /// The most ballots written in one transaction. Large enough that a burst of a few hundred
 /// ballots a second needs only a handful of commits, small enough that one statement stays
@@ -151,12 +151,13 @@ async fn write_batch(db: &Db, batch: Vec<Job>) {
 
 /// Every check and write of [`ballots::cast_pg`], for many ballots in one statement: the
 /// ballots come in as one JSON array. Only ballots whose consultation is open now and
-/// whose code belongs to it are written; `RETURNING` says which (by receipt).
+/// whose code belongs to it are written; `RETURNING` says which (by voter key: a batch
+/// never holds two ballots with one code).
 const CAST_BATCH_PG: &str = r#"
 WITH input AS (
     SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(
         consultation_id uuid, code_hash text, id uuid, voter_key text, want text, dont_want text,
-        uses text, channel text, area text, receipt text)
+        uses text, channel text, area text, receipt_hash text)
 ), open AS (
     SELECT id FROM consultations
     WHERE id IN (SELECT consultation_id FROM input) AND phase = 'open'
@@ -168,23 +169,24 @@ WITH input AS (
     WHERE voter_codes.code_hash = input.code_hash AND voter_codes.consultation_id = input.consultation_id
       AND input.consultation_id IN (SELECT id FROM open)
     RETURNING input.code_hash
+), receipt AS (
+    INSERT INTO receipts (receipt_hash, consultation_id, received_on)
+    SELECT receipt_hash, consultation_id, $3 FROM input WHERE code_hash IN (SELECT code_hash FROM code)
 )
-INSERT INTO ballots (id, consultation_id, voter_key, want, dont_want, uses, channel, area, receipt, version, created_at, updated_at)
-SELECT id, consultation_id, voter_key, want, dont_want, uses, channel, area, receipt, 1, $2, $2
+INSERT INTO ballots (id, consultation_id, voter_key, want, dont_want, uses, channel, area, version, created_at, updated_at)
+SELECT id, consultation_id, voter_key, want, dont_want, uses, channel, area, 1, $2, $2
 FROM input WHERE code_hash IN (SELECT code_hash FROM code)
 ON CONFLICT (consultation_id, voter_key) DO UPDATE SET
     want = EXCLUDED.want, dont_want = EXCLUDED.dont_want, uses = EXCLUDED.uses, channel = EXCLUDED.channel,
-    area = EXCLUDED.area, receipt = EXCLUDED.receipt, updated_at = EXCLUDED.updated_at, version = ballots.version + 1
-RETURNING receipt, version
+    area = EXCLUDED.area, updated_at = EXCLUDED.updated_at, version = ballots.version + 1
+RETURNING voter_key, version
 "#;
 
 async fn write_batch_pg(db: &Db, batch: Vec<Job>) {
     let now = Utc::now();
-    let receipts: Vec<Receipt> = batch.iter().map(|_| Receipt::generate()).collect();
     let input: Vec<serde_json::Value> = batch
         .iter()
-        .zip(&receipts)
-        .map(|(job, receipt)| {
+        .map(|job| {
             serde_json::json!({
                 "consultation_id": job.consultation,
                 "code_hash": job.code_hash,
@@ -195,12 +197,15 @@ async fn write_batch_pg(db: &Db, batch: Vec<Job>) {
                 "uses": to_json_list(&job.ballot.uses),
                 "channel": ballots::channel_str(job.ballot.channel),
                 "area": job.ballot.area,
-                "receipt": receipt.as_str(),
+                "receipt_hash": job.ballot.receipt_hash,
             })
         })
         .collect();
-    let statement =
-        Statement::from_sql_and_values(DbBackend::Postgres, CAST_BATCH_PG, [serde_json::Value::Array(input).into(), now.into()]);
+    let statement = Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        CAST_BATCH_PG,
+        [serde_json::Value::Array(input).into(), now.into(), now.date_naive().into()],
+    );
     let written: Result<Vec<(String, i32)>, AppError> = async {
         let rows = db.write.query_all_raw(statement).await?;
         rows.iter().map(|row| Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?))).collect()
@@ -216,10 +221,10 @@ async fn write_batch_pg(db: &Db, batch: Vec<Job>) {
         }
     };
     let mut not_written = Vec::new();
-    for (job, receipt) in batch.into_iter().zip(receipts) {
-        match written.iter().find(|(r, _)| r == receipt.as_str()) {
+    for job in batch {
+        match written.iter().find(|(key, _)| *key == job.voter_key) {
             Some((_, version)) => {
-                let _ = job.reply.send(Ok(Stored { receipt, received_at: now, replaced: *version > 1 }));
+                let _ = job.reply.send(Ok(Stored { received_at: now, replaced: *version > 1 }));
             }
             None => not_written.push(job),
         }
@@ -240,11 +245,10 @@ async fn write_batch_sqlite(db: &Db, batch: Vec<Job>) {
         for job in &batch {
             let savepoint = txn.begin().await?;
             let now = Utc::now();
-            let receipt = Receipt::generate();
-            match ballots::cast_in(&savepoint, job.consultation, &job.code_hash, &job.voter_key, &job.ballot, now, &receipt).await {
+            match ballots::cast_in(&savepoint, job.consultation, &job.code_hash, &job.voter_key, &job.ballot, now).await {
                 Ok(version) => {
                     savepoint.commit().await?;
-                    outcomes.push(Ok(Stored { receipt, received_at: now, replaced: version > 1 }));
+                    outcomes.push(Ok(Stored { received_at: now, replaced: version > 1 }));
                 }
                 Err(error) => {
                     savepoint.rollback().await?;

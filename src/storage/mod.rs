@@ -3,7 +3,7 @@
 //! - [`db`]: connecting (SQLite or PostgreSQL from the URL), durability settings, migrations.
 //! - [`entities`]: the tables, and nothing else.
 //! - one module per subject with the queries the service runs: [`accounts`],
-//!   [`consultations`], [`voter_codes`], [`ballots`].
+//!   [`consultations`], [`voter_codes`], [`ballots`], [`receipts`].
 //! - [`group_commit`]: ballots that arrive together are written in one transaction.
 //!
 //! Every operation that writes more than one row runs in one transaction, so a request
@@ -15,6 +15,7 @@ mod db;
 mod entities;
 mod group_commit;
 pub mod rate_limits;
+pub mod receipts;
 pub mod voter_codes;
 
 pub use db::Db;

@@ -22,8 +22,10 @@ async fn a_resident_votes_gets_a_receipt_and_can_change_their_mind() {
     assert_eq!(second.ok(200)["replaced"], true);
     let new_receipt = second.body["receipt"].as_str().unwrap();
     assert_ne!(new_receipt, receipt);
-    app.get(&format!("/api/v1/receipts/{receipt}"), None).await.problem(404);
+    // Both receipts still answer: a receipt proves arrival, not which ballot counts.
+    app.get(&format!("/api/v1/receipts/{receipt}"), None).await.ok(200);
     app.get(&format!("/api/v1/receipts/{new_receipt}"), None).await.ok(200);
+    app.get("/api/v1/receipts/R-2222-2222-2222-2222", None).await.problem(404);
     app.get("/api/v1/receipts/nonsense", None).await.problem_field(422, "receipt");
 
     // The last ballot counts, once.
@@ -63,14 +65,17 @@ async fn bad_ballots_are_refused_with_the_field_named() {
     assert_eq!(wrong_code.problem_field(422, "voter_code")["type"], "urn:pbvote:problem:invalid-voter-code");
     let too_many = app.cast(&id, &json!({"voter_code": code, "want": vec!["S1"; 500]})).await;
     too_many.problem_field(422, "want");
-    // Nothing was stored by any of them: the code is still unused.
-    let token = app.commissioner().await;
-    let stats = format!("/api/v1/consultations/{id}/voter-codes/stats");
-    assert_eq!(app.get(&stats, Some(&token)).await.ok(200)["used"], 0);
     // An empty ballot is valid: the resident took part and expressed no preference.
     app.cast(&id, &json!({"voter_code": code})).await.ok(201);
-    assert_eq!(app.get(&stats, Some(&token)).await.ok(200)["used"], 1);
+    // Nothing was stored by any of the refused ones: once closed, the code's one ballot
+    // is the only one (while open the turnout moves in steps of min_group, 5 here).
+    let token = app.commissioner().await;
+    let stats = format!("/api/v1/consultations/{id}/voter-codes/stats");
+    let open = app.get(&stats, Some(&token)).await.ok(200).clone();
+    assert_eq!((open["used"].as_u64(), open["step"].as_u64(), open["exact"].as_bool()), (Some(0), Some(5), Some(false)));
     app.post_empty(&format!("/api/v1/consultations/{id}/close"), Some(&organiser)).await.ok(200);
+    let closed = app.get(&stats, Some(&token)).await.ok(200).clone();
+    assert_eq!((closed["used"].as_u64(), closed["step"].as_u64(), closed["exact"].as_bool()), (Some(1), Some(1), Some(true)));
     let results = app.get(&format!("/api/v1/consultations/{id}/results"), Some(&token)).await;
     assert_eq!(results.ok(200)["summary"]["ballots"], 1);
     assert!(results.body["proposals"].as_array().unwrap().iter().all(|p| p["want_count"] == 0 && p["dont_want_count"] == 0));
@@ -96,7 +101,7 @@ async fn codes_only_work_in_their_own_consultation_and_only_while_open() {
 #[tokio::test]
 async fn fifty_concurrent_submissions_with_one_code_leave_one_ballot() {
     let app = spawn_app().await;
-    let (_, id, codes) = open_consultation(&app, 1).await;
+    let (organiser, id, codes) = open_consultation(&app, 1).await;
     let wants = [["S1", "S2"], ["S3", "D1"], ["S2", "S3"], ["D1", "S1"], ["S3", "S2"]];
     let submissions = (0..50).map(|i| {
         let ballot = json!({"voter_code": codes[0], "want": wants[i % wants.len()]});
@@ -113,21 +118,19 @@ async fn fifty_concurrent_submissions_with_one_code_leave_one_ballot() {
         }
     }
     assert_eq!(created, 1, "exactly one submission created the ballot; the others replaced it");
+    app.post_empty(&format!("/api/v1/consultations/{id}/close"), Some(&organiser)).await.ok(200);
     let token = app.commissioner().await;
     let results = app.get(&format!("/api/v1/consultations/{id}/results"), Some(&token)).await;
     assert_eq!(results.ok(200)["summary"]["ballots"], 1);
     let stats = app.get(&format!("/api/v1/consultations/{id}/voter-codes/stats"), Some(&token)).await;
     assert_eq!(stats.ok(200)["used"], 1);
     assert_eq!(stats.body["issued"], 1);
-    // Exactly one receipt is valid: the last one stored.
-    let mut valid = 0;
-    for r in &responses {
-        let receipt = r.body["receipt"].as_str().unwrap();
-        if app.get(&format!("/api/v1/receipts/{receipt}"), None).await.status == 200 {
-            valid += 1;
-        }
+    // Every receipt given answers, and each is different.
+    let receipts: std::collections::HashSet<&str> = responses.iter().map(|r| r.body["receipt"].as_str().unwrap()).collect();
+    assert_eq!(receipts.len(), 50);
+    for receipt in receipts {
+        app.get(&format!("/api/v1/receipts/{receipt}"), None).await.ok(200);
     }
-    assert_eq!(valid, 1);
 }
 
 /// Ballots that arrive together are written together (group commit), but each one is
@@ -162,6 +165,9 @@ async fn ballots_arriving_together_each_get_their_own_answer() {
         assert_eq!(response.status, *expected, "{id} {ballot}: {}", response.text);
     }
 
+    for id in [&a, &b] {
+        app.post_empty(&format!("/api/v1/consultations/{id}/close"), Some(&token)).await.ok(200);
+    }
     let commissioner = app.commissioner().await;
     let count = |id: &str| {
         let app = &app;
@@ -235,7 +241,7 @@ async fn the_services_used_are_stored_as_a_set() {
     let app = spawn_app().await;
     let token = app.organiser().await;
     let body = json!({
-        "title": "Two services", "settings": {"rank_depth": 2},
+        "title": "Two services", "settings": {"rank_depth": 2, "min_group": 1},
         "services": [{"id": "pool", "name": "Pool"}, {"id": "library", "name": "Library"}],
         "proposals": [{"id": "S1", "kind": "saving", "title": "Shorter hours", "amount": 100}]
     });

@@ -101,6 +101,11 @@ pub async fn spawn_two_instances(change: impl Fn(&mut Settings)) -> (TestApp, Te
     (first, second)
 }
 
+/// The service on a database that already exists (e.g. one a test prepared).
+pub async fn start_on(url: &str) -> TestApp {
+    start(url, |_| {}).await
+}
+
 async fn start(url: &str, change: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings::for_database(url, test_secret()).expect("settings");
     change(&mut settings);

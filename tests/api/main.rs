@@ -8,3 +8,4 @@ mod helpers;
 mod openapi;
 mod operations;
 mod results;
+mod secrecy;

@@ -103,7 +103,7 @@ async fn two_instances_share_sessions_ballots_and_rate_limits() {
     }
     b.cast(&id, &json!({"voter_code": "2222-3333-4444"})).await.problem(429);
     let commissioner = a.commissioner().await;
-    // (Closed first: while voting is open, results move in steps of min_group ballots.)
+    // (Closed first: while voting is open there are no results.)
     let closed_on_b = b.post_empty(&format!("/api/v1/consultations/{id}/close"), Some(&token)).await;
     closed_on_b.ok(200);
     for app in [&a, &b] {
