@@ -6,6 +6,9 @@
 //!   - `count_only`: ballots already interned to indices (`Count::add_indexed`) + `result`;
 //!   - `add_and_count`: ballots as strings (`Count::add`, validating and interning) + `result`;
 //!   - `result_only`: `result` on a full count;
+//! - `publishing/anonymise`: `disclosure::anonymise` (what the server does once per closed
+//!   consultation before counting and exporting) on 150,000 ballots in ten areas, one of
+//!   them small, and the three channels;
 //! - `krakow_2024/parse_and_count`: `exchange::count` on the real file, if present.
 //!
 //! Run: `CARGO_TARGET_DIR=/work/target-tally cargo bench -p pbvote-tally`.
@@ -14,7 +17,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use pbvote_tally::{Ballot, BallotPaper, Channel, Config, Count, Proposal, ProposalKind, Service, exchange};
+use pbvote_tally::{Ballot, BallotPaper, Channel, Config, Count, Proposal, ProposalKind, Service, disclosure, exchange};
 
 const PROPOSALS: u32 = 60;
 const SERVICES: u32 = 10;
@@ -146,6 +149,33 @@ fn synthetic(c: &mut Criterion) {
     }
 }
 
+fn publishing(c: &mut Criterion) {
+    let paper = paper();
+    let n = 150_000usize;
+    let mut ballots = generate(n, 0x5EED_0001).to_ballots(&paper);
+    let mut rng = XorShift(7);
+    for ballot in &mut ballots {
+        // Ten areas; "area-9" is small (about 1 in 2,000 ballots).
+        let area = match rng.below(2000) {
+            0 => 9,
+            _ => rng.below(9),
+        };
+        ballot.area = Some(format!("area-{area}"));
+        ballot.channel = Some([Channel::Online, Channel::Online, Channel::Meeting, Channel::Paper][rng.below(4) as usize]);
+    }
+    let mut group = c.benchmark_group("publishing");
+    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(8));
+    group.throughput(Throughput::Elements(n as u64));
+    group.bench_function(BenchmarkId::new("anonymise", n), |b| {
+        b.iter_batched(
+            || ballots.clone(),
+            |ballots| black_box(disclosure::anonymise(&paper, ballots).expect("valid")),
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
 fn krakow(c: &mut Criterion) {
     let dir = match std::env::var_os("PBVOTE_SHARED_DIR") {
         Some(dir) => std::path::PathBuf::from(dir).join("data/real"),
@@ -164,5 +194,5 @@ fn krakow(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, synthetic, krakow);
+criterion_group!(benches, synthetic, publishing, krakow);
 criterion_main!(benches);

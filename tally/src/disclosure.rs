@@ -30,14 +30,15 @@ use std::collections::HashMap;
 
 use crate::count::Count;
 use crate::error::TallyError;
-use crate::model::{Ballot, BallotPaper, Channel, Election};
+use crate::model::{Ballot, BallotPaper, Channel, Election, InternedLists};
 use crate::withheld::Withheld;
 
 /// Ballots ready to publish (see the module documentation).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Anonymised {
     /// The ballots that are listed, sorted by content (which carries no trace of who voted
-    /// or when), with `uses` sorted and each service once.
+    /// or when: by their lists, comparing ids by their place on the paper, then channel and
+    /// area), with `uses` in the paper's order of services and each service once.
     pub ballots: Vec<Ballot>,
     /// The ballots given as sums, if any.
     pub withheld: Option<Withheld>,
@@ -48,41 +49,53 @@ pub struct Anonymised {
 /// Makes `ballots` safe to publish under `paper`'s `min_group` (see the module
 /// documentation). Every ballot must be valid on the paper; the error names the first that
 /// is not. With `min_group` 1 nothing is withheld or left out.
-pub fn anonymise(paper: &BallotPaper, mut ballots: Vec<Ballot>) -> Result<Anonymised, TallyError> {
-    for (index, ballot) in ballots.iter_mut().enumerate() {
-        paper.check_ballot(&ballot.want, &ballot.dont_want, &ballot.uses).map_err(|error| TallyError::Ballot { index, error })?;
-        ballot.uses.sort_unstable();
-        ballot.uses.dedup();
+pub fn anonymise(paper: &BallotPaper, ballots: Vec<Ballot>) -> Result<Anonymised, TallyError> {
+    // Check each ballot, and sort them by content, comparing ids by their place on the
+    // paper (numbers, not strings: this is most of the time taken for a large vote).
+    let mut keyed = Vec::with_capacity(ballots.len());
+    let mut lists = InternedLists::default();
+    for (index, mut ballot) in ballots.into_iter().enumerate() {
+        paper.intern(&ballot.want, &ballot.dont_want, &ballot.uses, &mut lists).map_err(|error| TallyError::Ballot { index, error })?;
+        let mut uses = lists.uses.clone();
+        uses.sort_unstable();
+        uses.dedup();
+        ballot.uses = uses.iter().map(|&s| paper.services()[s as usize].id.clone()).collect();
+        let key = (lists.want.clone(), lists.dont_want.clone(), uses);
+        keyed.push((key, ballot));
     }
-    ballots.sort_unstable();
+    keyed.sort_unstable_by(|(x, a), (y, b)| x.cmp(y).then_with(|| (a.channel, &a.area).cmp(&(b.channel, &b.area))));
+    let ballots: Vec<Ballot> = keyed.into_iter().map(|(_, ballot)| ballot).collect();
     let m = paper.config().min_group as usize;
     if m <= 1 {
         return Ok(Anonymised { ballots, withheld: None, generalised: 0 });
     }
-    let uses: Vec<Vec<usize>> =
-        ballots.iter().map(|b| b.uses.iter().filter_map(|id| paper.service_index(id)).map(|s| s as usize).collect()).collect();
-    let mut state = State { m, ballots, uses, pooled: Vec::new(), services: paper.services().len() };
-    state.pooled = vec![false; state.ballots.len()];
-    let original: Vec<(Option<Channel>, Option<String>)> = state.ballots.iter().map(|b| (b.channel, b.area.clone())).collect();
+    let mut state = State::new(m, paper, &ballots);
     // Each pass either leaves out an area or channel, or withholds more ballots, and
     // neither is ever undone, so this ends (at worst with every ballot withheld).
     while state.leave_out_rare_values() || state.settle_small_groups() || state.balance_withheld() {}
 
-    let total_users = state.total_users();
+    let total_users = state.total_users.clone();
     let mut sums = Count::new(paper);
-    let mut listed = Vec::with_capacity(state.ballots.len());
+    let mut listed = Vec::with_capacity(ballots.len());
     let mut generalised = 0;
-    for (i, ballot) in state.ballots.into_iter().enumerate() {
-        if state.pooled[i] {
+    for (i, mut ballot) in ballots.into_iter().enumerate() {
+        let seen = state.seen[i];
+        if seen.pooled {
             // Valid: checked above.
             sums.add_ids(&ballot.want, &ballot.dont_want, &ballot.uses, None, None)
                 .map_err(|error| TallyError::Ballot { index: i, error })?;
-        } else {
-            if (ballot.channel, &ballot.area) != (original[i].0, &original[i].1) {
-                generalised += 1;
-            }
-            listed.push(ballot);
+            continue;
         }
+        if seen.area.is_none() && ballot.area.is_some() || seen.channel.is_none() && ballot.channel.is_some() {
+            generalised += 1;
+        }
+        if seen.area.is_none() {
+            ballot.area = None;
+        }
+        if seen.channel.is_none() {
+            ballot.channel = None;
+        }
+        listed.push(ballot);
     }
     let withheld = (sums.ballots() > 0).then(|| sums.as_withheld(&|s| total_users[s as usize] >= m));
     Ok(Anonymised { ballots: listed, withheld, generalised })
@@ -138,63 +151,93 @@ pub fn note(min_group: u32, anonymised: &Anonymised) -> String {
     text
 }
 
+/// What a reader of the file sees of one ballot besides its lists, as small numbers, and
+/// whether it is withheld.
+#[derive(Clone, Copy)]
+struct Seen {
+    channel: Option<Channel>,
+    /// Index into the distinct areas.
+    area: Option<u32>,
+    /// Index into the distinct sets of services used.
+    uses: u32,
+    pooled: bool,
+}
+
+impl Seen {
+    /// The group a listed ballot is in, as one number.
+    fn key(&self) -> u64 {
+        let channel = self.channel.map_or(0, |c| c as u64 + 1);
+        let area = self.area.map_or(0, |a| u64::from(a) + 1);
+        (channel << 62) | (area << 31) | u64::from(self.uses)
+    }
+}
+
 /// The working state of [`anonymise`].
 struct State {
     m: usize,
-    /// Sorted by content; `channel` and `area` may be left out as we go.
-    ballots: Vec<Ballot>,
-    /// Each ballot's services, as indices.
-    uses: Vec<Vec<usize>>,
-    /// Taken out of the list, into the withheld sums.
-    pooled: Vec<bool>,
-    services: usize,
+    /// One per ballot, in the (sorted) order of the ballots.
+    seen: Vec<Seen>,
+    /// The services of each distinct set, as indices.
+    sets: Vec<Vec<usize>>,
+    /// How many distinct areas there are.
+    areas: usize,
+    /// Per service, how many ballots use it (withheld or not).
+    total_users: Vec<usize>,
 }
 
-/// A group of listed ballots that look the same to a reader of the file.
-type GroupKey<'a> = (Option<Channel>, Option<&'a str>, &'a [String]);
-
 impl State {
-    fn listed(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..self.ballots.len()).filter(|&i| !self.pooled[i])
-    }
-
-    fn total_users(&self) -> Vec<usize> {
-        let mut users = vec![0; self.services];
-        for uses in &self.uses {
-            for &s in uses {
-                users[s] += 1;
+    fn new(m: usize, paper: &BallotPaper, ballots: &[Ballot]) -> State {
+        let mut areas: HashMap<&str, u32> = HashMap::new();
+        let mut set_index: HashMap<&[String], u32> = HashMap::new();
+        let mut sets = Vec::new();
+        let seen = ballots
+            .iter()
+            .map(|b| {
+                let area = b.area.as_deref().map(|a| {
+                    let next = areas.len() as u32;
+                    *areas.entry(a).or_insert(next)
+                });
+                let uses = *set_index.entry(b.uses.as_slice()).or_insert_with(|| {
+                    sets.push(b.uses.iter().filter_map(|id| paper.service_index(id)).map(|s| s as usize).collect());
+                    (sets.len() - 1) as u32
+                });
+                Seen { channel: b.channel, area, uses, pooled: false }
+            })
+            .collect::<Vec<Seen>>();
+        let mut total_users = vec![0; paper.services().len()];
+        for s in &seen {
+            for &service in &sets[s.uses as usize] {
+                total_users[service] += 1;
             }
         }
-        users
+        State { m, seen, sets, areas: areas.len(), total_users }
+    }
+
+    fn uses(&self, i: usize, service: usize) -> bool {
+        self.sets[self.seen[i].uses as usize].contains(&service)
     }
 
     /// Rule 1: leave out each area and channel that fewer than `m` listed ballots name.
     fn leave_out_rare_values(&mut self) -> bool {
-        let mut areas: HashMap<&str, usize> = HashMap::new();
-        let mut channels: HashMap<Channel, usize> = HashMap::new();
-        for i in self.listed() {
-            if let Some(area) = &self.ballots[i].area {
-                *areas.entry(area).or_default() += 1;
+        let mut areas = vec![0usize; self.areas];
+        let mut channels = [0usize; 3];
+        for seen in self.seen.iter().filter(|s| !s.pooled) {
+            if let Some(area) = seen.area {
+                areas[area as usize] += 1;
             }
-            if let Some(channel) = self.ballots[i].channel {
-                *channels.entry(channel).or_default() += 1;
+            if let Some(channel) = seen.channel {
+                channels[channel as usize] += 1;
             }
         }
-        let rare_area: Vec<bool> =
-            self.ballots.iter().map(|b| b.area.as_deref().is_some_and(|a| areas.get(a).is_some_and(|&n| n < self.m))).collect();
-        let rare_channel: Vec<bool> =
-            self.ballots.iter().map(|b| b.channel.is_some_and(|c| channels.get(&c).is_some_and(|&n| n < self.m))).collect();
+        let m = self.m;
         let mut changed = false;
-        for i in 0..self.ballots.len() {
-            if self.pooled[i] {
-                continue;
-            }
-            if rare_area[i] {
-                self.ballots[i].area = None;
+        for seen in self.seen.iter_mut().filter(|s| !s.pooled) {
+            if seen.area.is_some_and(|a| areas[a as usize] < m) {
+                seen.area = None;
                 changed = true;
             }
-            if rare_channel[i] {
-                self.ballots[i].channel = None;
+            if seen.channel.is_some_and(|c| channels[c as usize] < m) {
+                seen.channel = None;
                 changed = true;
             }
         }
@@ -202,11 +245,10 @@ impl State {
     }
 
     /// The listed ballots by what a reader sees of them besides their lists.
-    fn groups(&self) -> HashMap<GroupKey<'_>, Vec<usize>> {
-        let mut groups: HashMap<GroupKey<'_>, Vec<usize>> = HashMap::new();
-        for i in self.listed() {
-            let b = &self.ballots[i];
-            groups.entry((b.channel, b.area.as_deref(), b.uses.as_slice())).or_default().push(i);
+    fn groups(&self) -> HashMap<u64, Vec<usize>> {
+        let mut groups: HashMap<u64, Vec<usize>> = HashMap::new();
+        for (i, seen) in self.seen.iter().enumerate().filter(|(_, s)| !s.pooled) {
+            groups.entry(seen.key()).or_default().push(i);
         }
         groups
     }
@@ -214,40 +256,38 @@ impl State {
     /// Rule 2: a group of fewer than `m` loses its area and channel; one that has neither
     /// already is withheld.
     fn settle_small_groups(&mut self) -> bool {
-        let (mut leave_out, mut withhold) = (Vec::new(), Vec::new());
-        for ((channel, area, _), members) in self.groups() {
-            if members.len() >= self.m {
-                continue;
+        let mut changed = false;
+        for members in self.groups().into_values().filter(|members| members.len() < self.m) {
+            for i in members {
+                let seen = &mut self.seen[i];
+                if seen.channel.is_some() || seen.area.is_some() {
+                    seen.channel = None;
+                    seen.area = None;
+                } else {
+                    seen.pooled = true;
+                }
             }
-            if channel.is_some() || area.is_some() { leave_out.extend(members) } else { withhold.extend(members) }
+            changed = true;
         }
-        for &i in &leave_out {
-            self.ballots[i].channel = None;
-            self.ballots[i].area = None;
-        }
-        for &i in &withhold {
-            self.pooled[i] = true;
-        }
-        !(leave_out.is_empty() && withhold.is_empty())
+        changed
     }
 
     /// Rule 3: no small number of ballots, users or non-users in the withheld sums.
     fn balance_withheld(&mut self) -> bool {
         let m = self.m;
-        let n = self.ballots.len();
-        let pool: Vec<usize> = (0..n).filter(|&i| self.pooled[i]).collect();
+        let n = self.seen.len();
+        let pool: Vec<usize> = (0..n).filter(|&i| self.seen[i].pooled).collect();
         if pool.is_empty() {
             return false;
         }
-        let total_users = self.total_users();
-        for (s, &users) in total_users.iter().enumerate() {
-            let pool_users = pool.iter().filter(|&&i| self.uses[i].contains(&s)).count();
+        for (s, &users) in self.total_users.iter().enumerate() {
+            let pool_users = pool.iter().filter(|&&i| self.uses(i, s)).count();
             let pool_others = pool.len() - pool_users;
             if users >= m && (1..m).contains(&pool_users) {
-                return self.withhold_more(m - pool_users, |state, i| state.uses[i].contains(&s));
+                return self.withhold_more(m - pool_users, |state, i| state.uses(i, s));
             }
             if n - users >= m && (1..m).contains(&pool_others) {
-                return self.withhold_more(m - pool_others, |state, i| !state.uses[i].contains(&s));
+                return self.withhold_more(m - pool_others, |state, i| !state.uses(i, s));
             }
         }
         if pool.len() < m {
@@ -260,15 +300,12 @@ impl State {
     /// (so the fewest groups fall below `m`); in file order within a group. Whether any
     /// was withheld.
     fn withhold_more(&mut self, need: usize, fits: impl Fn(&State, usize) -> bool) -> bool {
-        let mut candidates: Vec<(usize, usize)> = Vec::new();
-        for members in self.groups().into_values() {
-            let size = members.len();
-            candidates.extend(members.into_iter().filter(|&i| fits(self, i)).map(|i| (size, i)));
-        }
-        candidates.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        let chosen: Vec<usize> = candidates.into_iter().take(need).map(|(_, i)| i).collect();
+        // Members are in file order; a group's first member orders groups of one size.
+        let mut groups: Vec<Vec<usize>> = self.groups().into_values().collect();
+        groups.sort_unstable_by(|a, b| b.len().cmp(&a.len()).then(a[0].cmp(&b[0])));
+        let chosen: Vec<usize> = groups.iter().flatten().copied().filter(|&i| fits(self, i)).take(need).collect();
         for &i in &chosen {
-            self.pooled[i] = true;
+            self.seen[i].pooled = true;
         }
         !chosen.is_empty()
     }

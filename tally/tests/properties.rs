@@ -1077,10 +1077,11 @@ proptest! {
         for b in &public.ballots {
             if let Some(a) = &b.area { *areas.entry(a).or_default() += 1; }
             if let Some(c) = b.channel { *channels.entry(c.as_str()).or_default() += 1; }
+            let place = |id: &String| e.services.iter().position(|s| &s.id == id);
             let mut uses = b.uses.clone();
-            uses.sort();
+            uses.sort_by_key(place);
             uses.dedup();
-            prop_assert_eq!(&uses, &b.uses, "uses is written as a sorted set");
+            prop_assert_eq!(&uses, &b.uses, "uses is written as a set, in the paper's order");
             *groups.entry((b.channel, b.area.as_deref(), uses)).or_default() += 1;
         }
         for (area, k) in &areas { prop_assert!(*k >= m, "area {:?} named by {} < {}", area, k, m); }
