@@ -90,12 +90,14 @@ pub struct ServeArgs {
     /// finding any of 300,000 codes in 12 weeks (docs/privacy.md, "Guessing").
     #[arg(long, env = "PBVOTE_CODE_FAILURE_LIMIT", default_value_t = DEFAULT_CODE_FAILURE_LIMIT, value_parser = clap::value_parser!(u32).range(1..=MAX_LIMIT))]
     pub code_failure_limit: u32,
-    /// Wrong passwords allowed for one e-mail address from one client address per 5 minutes;
-    /// every sign-in attempt from one client address counts against five times as many.
+    /// Wrong passwords allowed for one e-mail address from one client address per 5 minutes
+    /// (and with one known-device token); every sign-in attempt from one client address
+    /// counts against five times as many.
     #[arg(long, env = "PBVOTE_SIGN_IN_LIMIT", default_value_t = DEFAULT_SIGN_IN_LIMIT, value_parser = clap::value_parser!(u32).range(1..=MAX_LIMIT))]
     pub sign_in_limit: u32,
     /// Wrong passwords allowed for one e-mail address from all client addresses together per
-    /// 5 minutes; past it the account is refused everywhere until the window ends.
+    /// 5 minutes; past it the account is refused until the window ends, except to a browser
+    /// that has signed in to it before (a known device: its device token lifts this cap).
     /// Default: ten times PBVOTE_SIGN_IN_LIMIT.
     #[arg(long, env = "PBVOTE_SIGN_IN_ACCOUNT_LIMIT", value_parser = clap::value_parser!(u32).range(1..=MAX_LIMIT))]
     pub sign_in_account_limit: Option<u32>,

@@ -78,8 +78,8 @@ pub const DEFAULT_CODE_FAILURE_LIMIT: u32 = 1_000;
 pub const CODE_FAILURE_WINDOW_SECONDS: i64 = 600;
 /// Wrong passwords for one e-mail address from one client per window (`PBVOTE_SIGN_IN_LIMIT`);
 /// every sign-in attempt from one client counts against five times as many, and wrong
-/// passwords for one e-mail address from all clients against ten times as many
-/// (`PBVOTE_SIGN_IN_ACCOUNT_LIMIT`).
+/// passwords for one e-mail address from clients without a known device against ten times
+/// as many (`PBVOTE_SIGN_IN_ACCOUNT_LIMIT`).
 pub const DEFAULT_SIGN_IN_LIMIT: u32 = 10;
 /// The window of the sign-in limits: 5 minutes.
 pub const SIGN_IN_WINDOW_SECONDS: i64 = 300;

@@ -114,7 +114,8 @@ fn spawn_credit_keeping(limiter: crate::rate_limit::RateLimiter) {
     });
 }
 
-/// Every ten minutes, forget expired sign-ins and rate-limit windows older than a day.
+/// Every ten minutes, forget expired sign-ins and device tokens, and rate-limit windows older
+/// than a day.
 /// (Expired sessions are refused anyway; this only keeps the tables small.)
 fn spawn_housekeeping(db: Db) {
     tokio::spawn(async move {
@@ -124,6 +125,9 @@ fn spawn_housekeeping(db: Db) {
             let now = chrono::Utc::now();
             if let Err(e) = crate::storage::accounts::purge_expired_sessions(&db, now).await {
                 tracing::warn!(error = %e, "could not purge expired sessions");
+            }
+            if let Err(e) = crate::storage::accounts::purge_expired_device_tokens(&db, now).await {
+                tracing::warn!(error = %e, "could not purge expired device tokens");
             }
             if let Err(e) = crate::storage::rate_limits::purge(&db, now.timestamp() - 86_400).await {
                 tracing::warn!(error = %e, "could not purge old rate-limit counters");

@@ -1,11 +1,14 @@
 //! The guessing limits against the crowds they must never block: a meeting hall, a library or
-//! a mobile network puts many residents behind one address. The arithmetic behind the limits
-//! is in docs/privacy.md ("Guessing").
+//! a mobile network puts many residents behind one address, and an owner's account is
+//! attacked from many addresses. The arithmetic behind the limits is in docs/privacy.md
+//! ("Guessing").
 use futures::StreamExt;
 use pbvote::rate_limit::{Limit, Limits};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{Response, TestApp, open_consultation, spawn_app, spawn_app_with, spawn_two_instances};
+
+const SIGN_IN: &str = "/api/v1/auth/sign-in";
 
 /// A well-formed voter code that was never issued (issued codes are random; these all start
 /// `2222`, and two of 60 random bits matching is not going to happen).
@@ -151,4 +154,90 @@ async fn first_ballots_on_one_instance_raise_the_allowance_on_another() {
     let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
     assert_eq!(statuses, [422, 422, 422, 422, 422, 429], "2 + 3 wrong codes are checked on B");
     a.cast(&id, &json!({"voter_code": wrong_code(9)})).await.problem(429);
+}
+
+fn sign_in_from(app: &TestApp, from: &str, email: &str, password: &str, device: Option<&str>) -> reqwest::RequestBuilder {
+    let mut body = json!({"email": email, "password": password});
+    if let Some(device) = device {
+        body["device_token"] = Value::from(device);
+    }
+    app.client.post(format!("{}{SIGN_IN}", app.address)).header("X-Forwarded-For", from).json(&body)
+}
+
+/// A stranger with many addresses exhausts the per-account cap on wrong passwords; the owner,
+/// signing in from a browser that has signed in before (its device token), still gets in.
+/// Anyone without that account's valid device token stays refused until the window ends.
+#[tokio::test]
+async fn the_owner_signs_in_from_a_known_device_while_strangers_exhaust_the_account_cap() {
+    let app = spawn_app_with(|s| {
+        s.trusted_proxies = 1;
+        s.limits.sign_in_failures_per_email_and_client = Limit { max: 3, window_seconds: 300 };
+        s.limits.sign_in_failures_per_email = Limit { max: 8, window_seconds: 300 };
+    })
+    .await;
+    let (email, password) = ("owner@council.example", "the owner's long password");
+    app.add_account(email, password, pbvote::domain::Role::Organiser).await;
+    app.add_account("other@council.example", "another long password", pbvote::domain::Role::Organiser).await;
+    // The owner signs in at the office: that browser is now a known device.
+    let office = app.send(sign_in_from(&app, "203.0.113.5", email, password, None)).await;
+    let device = office.ok(200)["device_token"].as_str().expect("a device token").to_owned();
+    assert_eq!(device.len(), 64);
+    assert_ne!(device, office.body["token"].as_str().unwrap());
+    // Another account's device token is no use for this one.
+    let other = app.send(sign_in_from(&app, "203.0.113.9", "other@council.example", "another long password", None)).await;
+    let other_device = other.ok(200)["device_token"].as_str().unwrap().to_owned();
+
+    // A stranger: two wrong passwords from each of four addresses, 8 in all — the cap.
+    for i in 0..8 {
+        app.send(sign_in_from(&app, &format!("198.51.100.{}", i / 2), email, "a guess, a guess", None)).await.problem(401);
+    }
+    // Now nobody gets in without a known device, not even with the password…
+    let capped = app.send(sign_in_from(&app, "203.0.113.6", email, password, None)).await;
+    capped.problem(429);
+    assert!(capped.headers.get("retry-after").is_some());
+    let made_up = "ab".repeat(32);
+    app.send(sign_in_from(&app, "203.0.113.6", email, password, Some(&made_up))).await.problem(429);
+    app.send(sign_in_from(&app, "203.0.113.6", email, password, Some(&other_device))).await.problem(429);
+    // …but the owner's known device does, from any address, and gets a fresh device token.
+    let home = app.send(sign_in_from(&app, "192.0.2.44", email, password, Some(&device))).await;
+    let renewed = home.ok(200)["device_token"].as_str().unwrap().to_owned();
+    assert_ne!(renewed, device, "the device token is renewed at each sign-in");
+    let token = home.body["token"].as_str().unwrap();
+    assert_eq!(app.get("/api/v1/auth/me", Some(token)).await.ok(200)["email"], email);
+    // The old device token has been replaced, so it no longer lifts the cap.
+    app.send(sign_in_from(&app, "192.0.2.45", email, password, Some(&device))).await.problem(429);
+
+    // Wrong passwords sent with a known device still count, per device token: someone who
+    // took the token from the browser gets 3 (this test's PBVOTE_SIGN_IN_LIMIT) tries, from
+    // however many addresses; then the token lifts the cap no more.
+    for i in 0..3 {
+        app.send(sign_in_from(&app, &format!("198.51.100.{}", 50 + i), email, "a guess, a guess", Some(&renewed))).await.problem(401);
+    }
+    app.send(sign_in_from(&app, "198.51.100.60", email, password, Some(&renewed))).await.problem(429);
+
+    // A device token is kept only as a keyed hash.
+    if let Some(file) = &app.sqlite_file {
+        let bytes = [std::fs::read(file).unwrap_or_default(), std::fs::read(file.with_extension("db-wal")).unwrap_or_default()].concat();
+        let text = String::from_utf8_lossy(&bytes);
+        for token in [&device, &renewed, &other_device] {
+            assert!(!text.contains(token.as_str()), "a device token is stored in plain text");
+        }
+    }
+}
+
+/// A device token that is not one the server could have made is refused, naming the field.
+#[tokio::test]
+async fn a_malformed_device_token_is_refused_naming_the_field() {
+    let app = spawn_app().await;
+    app.add_account("ann@council.example", "a long test password", pbvote::domain::Role::Organiser).await;
+    for bad in [json!("not a token"), json!("x".repeat(500)), json!(42)] {
+        let body = json!({"email": "ann@council.example", "password": "a long test password", "device_token": bad});
+        let answer = app.post(SIGN_IN, &body, None).await;
+        assert!(answer.status == 422 || answer.status == 400, "{}: {}", answer.status, answer.text);
+        assert_eq!(answer.body["field"], "device_token", "{}", answer.text);
+    }
+    // A well-formed token the server does not know (expired, or made up) is no error: the
+    // sign-in is simply not from a known device.
+    let unknown = json!({"email": "ann@council.example", "password": "a long test password", "device_token": "ab".repeat(32)});
+    app.post(SIGN_IN, &unknown, None).await.ok(200);
 }
