@@ -8,6 +8,7 @@ use crate::{
         DEFAULT_BIND, DEFAULT_DATABASE_URL, DatabaseSettings, MAX_DB_CONNECTIONS, MAX_SESSION_HOURS, Secret, Settings, default_frontend_dir,
     },
     domain::{Email, Password, Role},
+    rate_limit::{DEFAULT_CODE_FAILURE_LIMIT, DEFAULT_SIGN_IN_LIMIT},
     security::hash_password,
     startup::Application,
     storage::{self, Db},
@@ -82,16 +83,21 @@ pub struct ServeArgs {
     /// X-Forwarded-For. Set it only behind proxies that append to that header.
     #[arg(long, env = "PBVOTE_TRUST_PROXY", default_value = "false", value_parser = parse_trusted_proxies)]
     pub trust_proxy: u8,
-    /// Wrong voter codes allowed from one client address (IPv6: one /64) per 10 minutes,
-    /// all instances together.
-    #[arg(long, env = "PBVOTE_CODE_FAILURE_LIMIT", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=MAX_LIMIT))]
+    /// Wrong voter codes allowed from one client address (IPv6: one /64) per 10 minutes, all
+    /// instances together, plus one for each code that cast its first ballot from that address
+    /// in those 10 minutes (so a meeting hall behind one address is never blocked by its
+    /// mistypes). At 1000, a guesser at one address has about a 1 in 317,000 chance of
+    /// finding any of 300,000 codes in 12 weeks (docs/privacy.md, "Guessing").
+    #[arg(long, env = "PBVOTE_CODE_FAILURE_LIMIT", default_value_t = DEFAULT_CODE_FAILURE_LIMIT, value_parser = clap::value_parser!(u32).range(1..=MAX_LIMIT))]
     pub code_failure_limit: u32,
-    /// Wrong passwords allowed for one e-mail address from one client address per 5 minutes;
-    /// every sign-in attempt from one client address counts against five times as many.
-    #[arg(long, env = "PBVOTE_SIGN_IN_LIMIT", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=MAX_LIMIT))]
+    /// Wrong passwords allowed for one e-mail address from one client address per 5 minutes
+    /// (and with one known-device token); every sign-in attempt from one client address
+    /// counts against five times as many.
+    #[arg(long, env = "PBVOTE_SIGN_IN_LIMIT", default_value_t = DEFAULT_SIGN_IN_LIMIT, value_parser = clap::value_parser!(u32).range(1..=MAX_LIMIT))]
     pub sign_in_limit: u32,
     /// Wrong passwords allowed for one e-mail address from all client addresses together per
-    /// 5 minutes; past it the account is refused everywhere until the window ends.
+    /// 5 minutes; past it the account is refused until the window ends, except to a browser
+    /// that has signed in to it before (a known device: its device token lifts this cap).
     /// Default: ten times PBVOTE_SIGN_IN_LIMIT.
     #[arg(long, env = "PBVOTE_SIGN_IN_ACCOUNT_LIMIT", value_parser = clap::value_parser!(u32).range(1..=MAX_LIMIT))]
     pub sign_in_account_limit: Option<u32>,
@@ -211,7 +217,7 @@ async fn serve(mut database: DatabaseSettings, args: ServeArgs) -> anyhow::Resul
         None => crate::security::load_or_create_key_file(&args.key_file)?,
     };
     let metrics_token = args.metrics_token.map(|t| Secret::named("PBVOTE_METRICS_TOKEN", t.into_bytes())).transpose()?;
-    use crate::rate_limit::{Limit, Limits};
+    use crate::rate_limit::{CODE_FAILURE_WINDOW_SECONDS, Limit, Limits, SIGN_IN_WINDOW_SECONDS};
     let settings = Settings {
         database,
         bind: args.bind,
@@ -223,13 +229,13 @@ async fn serve(mut database: DatabaseSettings, args: ServeArgs) -> anyhow::Resul
         max_body_bytes: 256 * 1024,
         trusted_proxies: args.trust_proxy,
         limits: Limits {
-            code_failures_per_client: Limit { max: args.code_failure_limit, window_seconds: 600 },
-            sign_in_failures_per_email_and_client: Limit { max: args.sign_in_limit, window_seconds: 300 },
+            code_failures_per_client: Limit { max: args.code_failure_limit, window_seconds: CODE_FAILURE_WINDOW_SECONDS },
+            sign_in_failures_per_email_and_client: Limit { max: args.sign_in_limit, window_seconds: SIGN_IN_WINDOW_SECONDS },
             sign_in_failures_per_email: Limit {
                 max: args.sign_in_account_limit.unwrap_or(args.sign_in_limit.saturating_mul(10)),
-                window_seconds: 300,
+                window_seconds: SIGN_IN_WINDOW_SECONDS,
             },
-            sign_ins_per_client: Limit { max: args.sign_in_limit.saturating_mul(5), window_seconds: 300 },
+            sign_ins_per_client: Limit { max: args.sign_in_limit.saturating_mul(5), window_seconds: SIGN_IN_WINDOW_SECONDS },
         },
         metrics_token,
     };

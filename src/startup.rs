@@ -35,6 +35,7 @@ impl Application {
         let frontend_dir = settings.frontend_dir.clone();
         let context = AppContext::new(db, settings);
         spawn_housekeeping(context.db.clone());
+        spawn_credit_keeping(context.limiter.clone());
         crate::results::warm_up(&context);
         let data = web::Data::new(context.clone());
         let server = HttpServer::new(move || {
@@ -103,7 +104,23 @@ async fn wait_for_stop_signal() -> bool {
     }
 }
 
-/// Every ten minutes, forget expired sign-ins and rate-limit windows older than a day.
+/// Every second, add the credits that first ballots earned on this instance to the shared
+/// counters (see `rate_limit`). A second's delay only makes the limit stricter meanwhile.
+fn spawn_credit_keeping(limiter: crate::rate_limit::RateLimiter) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = limiter.add_credits().await {
+                tracing::warn!(error = %e, "could not add rate-limit credits");
+            }
+        }
+    });
+}
+
+/// Every ten minutes, forget expired sign-ins and device tokens, and rate-limit windows older
+/// than a day.
 /// (Expired sessions are refused anyway; this only keeps the tables small.)
 fn spawn_housekeeping(db: Db) {
     tokio::spawn(async move {
@@ -113,6 +130,9 @@ fn spawn_housekeeping(db: Db) {
             let now = chrono::Utc::now();
             if let Err(e) = crate::storage::accounts::purge_expired_sessions(&db, now).await {
                 tracing::warn!(error = %e, "could not purge expired sessions");
+            }
+            if let Err(e) = crate::storage::accounts::purge_expired_device_tokens(&db, now).await {
+                tracing::warn!(error = %e, "could not purge expired device tokens");
             }
             if let Err(e) = crate::storage::rate_limits::purge(&db, now.timestamp() - 86_400).await {
                 tracing::warn!(error = %e, "could not purge old rate-limit counters");

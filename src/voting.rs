@@ -30,7 +30,7 @@ pub async fn cast_ballot(ctx: &AppContext, consultation: Uuid, form: BallotForm)
     // Held until the code has been checked (and, if wrong, counted), so parallel guesses
     // cannot all be checked before the first is counted. Costs a good ballot no database work.
     let client = crate::rate_limit::client_group(&form.client);
-    let attempt = ctx.limiter.begin("voter-code-failures", &client, ctx.limiter.limits.code_failures_per_client, false).await?;
+    let attempt = ctx.limiter.begin_credited("voter-code-failures", &client, ctx.limiter.limits.code_failures_per_client).await?;
     let frozen = ctx.frozen_paper(consultation).await?;
     // Say "closed" before complaining about the ballot's contents.
     frozen.consultation.voting_is_open(chrono::Utc::now()).map_err(AppError::wrong_phase)?;
@@ -68,10 +68,15 @@ pub async fn cast_ballot(ctx: &AppContext, consultation: Uuid, form: BallotForm)
         BallotToStore { want: form.want, dont_want: form.dont_want, uses, channel: form.channel, area, receipt_hash },
     )
     .await;
-    if let Err(AppError::InvalidVoterCode) = stored {
+    match &stored {
         // Counted across instances; a failure that goes over the limit is refused as such,
         // and one that cannot be counted is an error.
-        attempt.failed().await?;
+        Err(AppError::InvalidVoterCode) => attempt.failed().await?,
+        // A code's first ballot happens once per code, ever: it lets this client mistype one
+        // more code in this window (a meeting hall behind one address is never blocked by
+        // its mistypes, and a guesser without codes earns nothing).
+        Ok(ballot) if !ballot.replaced => attempt.earned_credit(),
+        _ => {}
     }
     stored.map(|stored| (receipt, stored))
 }

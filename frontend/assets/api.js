@@ -57,6 +57,32 @@ export function clearSession() {
   sessionStorage.removeItem(USER_KEY);
 }
 
+// Known-device tokens, one per e-mail address, kept in localStorage so they outlive the tab and
+// signing out: sent with the next sign-in to that account, a token lets this browser in even
+// while strangers' wrong passwords have reached the account's limit. It is no sign-in by itself.
+const DEVICES_KEY = 'pbvote.devices';
+
+function deviceTokens() {
+  try {
+    const all = JSON.parse(localStorage.getItem(DEVICES_KEY) || '{}');
+    return all && typeof all === 'object' && !Array.isArray(all) ? all : {};
+  } catch { return {}; }
+}
+
+/** The device token this browser was given for `email` at its last sign-in, or null. */
+export function getDeviceToken(email) {
+  const token = deviceTokens()[String(email).trim().toLowerCase()];
+  return typeof token === 'string' ? token : null;
+}
+
+/** Keep (or, with null, forget) the device token for `email`. */
+export function saveDeviceToken(email, token) {
+  const all = deviceTokens();
+  const key = String(email).trim().toLowerCase();
+  if (token) all[key] = token; else delete all[key];
+  try { localStorage.setItem(DEVICES_KEY, JSON.stringify(all)); } catch { /* blocked or full: the next sign-in is from a new device */ }
+}
+
 /**
  * Call the API. `path` is relative to /api/v1 (e.g. "/consultations").
  * Options: method, body (sent as JSON), auth (default true: send the token if we have one),

@@ -1,5 +1,5 @@
 // Organiser console: sign in, then the list of every consultation.
-import { api, getToken, saveSession, clearSession } from './api.js';
+import { api, getToken, saveSession, clearSession, getDeviceToken, saveDeviceToken } from './api.js';
 import { h, field, setFieldError, focusEl, replace, oneAtATime } from './dom.js';
 import { layout } from './layout.js';
 import { formatDateTime, fill } from './format.js';
@@ -56,7 +56,20 @@ function signInForm() {
     if (!password.input.value) { setFieldError(password, TEXT.passwordEmpty); password.input.focus(); return; }
     button.textContent = TEXT.signingIn; // aria-disabled meanwhile (oneAtATime), so focus stays
     try {
-      const r = await api('/auth/sign-in', { method: 'POST', auth: false, body: { email: email.input.value.trim(), password: password.input.value } });
+      const address = email.input.value.trim();
+      // With this browser's device token for the account, if it has one (see api.js).
+      const signIn = (device) => api('/auth/sign-in', { method: 'POST', auth: false,
+        body: { email: address, password: password.input.value, ...(device ? { device_token: device } : {}) } });
+      let r;
+      try {
+        r = await signIn(getDeviceToken(address));
+      } catch (err) {
+        // A stored token the server cannot read (changed by hand): forget it and try without.
+        if (err.field !== 'device_token') throw err;
+        saveDeviceToken(address, null);
+        r = await signIn(null);
+      }
+      saveDeviceToken(address, r.device_token);
       saveSession(r.token, r.user);
       const next = safeNext();
       if (next) { location.href = next; return; }

@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_initial;
 mod m20261125_000002_rate_limits;
 mod m20261203_000003_receipts;
+mod m20261203_000004_device_tokens;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_initial::Migration),
             Box::new(m20261125_000002_rate_limits::Migration),
             Box::new(m20261203_000003_receipts::Migration),
+            Box::new(m20261203_000004_device_tokens::Migration),
         ]
     }
 }

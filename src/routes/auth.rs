@@ -13,7 +13,7 @@ use crate::{
     errors::AppError,
     model::User,
     rate_limit,
-    security::{SessionToken, verify_password},
+    security::{DeviceToken, SessionToken, verify_password},
     storage,
 };
 
@@ -82,6 +82,13 @@ pub struct SignInRequest {
     #[schema(example = "organiser@council.gov.uk")]
     pub email: String,
     pub password: String,
+    /// The `device_token` this browser was given when it last signed in to this account, if
+    /// any. A valid one makes this a known device, which strangers' wrong passwords for the
+    /// account (`PBVOTE_SIGN_IN_ACCOUNT_LIMIT`) do not lock out. An unknown or expired one is
+    /// no error: the sign-in is then from a new device.
+    #[serde(default)]
+    #[schema(example = json!(null), pattern = "^[0-9a-fA-F]{64}$")]
+    pub device_token: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -90,7 +97,15 @@ pub struct SignInResponse {
     pub token: String,
     pub expires_at: chrono::DateTime<Utc>,
     pub user: User,
+    /// Keep it on this device (it is not a sign-in by itself) and send it with the next
+    /// sign-in to this account. A new one each time; the one sent stops working.
+    pub device_token: String,
+    pub device_token_expires_at: chrono::DateTime<Utc>,
 }
+
+/// How long a known-device token lasts: a browser that has not signed in to the account for
+/// this long is a new device again.
+const DEVICE_TOKEN_DAYS: i64 = 90;
 
 /// Sign in with e-mail and password; returns a session token.
 #[utoipa::path(
@@ -109,19 +124,42 @@ pub struct SignInResponse {
 pub async fn sign_in(ctx: web::Data<AppContext>, req: HttpRequest, body: JsonBody<SignInRequest>) -> Result<HttpResponse, AppError> {
     let body = body.0;
     let email = Email::parse(&body.email).map_err(|e| AppError::invalid("email", e))?;
+    let device = body.device_token.as_deref().map(DeviceToken::parse).transpose().map_err(|e| AppError::invalid("device_token", e))?;
     let limits = &ctx.limiter.limits;
     let client = rate_limit::client_group(&super::client_address(&req, ctx.settings.trusted_proxies));
     // Every attempt from a client counts, on every instance, before the (slow) password check.
     ctx.limiter.record("sign-in-client", &client, limits.sign_ins_per_client).await?;
-    // Wrong passwords count per (e-mail, client), and per e-mail with a higher cap, so that
-    // someone elsewhere cannot lock the owner out with a few wrong tries. Both are checked
-    // against the shared counters (and the tries in flight) before the password is.
+    // Wrong passwords count per (e-mail, client), so that someone elsewhere cannot lock the
+    // owner out with a few wrong tries. Checked against the shared counter (and the tries in
+    // flight) before the password is.
     let pair = ctx
         .limiter
         .begin("sign-in-failures", &format!("{}\n{client}", email.as_str()), limits.sign_in_failures_per_email_and_client, true)
         .await?;
-    let account = ctx.limiter.begin("sign-in-account-failures", email.as_str(), limits.sign_in_failures_per_email, true).await?;
     let found = storage::accounts::find_for_sign_in(&ctx.db, &email).await?;
+    // They also count per e-mail address from all clients together, with a higher cap against
+    // guessing from many addresses — except from a known device: one that was given a device
+    // token for this account, still valid, and not used for more wrong passwords than one
+    // client may send (so a token taken from a browser buys no more guesses than a client
+    // gets). Its failures count against the token instead, and strangers reaching the cap
+    // cannot lock the owner out.
+    let device_hash = device.as_ref().map(|d| ctx.keys.device_token_hash(d));
+    let known = match (&found, &device_hash) {
+        (Some((user, _)), Some(hash)) => storage::accounts::device_token_user(&ctx.db, hash, Utc::now()).await? == Some(user.id),
+        _ => false,
+    };
+    let from_device = match device_hash.as_deref().filter(|_| known) {
+        Some(hash) => match ctx.limiter.begin("sign-in-device-failures", hash, limits.sign_in_failures_per_email_and_client, true).await {
+            Ok(attempt) => Some(attempt),
+            Err(AppError::RateLimited { .. }) => None,
+            Err(other) => return Err(other),
+        },
+        None => None,
+    };
+    let wider = match from_device {
+        Some(attempt) => attempt,
+        None => ctx.limiter.begin("sign-in-account-failures", email.as_str(), limits.sign_in_failures_per_email, true).await?,
+    };
     // Verify against a dummy hash when the account is unknown, so timing does not tell.
     let (user, ok) = match found {
         Some((user, hash)) => {
@@ -137,24 +175,32 @@ pub async fn sign_in(ctx: web::Data<AppContext>, req: HttpRequest, body: JsonBod
         (Some(user), true) => user,
         _ => {
             // Count both, even if the first refuses; a failure that cannot be counted is an error.
-            let (by_pair, by_account) = (pair.failed().await, account.failed().await);
+            let (by_pair, by_wider) = (pair.failed().await, wider.failed().await);
             by_pair?;
-            by_account?;
+            by_wider?;
             return Err(AppError::WrongCredentials);
         }
     };
-    drop((pair, account));
+    drop((pair, wider));
     let token = SessionToken::generate();
     let expires_at = chrono::Duration::from_std(ctx.settings.session_ttl)
         .ok()
         .and_then(|ttl| Utc::now().checked_add_signed(ttl))
         .ok_or_else(|| AppError::internal("PBVOTE_SESSION_HOURS is out of range"))?;
     storage::accounts::create_session(&ctx.db, user.id, token.hash(), expires_at).await?;
-    // The answer carries the token: no cache may keep it.
+    // A new device token each time: the one sent (if it was this account's) stops working.
+    let device_token = DeviceToken::generate();
+    let device_token_expires_at = Utc::now() + chrono::Duration::days(DEVICE_TOKEN_DAYS);
+    let replaced = device_hash.as_deref().filter(|_| known);
+    storage::accounts::renew_device_token(&ctx.db, user.id, replaced, ctx.keys.device_token_hash(&device_token), device_token_expires_at)
+        .await?;
+    // The answer carries the tokens: no cache may keep it.
     Ok(HttpResponse::Ok().insert_header((CACHE_CONTROL, "no-store")).json(SignInResponse {
         token: token.expose().to_owned(),
         expires_at,
         user,
+        device_token: device_token.expose().to_owned(),
+        device_token_expires_at,
     }))
 }
 

@@ -3,7 +3,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::{config::Secret, domain::VoterCode};
+use crate::{config::Secret, domain::VoterCode, errors::ParseError};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -57,6 +57,39 @@ impl Keys {
     /// `kind.len() + 65` characters) and the table holds neither addresses nor e-mails.
     pub fn rate_limit_bucket(&self, kind: &str, identifier: &str) -> String {
         format!("{kind}:{}", self.mac("pbvote/rate-limit/v1", &[kind.as_bytes(), identifier.as_bytes()]))
+    }
+
+    /// The stored form of a known-device token (`device_tokens.token_hash`): keyed, so that a
+    /// copy of the database alone cannot even tell whether a token is one of them.
+    pub fn device_token_hash(&self, token: &DeviceToken) -> String {
+        self.mac("pbvote/device-token/v1", &[token.0.as_bytes()])
+    }
+}
+
+/// A known-device token: 256 random bits, given to a browser when it signs in to an account
+/// and sent back with its next sign-in, so that strangers' wrong passwords cannot lock the
+/// owner out (see `routes::auth::sign_in`). The database keeps only a keyed hash.
+pub struct DeviceToken(String);
+
+impl DeviceToken {
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        DeviceToken(hex::encode(bytes))
+    }
+
+    /// A token as the client sent it: 64 hexadecimal digits (any case).
+    pub fn parse(raw: &str) -> Result<Self, ParseError> {
+        let token = raw.trim().to_ascii_lowercase();
+        if token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Ok(DeviceToken(token))
+        } else {
+            Err(ParseError("must be the device_token of an earlier sign-in (64 hexadecimal digits), or left out".into()))
+        }
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
     }
 }
 
@@ -129,6 +162,20 @@ mod tests {
         assert_ne!(k.code_lookup_hash(c1, &code), keys(2).code_lookup_hash(c1, &code));
         assert_eq!(k.code_lookup_hash(c1, &code), k.code_lookup_hash(c1, &code));
         assert!(!k.code_lookup_hash(c1, &code).contains(code.canonical()));
+    }
+
+    #[test]
+    fn device_tokens_are_random_and_kept_as_a_keyed_hash() {
+        let token = DeviceToken::generate();
+        assert_eq!(token.expose().len(), 64);
+        assert_ne!(token.expose(), DeviceToken::generate().expose());
+        let again = DeviceToken::parse(&format!(" {} ", token.expose().to_uppercase())).unwrap();
+        assert_eq!(keys(1).device_token_hash(&again), keys(1).device_token_hash(&token));
+        assert_ne!(keys(1).device_token_hash(&token), keys(2).device_token_hash(&token));
+        assert!(!keys(1).device_token_hash(&token).contains(token.expose()));
+        for bad in ["", "abc", &"g".repeat(64), &"a".repeat(65)] {
+            assert!(DeviceToken::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -3,6 +3,6 @@
 mod keys;
 mod passwords;
 
-pub use keys::{Keys, SessionToken, load_or_create_key_file};
+pub use keys::{DeviceToken, Keys, SessionToken, load_or_create_key_file};
 pub(crate) use passwords::dummy_hash;
 pub use passwords::{hash_password, verify_password};

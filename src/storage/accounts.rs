@@ -1,11 +1,11 @@
 //! Organiser and commissioner accounts, and their sign-in sessions.
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use uuid::Uuid;
 
 use super::{
     Db,
-    entities::{sessions, users},
+    entities::{device_tokens, sessions, users},
 };
 use crate::{
     domain::{Email, Role},
@@ -71,5 +71,64 @@ pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), AppError> {
 /// Remove expired sessions (run now and then; expired ones are refused anyway).
 pub async fn purge_expired_sessions(db: &Db, now: DateTime<Utc>) -> Result<u64, AppError> {
     let result = sessions::Entity::delete_many().filter(sessions::Column::ExpiresAt.lte(now)).exec(&db.write).await?;
+    Ok(result.rows_affected)
+}
+
+/// Known devices kept per account: a new one past this many forgets the oldest (which then
+/// signs in as a new device would).
+pub const MAX_DEVICES_PER_ACCOUNT: u64 = 20;
+
+/// The account a known-device token (by its keyed hash) was given to, unless it has expired.
+pub async fn device_token_user(db: &Db, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Uuid>, AppError> {
+    let row = device_tokens::Entity::find_by_id(token_hash.to_owned()).one(&db.read).await?;
+    Ok(row.filter(|r| r.expires_at > now).map(|r| r.user_id))
+}
+
+/// Record a new known-device token for `user`, forgetting `replaced` (the token that device
+/// sent, if it was this account's) and the account's oldest beyond [`MAX_DEVICES_PER_ACCOUNT`].
+pub async fn renew_device_token(
+    db: &Db,
+    user: Uuid,
+    replaced: Option<&str>,
+    token_hash: String,
+    expires_at: DateTime<Utc>,
+) -> Result<(), AppError> {
+    if let Some(old) = replaced {
+        device_tokens::Entity::delete_many()
+            .filter(device_tokens::Column::TokenHash.eq(old))
+            .filter(device_tokens::Column::UserId.eq(user))
+            .exec(&db.write)
+            .await?;
+    }
+    device_tokens::ActiveModel {
+        token_hash: Set(token_hash),
+        user_id: Set(user),
+        created_at: Set(Utc::now()),
+        expires_at: Set(expires_at),
+    }
+    .insert(&db.write)
+    .await?;
+    let kept: Vec<String> = device_tokens::Entity::find()
+        .select_only()
+        .column(device_tokens::Column::TokenHash)
+        .filter(device_tokens::Column::UserId.eq(user))
+        .order_by_desc(device_tokens::Column::CreatedAt)
+        .limit(MAX_DEVICES_PER_ACCOUNT)
+        .into_tuple()
+        .all(&db.write)
+        .await?;
+    if kept.len() as u64 == MAX_DEVICES_PER_ACCOUNT {
+        device_tokens::Entity::delete_many()
+            .filter(device_tokens::Column::UserId.eq(user))
+            .filter(device_tokens::Column::TokenHash.is_not_in(kept))
+            .exec(&db.write)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Remove expired known-device tokens (run now and then; expired ones are ignored anyway).
+pub async fn purge_expired_device_tokens(db: &Db, now: DateTime<Utc>) -> Result<u64, AppError> {
+    let result = device_tokens::Entity::delete_many().filter(device_tokens::Column::ExpiresAt.lte(now)).exec(&db.write).await?;
     Ok(result.rows_affected)
 }

@@ -97,11 +97,14 @@ async fn two_instances_share_sessions_ballots_and_rate_limits() {
     b.cast(&id, &json!({"voter_code": codes[0], "want": ["S1"]})).await.ok(201);
     a.cast(&id, &json!({"voter_code": codes[0], "want": ["S2"]})).await.ok(200);
     b.cast(&id, &json!({"voter_code": codes[1], "want": ["S2"]})).await.ok(201);
-    // Wrong codes count across both: two on each reach the limit of four; the fifth is refused.
-    for app in [&a, &b, &a, &b] {
+    // Wrong codes count across both: two on each reach the limit of four; the two first
+    // ballots from this address (not the replacement) allow two more; the seventh is refused,
+    // on either instance.
+    for app in [&a, &b, &a, &b, &b, &b] {
         app.cast(&id, &json!({"voter_code": "2222-3333-4444"})).await.problem_field(422, "voter_code");
     }
     b.cast(&id, &json!({"voter_code": "2222-3333-4444"})).await.problem(429);
+    a.cast(&id, &json!({"voter_code": "2222-3333-4444"})).await.problem(429);
     let commissioner = a.commissioner().await;
     // (Closed first: while voting is open there are no results.)
     let closed_on_b = b.post_empty(&format!("/api/v1/consultations/{id}/close"), Some(&token)).await;

@@ -181,3 +181,34 @@ test('a wrong email or password marks both fields invalid and ties them to the m
   assertClean(page);
   await page.context().close();
 });
+
+test('the console keeps a device token for the account and sends it with the next sign-in', { timeout: 60000 }, async () => {
+  const page = await newPage(browser, { width: 360, height: 740 });
+  const sent = [];
+  page.on('request', (r) => { if (r.url().endsWith('/api/v1/auth/sign-in')) sent.push(r.postDataJSON()); });
+  const stored = () => page.evaluate((email) => JSON.parse(localStorage.getItem('pbvote.devices') || '{}')[email] ?? null, ORGANISER.email);
+  const signIn = async () => {
+    await page.getByLabel('Email address').fill(ORGANISER.email);
+    await page.getByLabel('Password').fill(ORGANISER.password);
+    await page.getByLabel('Password').press('Enter');
+    await page.locator('#sign-out').waitFor();
+  };
+  await page.goto(url('console/index.html'));
+  // A stored token the server cannot read (changed by hand) is forgotten, and the sign-in works.
+  await page.evaluate((email) => localStorage.setItem('pbvote.devices', JSON.stringify({ [email]: 'not a token' })), ORGANISER.email);
+  await signIn();
+  assert.deepEqual(sent.map((b) => b.device_token ?? null), ['not a token', null]);
+  const first = await stored();
+  assert.match(first, /^[0-9a-f]{64}$/, 'the device token is kept for this account');
+  // Signing out keeps it; the next sign-in sends it and is given a new one.
+  await page.locator('#sign-out').click();
+  await page.getByLabel('Email address').waitFor();
+  assert.equal(await stored(), first);
+  await signIn();
+  assert.equal(sent.at(-1).device_token, first);
+  const second = await stored();
+  assert.match(second, /^[0-9a-f]{64}$/);
+  assert.notEqual(second, first, 'a new device token at each sign-in');
+  assertClean(page);
+  await page.context().close();
+});

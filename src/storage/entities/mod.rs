@@ -3,6 +3,7 @@
 //! `storage`, and nothing outside `storage` sees these types.
 pub mod ballots;
 pub mod consultations;
+pub mod device_tokens;
 pub mod proposals;
 pub mod rate_limits;
 pub mod receipts;
