@@ -3,6 +3,7 @@
 mod accounts;
 mod ballots;
 mod consultations;
+mod display_text;
 mod hardening;
 mod helpers;
 mod openapi;
