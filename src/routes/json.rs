@@ -6,6 +6,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
+use super::auth::SignedIn;
 use crate::{app::AppContext, errors::AppError};
 
 pub struct JsonBody<T>(pub T);
@@ -37,6 +38,30 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                 return Err(AppError::malformed("send a JSON body with 'Content-Type: application/json'"));
             }
             parse(&body).map(JsonBody)
+        })
+    }
+}
+
+/// A staff request with a JSON body: the session token is checked first, and the body is
+/// read only for someone signed in. (actix polls all of a handler's extractors together, and
+/// the first to fail answers: a `SignedIn` beside a `JsonBody` let a body that does not
+/// parse answer 400 or 422 while the made-up token was still being looked up.)
+pub struct SignedInJson<T> {
+    pub user: SignedIn,
+    pub body: JsonBody<T>,
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for SignedInJson<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let user = SignedIn::from_request(req, payload);
+        // Nothing of the body is read until this future is polled.
+        let body = JsonBody::<T>::from_request(req, payload);
+        Box::pin(async move {
+            let user = user.await?;
+            Ok(SignedInJson { user, body: body.await? })
         })
     }
 }

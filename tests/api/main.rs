@@ -9,3 +9,4 @@ mod helpers;
 mod openapi;
 mod operations;
 mod results;
+mod staff_auth;
