@@ -16,7 +16,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req.app_data::<web::Data<AppContext>>().map(|ctx| ctx.settings.max_body_bytes).unwrap_or(256 * 1024);
+        let settings = req.app_data::<web::Data<AppContext>>().map(|ctx| (ctx.settings.max_body_bytes, ctx.settings.body_timeout));
+        let (limit, deadline) =
+            settings.unwrap_or((256 * 1024, std::time::Duration::from_secs(crate::config::DEFAULT_BODY_TIMEOUT_SECONDS)));
         let content_type_ok =
             req.headers().get(actix_web::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(is_json_media_type);
         let declared_length =
@@ -26,14 +28,22 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             if declared_length.is_some_and(|n| n > limit) {
                 return Err(AppError::PayloadTooLarge { limit });
             }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| AppError::malformed(format!("the body could not be read: {e}")))?;
-                if body.len() + chunk.len() > limit {
-                    return Err(AppError::PayloadTooLarge { limit });
+            let read_whole = async {
+                let mut body = web::BytesMut::new();
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk.map_err(|e| AppError::malformed(format!("the body could not be read: {e}")))?;
+                    if body.len() + chunk.len() > limit {
+                        return Err(AppError::PayloadTooLarge { limit });
+                    }
+                    body.extend_from_slice(&chunk);
                 }
-                body.extend_from_slice(&chunk);
-            }
+                Ok(body)
+            };
+            // One deadline for the whole body, however it is split: a byte now and then
+            // would keep a per-read timeout happy for ever.
+            let body = tokio::time::timeout(deadline, read_whole)
+                .await
+                .map_err(|_| AppError::RequestTimeout { seconds: deadline.as_secs() })??;
             if !content_type_ok {
                 return Err(AppError::malformed("send a JSON body with 'Content-Type: application/json'"));
             }

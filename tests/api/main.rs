@@ -9,4 +9,5 @@ mod helpers;
 mod openapi;
 mod operations;
 mod results;
+mod slow_clients;
 mod staff_auth;
