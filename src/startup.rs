@@ -49,7 +49,7 @@ impl Application {
                         .add(("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")),
                 )
                 .wrap(middleware::from_fn(routes::observe))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<routes::RequestSpan>::new())
                 .app_data(data.clone())
                 .configure(move |cfg| routes::configure(cfg, frontend_dir))
         })
