@@ -244,6 +244,9 @@ async fn serve(mut database: DatabaseSettings, args: ServeArgs) -> anyhow::Resul
     let address = format!("http://{}:{}", bind_host, app.port());
     if args.demo {
         let demo = crate::demo::load(app.context()).await.map_err(|e| anyhow::anyhow!("loading the demo: {e}"))?;
+        for earlier in &demo.earlier {
+            println!("earlier demo consultation (voting closed, kept): {earlier}");
+        }
         println!("demo consultation: {}", demo.consultation_id);
         println!("vote at: {address}/vote.html?c={}", demo.consultation_id);
         for code in &demo.voter_codes {
