@@ -175,9 +175,14 @@ fn private_sqlite_files(url: &str) -> anyhow::Result<()> {
         if let Ok(meta) = std::fs::metadata(&path)
             && meta.permissions().mode() & 0o077 != 0
         {
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
-                .map_err(|e| anyhow::anyhow!("cannot make {} readable by this user only (chmod 600): {e}", path.display()))?;
-            tracing::info!(path = %path.display(), "made the database file readable by this user only (0600)");
+            // A file this user may write but does not own cannot be narrowed: say so, and
+            // carry on as before rather than refuse to start.
+            match std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)) {
+                Ok(()) => tracing::info!(path = %path.display(), "made the database file readable by this user only (0600)"),
+                Err(error) => {
+                    tracing::warn!(path = %path.display(), %error, "the database file is readable by others and cannot be narrowed to 0600")
+                }
+            }
         }
     }
     Ok(())
