@@ -5,7 +5,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::{
     config::{
-        DEFAULT_BIND, DEFAULT_DATABASE_URL, DatabaseSettings, MAX_DB_CONNECTIONS, MAX_SESSION_HOURS, Secret, Settings, default_frontend_dir,
+        DEFAULT_BIND, DEFAULT_BODY_TIMEOUT_SECONDS, DEFAULT_DATABASE_URL, DatabaseSettings, MAX_BODY_TIMEOUT_SECONDS, MAX_DB_CONNECTIONS,
+        MAX_SESSION_HOURS, Secret, Settings, default_frontend_dir,
     },
     domain::{Email, Password, Role},
     rate_limit::{DEFAULT_CODE_FAILURE_LIMIT, DEFAULT_SIGN_IN_LIMIT},
@@ -101,6 +102,10 @@ pub struct ServeArgs {
     /// Default: ten times PBVOTE_SIGN_IN_LIMIT.
     #[arg(long, env = "PBVOTE_SIGN_IN_ACCOUNT_LIMIT", value_parser = clap::value_parser!(u32).range(1..=MAX_LIMIT))]
     pub sign_in_account_limit: Option<u32>,
+    /// Seconds a request body may take to arrive whole (1 to 300); a slower one is refused
+    /// with 408 and its connection closed.
+    #[arg(long, env = "PBVOTE_BODY_TIMEOUT_SECONDS", default_value_t = DEFAULT_BODY_TIMEOUT_SECONDS, value_parser = clap::value_parser!(u64).range(1..=MAX_BODY_TIMEOUT_SECONDS))]
+    pub body_timeout_seconds: u64,
     /// Most database connections per instance (1 to 1000).
     #[arg(long, env = "PBVOTE_DB_CONNECTIONS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=MAX_DB_CONNECTIONS as i64))]
     pub db_connections: u32,
@@ -227,6 +232,7 @@ async fn serve(mut database: DatabaseSettings, args: ServeArgs) -> anyhow::Resul
         // Bounded by clap (at most 8760), so this cannot overflow.
         session_ttl: Duration::from_secs(args.session_hours * 3600),
         max_body_bytes: 256 * 1024,
+        body_timeout: Duration::from_secs(args.body_timeout_seconds),
         trusted_proxies: args.trust_proxy,
         limits: Limits {
             code_failures_per_client: Limit { max: args.code_failure_limit, window_seconds: CODE_FAILURE_WINDOW_SECONDS },
@@ -244,6 +250,9 @@ async fn serve(mut database: DatabaseSettings, args: ServeArgs) -> anyhow::Resul
     let address = format!("http://{}:{}", bind_host, app.port());
     if args.demo {
         let demo = crate::demo::load(app.context()).await.map_err(|e| anyhow::anyhow!("loading the demo: {e}"))?;
+        for earlier in &demo.earlier {
+            println!("earlier demo consultation (voting closed, kept): {earlier}");
+        }
         println!("demo consultation: {}", demo.consultation_id);
         println!("vote at: {address}/vote.html?c={}", demo.consultation_id);
         for code in &demo.voter_codes {

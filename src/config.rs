@@ -62,6 +62,10 @@ pub struct Settings {
     pub session_ttl: Duration,
     /// Requests larger than this are refused with 413.
     pub max_body_bytes: usize,
+    /// A request body must arrive whole within this time from when it is first read, or the
+    /// answer is 408 and the connection is closed (a body sent a byte at a time would
+    /// otherwise hold a connection and a worker's attention for ever).
+    pub body_timeout: Duration,
     /// How many reverse proxies stand in front of the server (0: none). With N, the client
     /// address is the N-th entry from the right of `X-Forwarded-For`, the one the outermost
     /// proxy appended; see `routes::client_address`.
@@ -72,6 +76,11 @@ pub struct Settings {
     /// through a trusted proxy only; see `routes::observability`.
     pub metrics_token: Option<Secret>,
 }
+
+/// How long a request body may take to arrive (`PBVOTE_BODY_TIMEOUT_SECONDS`), by default
+/// and at most. 256 KiB (the body limit) at 10 s needs about 26 KB/s.
+pub const DEFAULT_BODY_TIMEOUT_SECONDS: u64 = 10;
+pub const MAX_BODY_TIMEOUT_SECONDS: u64 = 300;
 
 /// The longest sign-in `PBVOTE_SESSION_HOURS` allows: a year.
 pub const MAX_SESSION_HOURS: u64 = 8760;
@@ -87,6 +96,7 @@ impl Settings {
             public_url: None,
             session_ttl: Duration::from_secs(12 * 3600),
             max_body_bytes: 256 * 1024,
+            body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECONDS),
             trusted_proxies: 0,
             limits: crate::rate_limit::Limits::default(),
             metrics_token: None,
@@ -108,6 +118,10 @@ impl Settings {
             self.database.max_connections
         );
         anyhow::ensure!(self.max_body_bytes >= 1024, "the body limit must be at least 1 KiB");
+        anyhow::ensure!(
+            self.body_timeout >= Duration::from_secs(1) && self.body_timeout <= Duration::from_secs(MAX_BODY_TIMEOUT_SECONDS),
+            "PBVOTE_BODY_TIMEOUT_SECONDS must be 1 to {MAX_BODY_TIMEOUT_SECONDS}"
+        );
         anyhow::ensure!(self.trusted_proxies <= 10, "PBVOTE_TRUST_PROXY must be at most 10 proxies");
         self.limits.check()
     }

@@ -19,6 +19,9 @@ pub const DEMO_TITLE: &str = "Riverside Borough Council: budget 2027 to 2028";
 
 pub struct Demo {
     pub consultation_id: Uuid,
+    /// Earlier demo consultations that can no longer take votes (closed or published), kept
+    /// as they are beside the fresh one.
+    pub earlier: Vec<Uuid>,
     pub voter_codes: Vec<String>,
     /// Accounts created this time, with their passwords (shown once).
     pub accounts: Vec<(String, String)>,
@@ -132,13 +135,20 @@ fn parse<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, AppError> {
     r.map_err(|e| AppError::internal(format!("demo data: {e}")))
 }
 
-/// Load (or reuse) the demo consultation, open it, and issue ten fresh voter codes.
+/// Reuse the demo consultation that is open for votes, or make a fresh open one (beside any
+/// earlier demo that was closed or published, which stays as it is), and issue ten fresh
+/// voter codes for it.
 pub async fn load(ctx: &AppContext) -> Result<Demo, AppError> {
-    let existing = storage::consultations::list(&ctx.db, true).await?.into_iter().find(|c| c.title == DEMO_TITLE);
-    let consultation_id = match existing {
+    let demos: Vec<_> = storage::consultations::list(&ctx.db, true).await?.into_iter().filter(|c| c.title == DEMO_TITLE).collect();
+    let now = chrono::Utc::now();
+    let open =
+        demos.iter().find(|c| c.phase == Phase::Open && c.closes_at.is_none_or(|at| at > now) && c.opens_at.is_none_or(|at| at <= now));
+    let consultation_id = match open {
         Some(c) => c.id,
         None => create(ctx).await?,
     };
+    let earlier =
+        demos.iter().filter(|c| c.id != consultation_id && matches!(c.phase, Phase::Closed | Phase::Published)).map(|c| c.id).collect();
     let codes: Vec<VoterCode> = (0..10).map(|_| VoterCode::generate()).collect();
     storage::voter_codes::issue(&ctx.db, consultation_id, codes.iter().map(|c| ctx.keys.code_lookup_hash(consultation_id, c)).collect())
         .await?;
@@ -152,7 +162,7 @@ pub async fn load(ctx: &AppContext) -> Result<Demo, AppError> {
             accounts.push((email.as_str().to_owned(), password));
         }
     }
-    Ok(Demo { consultation_id, voter_codes: codes.iter().map(VoterCode::display).collect(), accounts })
+    Ok(Demo { consultation_id, earlier, voter_codes: codes.iter().map(VoterCode::display).collect(), accounts })
 }
 
 async fn create(ctx: &AppContext) -> Result<Uuid, AppError> {

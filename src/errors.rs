@@ -16,6 +16,8 @@
 //!   (voting while closed, editing while open).
 //! - [`AppError::Conflict`] (409): the request clashes with what is stored (an id already
 //!   taken, a service still in use). Unique-constraint violations map here once, in `storage`.
+//! - [`AppError::RequestTimeout`] (408): the body did not arrive in time (actix closes the
+//!   connection after the answer, since the rest of the body was never read).
 //! - [`AppError::PayloadTooLarge`] (413).
 //! - [`AppError::InvalidField`] (422): the request was read, but a field's value is not
 //!   allowed. Always name the field (a JSON path such as `proposals[2].amount`). Use
@@ -48,6 +50,8 @@ pub enum AppError {
     WrongPhase { detail: String },
     #[error("conflict: {detail}")]
     Conflict { detail: String, field: Option<String> },
+    #[error("request body not received within {seconds} s")]
+    RequestTimeout { seconds: u64 },
     #[error("request body too large")]
     PayloadTooLarge { limit: usize },
     #[error("{field}: {detail}")]

@@ -2,7 +2,7 @@
 //! binds the port (port 0 picks a free one, which the tests use); `run_until_stopped`
 //! serves until SIGTERM or Ctrl-C (SIGINT), then stops accepting connections and finishes
 //! the requests in flight (for up to 30 seconds) before returning.
-use std::net::TcpListener;
+use std::{net::TcpListener, time::Duration};
 
 use actix_web::{App, HttpServer, dev::Server, middleware, web};
 use tracing_actix_web::TracingLogger;
@@ -55,11 +55,16 @@ impl Application {
                         .add(("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")),
                 )
                 .wrap(middleware::from_fn(routes::observe))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<routes::RequestSpan>::new())
                 .app_data(data.clone())
                 .configure(move |cfg| routes::configure(cfg, frontend_dir))
         })
         .listen(listener)?
+        // actix's own limits, as set: the request head must arrive within 5 s (or 408), and a
+        // closing connection gets 1 s to shut down. actix has none for the body: that deadline
+        // is `Settings::body_timeout`, kept by the JSON extractor.
+        .client_request_timeout(Duration::from_secs(5))
+        .client_disconnect_timeout(Duration::from_secs(1))
         .shutdown_timeout(30)
         // actix treats SIGINT as a forced stop; we want both signals to be graceful.
         .disable_signals()

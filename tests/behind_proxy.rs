@@ -7,6 +7,8 @@
 //! - Everything works through the proxy (sign-in, a consultation, ballots), and both
 //!   instances serve ballots.
 //! - `/metrics` is not reachable through the proxy, but is on each instance.
+//! - Voter-code letters made through the proxy name the proxy's address, whatever
+//!   `X-Forwarded-Host`, `X-Forwarded-Proto` or `Forwarded` the client sends.
 //! - With `PBVOTE_TRUST_PROXY=true`, the limit on wrong voter codes counts the address nginx
 //!   saw: a guesser who makes up a new `X-Forwarded-For` or `Forwarded` address for every
 //!   request is still stopped, and a resident at another address is not.
@@ -86,6 +88,7 @@ async fn behind_nginx(db: &TestDb, nginx: &Path) {
         assert_eq!(direct.status().as_u16(), 200, "/metrics on the instance itself");
     }
 
+    letters_name_the_proxy_whatever_the_client_says(&proxy, &setup, port_proxy).await;
     let resident = guessing_is_counted_by_the_address_nginx_saw(&proxy, &setup, &codes).await;
 
     // Residents vote through the proxy while each instance in turn is stopped with
@@ -165,6 +168,25 @@ async fn guessing_is_counted_by_the_address_nginx_saw(proxy: &Api, setup: &Setup
     let (code, i) = codes.take().expect("a code");
     let cast = Api::expect(proxy.cast(&setup.consultation, &code, &ballot_content(i)).await, 201, "a resident at another address");
     (cast["receipt"].as_str().expect("a receipt").to_owned(), content_key(&ballot_content(i)))
+}
+
+/// Codes made through the proxy by an organiser whose request carries made-up forwarding
+/// headers: the letters' address is still the proxy's own (nginx sets `X-Forwarded-Host` and
+/// `X-Forwarded-Proto` itself, and drops `Forwarded`).
+async fn letters_name_the_proxy_whatever_the_client_says(proxy: &Api, setup: &Setup, port_proxy: u16) {
+    // A consultation of its own, so the codes counted in the main one stay as they are.
+    let letters = proxy.create_consultation(&setup.organiser, &json!({"title": "Letters through the proxy"})).await;
+    let request = proxy
+        .client
+        .post(proxy.url(&format!("/api/v1/consultations/{letters}/voter-codes")))
+        .bearer_auth(&setup.organiser)
+        .header("X-Forwarded-Host", "evil.example")
+        .header("X-Forwarded-Proto", "https")
+        .header("Forwarded", "host=evil.example;proto=https")
+        .json(&json!({"count": 1}));
+    let issued = Api::expect(send(request).await, 201, "voter codes through the proxy with made-up forwarding headers");
+    let expected = format!("http://127.0.0.1:{port_proxy}/vote.html?c={letters}");
+    assert_eq!(issued["ballot_url"], json!(expected), "the letters' address: {issued}");
 }
 
 async fn wait_for_acknowledged(load: &Load, n: usize) {

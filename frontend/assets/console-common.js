@@ -31,8 +31,9 @@ export async function requireUser() {
 }
 
 export function redirectToSignIn() {
-  const here = location.pathname.split('/').slice(-2).join('/') + location.search; // e.g. console/consultation.html?c=…
-  location.replace(`index.html?next=${encodeURIComponent('../' + here)}`);
+  const here = location.pathname.split('/').pop() + location.search; // e.g. consultation.html?c=…
+  const next = safePath(here);
+  location.replace(next ? `index.html?next=${encodeURIComponent(next)}` : 'index.html');
 }
 
 export async function signOut() {
@@ -49,9 +50,28 @@ export function consoleBar(user, { home = true } = {}) {
       h('button', { type: 'button', class: 'btn--small btn--secondary', id: 'sign-out', onclick: oneAtATime(signOut) }, COMMON_TEXT.signOut)));
 }
 
-/** A relative `next` address from the query string, or null (never another site). */
+const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+// The only places a sign-in may lead on to, relative to console/index.html. Anything else
+// is refused, however it is spelt: browsers drop tabs and line breaks from addresses, so a
+// filter for "another site" lets `/%09/evil.example` through as `//evil.example`.
+const NEXT_PAGES = [
+  new RegExp(`^(consultation|letters)\\.html\\?c=(${UUID})$`),
+  new RegExp(`^\\.\\./(results)\\.html\\?c=(${UUID})$`),
+  /^(new|index)\.html$/,
+];
+
+/** `path` if it is one of the console's own pages, rebuilt from what was matched; else null. */
+function safePath(path) {
+  for (const pattern of NEXT_PAGES) {
+    const m = pattern.exec(path);
+    if (!m) continue;
+    if (m[1] === 'results') return `../results.html?c=${m[2].toLowerCase()}`;
+    return m[2] ? `${m[1]}.html?c=${m[2].toLowerCase()}` : `${m[1]}.html`;
+  }
+  return null;
+}
+
+/** Where to go after signing in: the `next` page from the query string when it is one of the console's own, else null (the console home). */
 export function safeNext() {
-  const next = new URLSearchParams(location.search).get('next');
-  if (!next || /^[a-z][a-z0-9+.-]*:/i.test(next) || next.startsWith('//') || next.includes('\\')) return null;
-  return next;
+  return safePath(new URLSearchParams(location.search).get('next') || '');
 }

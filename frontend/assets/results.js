@@ -103,7 +103,7 @@ async function start() {
   } catch (e) {
     let body;
     if (e.status === 401 || e.status === 403) {
-      const next = encodeURIComponent(`results.html?c=${id}`);
+      const next = encodeURIComponent(`../results.html?c=${id}`); // relative to the console's sign-in page
       body = notice('warning', h('p', {}, TEXT.notPublic), h('p', {}, TEXT.signInHint, ' ', h('a', { href: `console/index.html?next=${next}` }, TEXT.signIn), '.'));
     } else if (e.status === 404) {
       body = notice('error', h('p', {}, TEXT.notFound));

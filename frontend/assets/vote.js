@@ -152,6 +152,15 @@ function loadDraft() {
 }
 
 function money(minor) { return formatMoney(minor, C.currency); }
+
+/**
+ * An element id made from a proposal's or service's id, different for different ids: letters,
+ * digits and `-` stay, and every other character (`_` too) becomes `_<hex>_`, so `a.b` and
+ * `a_b` no longer both become `a_b` (a click on one label then ticked the other's box).
+ */
+function domId(prefix, raw) {
+  return `${prefix}-${String(raw).replace(/[^A-Za-z0-9-]/gu, (c) => `_${c.codePointAt(0).toString(16)}_`)}`;
+}
 function title(pid) { return proposals.get(pid)?.title ?? pid; }
 function listOf(pid) { return LISTS.find((l) => state[l].includes(pid)) || null; }
 
@@ -261,7 +270,7 @@ function card(p) {
   const dontBtn = h('button', { type: 'button', class: 'btn--small btn--secondary', 'data-action': 'dont', 'data-id': p.id, onclick: () => toggle('dont', p.id) });
   const status = h('p', { class: 'card__status', hidden: true });
   const note = h('p', { class: 'field-error', hidden: true });
-  const hid = `proposal-${p.id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  const hid = domId('proposal', p.id);
   const el = h('li', { class: 'card', id: `card-${hid}`, 'data-proposal': p.id },
     h('h3', { id: hid }, p.title),
     h('ul', { class: 'card__meta' },
@@ -299,7 +308,7 @@ function aboutForm() {
       h('p', { class: 'hint', id: 'uses-hint' }, TEXT.usesHint),
       ui.usesError,
       h('ul', { class: 'checkboxes' }, svcs.map((s) => {
-        const cid = `uses-${s.id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+        const cid = domId('uses-box', s.id); // not 'uses-': a service called "error" would be #uses-error
         const box = h('input', { type: 'checkbox', id: cid, name: 'uses', value: s.id, checked: state.uses.includes(s.id), onchange: onUsesChange });
         return h('li', {}, h('label', { class: 'check', for: cid }, box, h('span', {}, s.name, s.description ? h('span', { class: 'hint', style: 'display:block' }, s.description) : null)));
       })));

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::{
     auth::SignedIn,
     consultations::{MAX_PROPOSALS, MAX_SERVICES},
-    json::JsonBody,
+    json::SignedInJson,
     problem::Problem,
 };
 use crate::{
@@ -169,10 +169,10 @@ pub(super) fn proposal_model(p: &ProposalInput) -> Proposal {
 #[post("/api/v1/consultations/{id}/services")]
 pub async fn add_service(
     ctx: web::Data<AppContext>,
-    user: SignedIn,
     id: web::Path<Uuid>,
-    body: JsonBody<ServiceRequest>,
+    staff: SignedInJson<ServiceRequest>,
 ) -> Result<HttpResponse, AppError> {
+    let SignedInJson { user, body } = staff;
     user.require(&[Role::Organiser], "edit consultations")?;
     let request = body.0;
     let added = storage::consultations::add_service(&ctx.db, *id, MAX_SERVICES, move |taken| service_input(&request, None, taken)).await?;
@@ -199,10 +199,10 @@ pub async fn add_service(
 #[put("/api/v1/consultations/{id}/services/{service_id}")]
 pub async fn replace_service(
     ctx: web::Data<AppContext>,
-    user: SignedIn,
     path: web::Path<(Uuid, String)>,
-    body: JsonBody<ServiceRequest>,
+    staff: SignedInJson<ServiceRequest>,
 ) -> Result<web::Json<Consultation>, AppError> {
+    let SignedInJson { user, body } = staff;
     user.require(&[Role::Organiser], "edit consultations")?;
     let (id, service_id) = path.into_inner();
     let input = service_input(&body.0, Some(&service_id), &[])?;
@@ -251,10 +251,10 @@ pub async fn delete_service(ctx: web::Data<AppContext>, user: SignedIn, path: we
 #[post("/api/v1/consultations/{id}/proposals")]
 pub async fn add_proposal(
     ctx: web::Data<AppContext>,
-    user: SignedIn,
     id: web::Path<Uuid>,
-    body: JsonBody<ProposalRequest>,
+    staff: SignedInJson<ProposalRequest>,
 ) -> Result<HttpResponse, AppError> {
+    let SignedInJson { user, body } = staff;
     user.require(&[Role::Organiser], "edit consultations")?;
     let request = body.0;
     let added =
@@ -282,10 +282,10 @@ pub async fn add_proposal(
 #[put("/api/v1/consultations/{id}/proposals/{proposal_id}")]
 pub async fn replace_proposal(
     ctx: web::Data<AppContext>,
-    user: SignedIn,
     path: web::Path<(Uuid, String)>,
-    body: JsonBody<ProposalRequest>,
+    staff: SignedInJson<ProposalRequest>,
 ) -> Result<web::Json<Consultation>, AppError> {
+    let SignedInJson { user, body } = staff;
     user.require(&[Role::Organiser], "edit consultations")?;
     let (id, proposal_id) = path.into_inner();
     let input = proposal_input(&body.0, Some(&proposal_id), &[])?;

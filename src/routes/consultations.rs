@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{
     auth::{MaybeSignedIn, SignedIn},
     ballot_paper::{ProposalRequest, ServiceRequest, proposal_input, service_input},
-    json::JsonBody,
+    json::SignedInJson,
     problem::Problem,
 };
 use crate::{
@@ -273,11 +273,8 @@ pub async fn list_all(ctx: web::Data<AppContext>, user: SignedIn) -> Result<web:
     )
 )]
 #[post("/api/v1/consultations")]
-pub async fn create(
-    ctx: web::Data<AppContext>,
-    user: SignedIn,
-    body: JsonBody<CreateConsultationRequest>,
-) -> Result<HttpResponse, AppError> {
+pub async fn create(ctx: web::Data<AppContext>, staff: SignedInJson<CreateConsultationRequest>) -> Result<HttpResponse, AppError> {
+    let SignedInJson { user, body } = staff;
     user.require(&[Role::Organiser], "create consultations")?;
     let req = body.0;
     let fields = ConsultationFields {
@@ -358,10 +355,10 @@ pub async fn get_one(ctx: web::Data<AppContext>, id: web::Path<Uuid>, user: Mayb
 #[patch("/api/v1/consultations/{id}")]
 pub async fn update(
     ctx: web::Data<AppContext>,
-    user: SignedIn,
     id: web::Path<Uuid>,
-    body: JsonBody<UpdateConsultationRequest>,
+    staff: SignedInJson<UpdateConsultationRequest>,
 ) -> Result<web::Json<Consultation>, AppError> {
+    let SignedInJson { user, body } = staff;
     user.require(&[Role::Organiser], "edit consultations")?;
     let req = body.0;
     Ok(web::Json(storage::consultations::update_fields(&ctx.db, *id, move |current| changed_fields(current, &req)).await?))

@@ -6,6 +6,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
+use super::auth::SignedIn;
 use crate::{app::AppContext, errors::AppError};
 
 pub struct JsonBody<T>(pub T);
@@ -15,7 +16,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req.app_data::<web::Data<AppContext>>().map(|ctx| ctx.settings.max_body_bytes).unwrap_or(256 * 1024);
+        let settings = req.app_data::<web::Data<AppContext>>().map(|ctx| (ctx.settings.max_body_bytes, ctx.settings.body_timeout));
+        let (limit, deadline) =
+            settings.unwrap_or((256 * 1024, std::time::Duration::from_secs(crate::config::DEFAULT_BODY_TIMEOUT_SECONDS)));
         let content_type_ok =
             req.headers().get(actix_web::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(is_json_media_type);
         let declared_length =
@@ -25,18 +28,50 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             if declared_length.is_some_and(|n| n > limit) {
                 return Err(AppError::PayloadTooLarge { limit });
             }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| AppError::malformed(format!("the body could not be read: {e}")))?;
-                if body.len() + chunk.len() > limit {
-                    return Err(AppError::PayloadTooLarge { limit });
+            let read_whole = async {
+                let mut body = web::BytesMut::new();
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk.map_err(|e| AppError::malformed(format!("the body could not be read: {e}")))?;
+                    if body.len() + chunk.len() > limit {
+                        return Err(AppError::PayloadTooLarge { limit });
+                    }
+                    body.extend_from_slice(&chunk);
                 }
-                body.extend_from_slice(&chunk);
-            }
+                Ok(body)
+            };
+            // One deadline for the whole body, however it is split: a byte now and then
+            // would keep a per-read timeout happy for ever.
+            let body = tokio::time::timeout(deadline, read_whole)
+                .await
+                .map_err(|_| AppError::RequestTimeout { seconds: deadline.as_secs() })??;
             if !content_type_ok {
                 return Err(AppError::malformed("send a JSON body with 'Content-Type: application/json'"));
             }
             parse(&body).map(JsonBody)
+        })
+    }
+}
+
+/// A staff request with a JSON body: the session token is checked first, and the body is
+/// read only for someone signed in. (actix polls all of a handler's extractors together, and
+/// the first to fail answers: a `SignedIn` beside a `JsonBody` let a body that does not
+/// parse answer 400 or 422 while the made-up token was still being looked up.)
+pub struct SignedInJson<T> {
+    pub user: SignedIn,
+    pub body: JsonBody<T>,
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for SignedInJson<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let user = SignedIn::from_request(req, payload);
+        // Nothing of the body is read until this future is polled.
+        let body = JsonBody::<T>::from_request(req, payload);
+        Box::pin(async move {
+            let user = user.await?;
+            Ok(SignedInJson { user, body: body.await? })
         })
     }
 }

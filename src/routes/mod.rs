@@ -19,7 +19,7 @@ mod results;
 mod voter_codes;
 
 pub use headers::{head_as_get, no_store_when_signed_in};
-pub use observability::observe;
+pub use observability::{RequestSpan, observe};
 
 pub(crate) use client_address::client_address;
 pub use problem::Problem;

@@ -1,4 +1,5 @@
-//! `/metrics`, the request-latency middleware and the `X-Request-Id` header.
+//! `/metrics`, the request-latency middleware, the `X-Request-Id` header and the span each
+//! request is logged in.
 use actix_web::{
     Error, HttpMessage, HttpRequest, HttpResponse,
     body::MessageBody,
@@ -11,7 +12,8 @@ use actix_web::{
     middleware::Next,
     web,
 };
-use tracing_actix_web::RequestId;
+use tracing::Span;
+use tracing_actix_web::{RequestId, RootSpanBuilder};
 
 use crate::{app::AppContext, errors::AppError, metrics::METRICS};
 
@@ -81,4 +83,90 @@ pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody>) -> Resul
         response.headers_mut().insert(HeaderName::from_static("x-request-id"), id);
     }
     Ok(response)
+}
+
+/// The span each request is logged in ([`tracing_actix_web::TracingLogger`]'s root span).
+///
+/// tracing-actix-web's own span logs the `User-Agent` and `Host` headers as the client sent
+/// them, so in the text log a user agent `x forged=yes` reads as two fields; and its error
+/// event logs the whole error, which for a refused ballot names the choices refused, next to
+/// the client's address. This span logs:
+///
+/// - the method, the route's pattern, the path asked for and the client's address (as for
+///   rate limits), with whatever could start a field of its own (spaces, control characters,
+///   quotes, backslashes, anything beyond ASCII) percent-encoded;
+/// - not the `User-Agent` (nor `Host`): it adds nothing an operator needs, and with the
+///   address it fingerprints a resident;
+/// - for an answer that is an error, one event with its status and problem type
+///   (`invalid-field`, `not-found`…), never its detail, which may quote a ballot.
+pub struct RequestSpan;
+
+impl RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &ServiceRequest) -> Span {
+        let trusted_proxies = request.app_data::<web::Data<AppContext>>().map_or(0, |ctx| ctx.settings.trusted_proxies);
+        let client = super::client_address(request.request(), trusted_proxies);
+        let request_id = request.extensions().get::<RequestId>().map(|id| id.to_string()).unwrap_or_default();
+        let route = request.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %method_label(request.method()),
+            http.route = %log_safe(&route),
+            http.target = %log_safe(request.uri().path_and_query().map_or("", |p| p.as_str())),
+            http.client_ip = %log_safe(&client),
+            request_id = %request_id,
+            http.status_code = tracing::field::Empty,
+        )
+    }
+
+    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
+        let (status, error) = match outcome {
+            Ok(response) => (response.status(), response.response().error()),
+            Err(error) => (error.as_response_error().status_code(), Some(error)),
+        };
+        span.record("http.status_code", status.as_u16());
+        let Some(error) = error else { return };
+        // Ours name their problem type; actix's own (rare: a bad request line) only a status.
+        let problem = error
+            .as_error::<AppError>()
+            .map_or_else(|| "http-error".to_owned(), |e| e.to_problem().kind.trim_start_matches("urn:pbvote:problem:").to_owned());
+        span.in_scope(|| {
+            if status.is_server_error() {
+                tracing::error!(status = status.as_u16(), %problem, "request failed");
+            } else {
+                tracing::warn!(status = status.as_u16(), %problem, "request refused");
+            }
+        });
+    }
+}
+
+/// `text` with every byte that could end a log field or fake one (space, control
+/// characters, `"`, `\`, `%` itself, anything beyond ASCII) percent-encoded, so what a client
+/// sent stays inside its own field, in the text log and the JSON one alike.
+fn log_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_byte = |b: u8| !b.is_ascii_graphic() || matches!(b, b'"' | b'\\' | b'%');
+    if !text.bytes().any(unsafe_byte) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for b in text.bytes() {
+        if unsafe_byte(b) {
+            out.push_str(&format!("%{b:02X}"));
+        } else {
+            out.push(b as char);
+        }
+    }
+    out.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_safe;
+
+    #[test]
+    fn what_a_client_sent_cannot_start_a_field_of_its_own() {
+        assert_eq!(log_safe("/api/v1/consultations?format=csv"), "/api/v1/consultations?format=csv");
+        assert_eq!(log_safe("x forged=yes\tuser=\"admin\""), "x%20forged=yes%09user=%22admin%22");
+        assert_eq!(log_safe("100%"), "100%25");
+        assert_eq!(log_safe("ŵ\u{202E}"), "%C5%B5%E2%80%AE");
+    }
 }

@@ -32,6 +32,7 @@ impl AppError {
             AppError::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed"),
             AppError::WrongPhase { .. } => (StatusCode::CONFLICT, "wrong-phase", "Not possible at this stage"),
             AppError::Conflict { .. } => (StatusCode::CONFLICT, "conflict", "That clashes with what is already there"),
+            AppError::RequestTimeout { .. } => (StatusCode::REQUEST_TIMEOUT, "request-timeout", "The request took too long to arrive"),
             AppError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "The request is too large"),
             AppError::InvalidField { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-field", "A field is not valid"),
             AppError::InvalidVoterCode => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-voter-code", "Voter code not recognised"),
@@ -51,6 +52,7 @@ impl AppError {
             AppError::NotFound { what } => (format!("no such {what}"), None),
             AppError::MethodNotAllowed { method, path, allowed } => (format!("{path} answers {}, not {method}", allowed.join(", ")), None),
             AppError::Conflict { detail, field } => (detail.clone(), field.clone()),
+            AppError::RequestTimeout { seconds } => (format!("the whole body must arrive within {seconds} seconds"), None),
             AppError::PayloadTooLarge { limit } => (format!("send at most {limit} bytes"), None),
             AppError::InvalidField { field, detail } => (detail.clone(), Some(field.clone())),
             AppError::InvalidVoterCode => (

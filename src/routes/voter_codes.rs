@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{auth::SignedIn, json::JsonBody, problem::Problem};
+use super::{auth::SignedIn, json::SignedInJson, problem::Problem};
 use crate::{
     app::AppContext,
     domain::{Role, VoterCode},
@@ -107,11 +107,11 @@ fn is_host(host: &str) -> bool {
 pub async fn issue(
     ctx: web::Data<AppContext>,
     req: HttpRequest,
-    user: SignedIn,
     id: web::Path<Uuid>,
     query: web::Query<IssueCodesQuery>,
-    body: JsonBody<IssueCodesRequest>,
+    staff: SignedInJson<IssueCodesRequest>,
 ) -> Result<HttpResponse, AppError> {
+    let SignedInJson { user, body } = staff;
     user.require(&[Role::Organiser], "make voter codes")?;
     let count = body.0.count;
     if count == 0 || count > MAX_CODES_PER_BATCH {

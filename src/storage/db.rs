@@ -7,7 +7,7 @@ use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
-use super::group_commit::BallotQueue;
+use super::{group_commit::BallotQueue, wal_checkpoint::Checkpointer};
 use crate::config::{DatabaseKind, DatabaseSettings};
 
 /// The service's database handles.
@@ -21,6 +21,9 @@ use crate::config::{DatabaseKind, DatabaseSettings};
 /// disk (the WAL is fsynced) before its COMMIT returns, so a ballot we acknowledged
 /// survives a crash or power cut. `NORMAL` would be faster but may lose the last commits
 /// on power loss. `foreign_keys=ON` makes SQLite enforce the schema's references.
+/// `secure_delete=ON` zeroes what a change or a delete leaves behind in the file, and a
+/// replaced ballot is soon checkpointed out of the WAL ([`super::wal_checkpoint`]). The file,
+/// its `-wal` and its `-shm` are readable by the service's own user only (0600).
 #[derive(Clone, Debug)]
 pub struct Db {
     pub(super) read: DatabaseConnection,
@@ -30,15 +33,21 @@ pub struct Db {
     /// Where ballots wait to be written together ([`super::group_commit`]); `None` in the
     /// handle the writers themselves use.
     pub(super) ballot_queue: Option<BallotQueue>,
+    /// SQLite: empties the write-ahead log after ballots are replaced.
+    pub(super) checkpointer: Option<Checkpointer>,
 }
 
 impl Db {
     pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Self> {
         match settings.kind {
             DatabaseKind::Sqlite => {
+                #[cfg(unix)]
+                private_sqlite_files(&settings.url)?;
                 let write = Database::connect(sqlite_options(&settings.url, 1)).await?;
                 let read = Database::connect(sqlite_options(&settings.url, settings.max_connections.clamp(1, 8))).await?;
-                Ok(Db { read, write, kind: DatabaseKind::Sqlite, url: settings.url.clone(), ballot_queue: None }.with_ballot_queue())
+                let checkpointer = Some(Checkpointer::start(write.clone(), SQLITE_BUSY_TIMEOUT));
+                Ok(Db { read, write, kind: DatabaseKind::Sqlite, url: settings.url.clone(), ballot_queue: None, checkpointer }
+                    .with_ballot_queue())
             }
             DatabaseKind::Postgres => {
                 let mut options = ConnectOptions::new(&settings.url);
@@ -48,8 +57,15 @@ impl Db {
                     .acquire_timeout(Duration::from_secs(10))
                     .sqlx_logging(false);
                 let pool = Database::connect(options).await?;
-                Ok(Db { read: pool.clone(), write: pool, kind: DatabaseKind::Postgres, url: settings.url.clone(), ballot_queue: None }
-                    .with_ballot_queue())
+                Ok(Db {
+                    read: pool.clone(),
+                    write: pool,
+                    kind: DatabaseKind::Postgres,
+                    url: settings.url.clone(),
+                    ballot_queue: None,
+                    checkpointer: None,
+                }
+                .with_ballot_queue())
             }
         }
     }
@@ -119,6 +135,59 @@ impl Db {
     }
 }
 
+/// How long a SQLite connection waits for a lock.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The SQLite file holds the ballots: like the key file, it is for the service's own user
+/// only. A file `mode=rwc` is to create is made here with mode 0600 before SQLite opens it
+/// (SQLite gives the `-wal` and `-shm` files the main file's mode); an existing file, `-wal`
+/// or `-shm` that others may read is narrowed to 0600.
+#[cfg(unix)]
+fn private_sqlite_files(url: &str) -> anyhow::Result<()> {
+    use std::{
+        os::unix::fs::{OpenOptionsExt, PermissionsExt},
+        str::FromStr,
+    };
+
+    use sea_orm::sqlx::sqlite::SqliteConnectOptions;
+
+    let params = url.split_once('?').map_or("", |(_, q)| q);
+    let in_memory = url.contains(":memory:") || params.split('&').any(|p| p == "mode=memory");
+    if in_memory {
+        return Ok(());
+    }
+    let options = SqliteConnectOptions::from_str(url).map_err(|e| anyhow::anyhow!("DATABASE_URL is not a SQLite address: {e}"))?;
+    let file = options.get_filename().to_owned();
+    if params.split('&').any(|p| p == "mode=rwc") && !file.exists() {
+        let created = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&file);
+        match created {
+            // Another instance may have made it a moment ago; it is narrowed below if need be.
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                anyhow::bail!("cannot create the database file {}: {e}", file.display())
+            }
+            _ => {}
+        }
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut path = file.clone().into_os_string();
+        path.push(suffix);
+        let path = std::path::PathBuf::from(path);
+        if let Ok(meta) = std::fs::metadata(&path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            // A file this user may write but does not own cannot be narrowed: say so, and
+            // carry on as before rather than refuse to start.
+            match std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)) {
+                Ok(()) => tracing::info!(path = %path.display(), "made the database file readable by this user only (0600)"),
+                Err(error) => {
+                    tracing::warn!(path = %path.display(), %error, "the database file is readable by others and cannot be narrowed to 0600")
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 fn sqlite_options(url: &str, connections: u32) -> ConnectOptions {
     let mut options = ConnectOptions::new(url);
     options
@@ -130,7 +199,8 @@ fn sqlite_options(url: &str, connections: u32) -> ConnectOptions {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10))
+                .pragma("secure_delete", "ON")
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
         });
     options
 }

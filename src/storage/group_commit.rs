@@ -64,14 +64,16 @@ struct Job {
 #[derive(Clone, Debug)]
 pub(super) struct BallotQueue {
     jobs: mpsc::Sender<Job>,
+    checkpointer: Option<super::wal_checkpoint::Checkpointer>,
 }
 
 impl BallotQueue {
     /// Start the writer task. `db` is a handle without a queue, which the writer uses.
     pub(super) fn start(db: Db) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE_SLOTS);
+        let checkpointer = db.checkpointer.clone();
         tokio::spawn(write_batches(db, queue));
-        BallotQueue { jobs }
+        BallotQueue { jobs, checkpointer }
     }
 
     /// Queue a ballot and wait until it is committed (or refused).
@@ -85,7 +87,11 @@ impl BallotQueue {
         let (reply, answer) = oneshot::channel();
         let job = Job { consultation, code_hash: code_hash.to_owned(), voter_key: voter_key.to_owned(), ballot, reply };
         self.jobs.send(job).await.map_err(|_| AppError::Unavailable { detail: "the service is shutting down; please try again".into() })?;
-        answer.await.map_err(|_| AppError::internal("the ballot writer stopped before answering"))?
+        let stored = answer.await.map_err(|_| AppError::internal("the ballot writer stopped before answering"))?;
+        if let (Ok(Stored { replaced: true, .. }), Some(checkpointer)) = (&stored, &self.checkpointer) {
+            checkpointer.ballot_replaced();
+        }
+        stored
     }
 }
 

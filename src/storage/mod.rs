@@ -5,6 +5,7 @@
 //! - one module per subject with the queries the service runs: [`accounts`],
 //!   [`consultations`], [`voter_codes`], [`ballots`], [`receipts`].
 //! - [`group_commit`]: ballots that arrive together are written in one transaction.
+//! - [`wal_checkpoint`]: on SQLite, a replaced ballot is soon gone from the write-ahead log.
 //!
 //! Every operation that writes more than one row runs in one transaction, so a request
 //! either happens completely or not at all. Database errors become [`AppError`] here, once.
@@ -17,6 +18,7 @@ mod group_commit;
 pub mod rate_limits;
 pub mod receipts;
 pub mod voter_codes;
+mod wal_checkpoint;
 
 pub use db::Db;
 
