@@ -11,6 +11,7 @@ use crate::{
     config::Settings,
     domain::Phase,
     errors::AppError,
+    meetings::MeetingHub,
     model::Consultation,
     rate_limit::RateLimiter,
     results::ResultCache,
@@ -25,6 +26,12 @@ pub struct AppContext {
     pub settings: Arc<Settings>,
     pub limiter: RateLimiter,
     pub results: ResultCache,
+    /// The meetings this instance's projectors and phones follow.
+    pub meetings: MeetingHub,
+    /// Becomes true when the server starts stopping: long-lived streams end then, so their
+    /// clients reconnect to another instance instead of holding this one open.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
+    stop: Arc<tokio::sync::watch::Sender<bool>>,
     papers: PaperCache,
 }
 
@@ -43,14 +50,24 @@ struct PaperCache(Arc<RwLock<HashMap<Uuid, Arc<FrozenPaper>>>>);
 impl AppContext {
     pub fn new(db: Db, settings: Settings) -> Self {
         let keys = Keys::new(settings.secret.clone());
+        let meetings = MeetingHub::start(&db);
+        let (stop, stopping) = tokio::sync::watch::channel(false);
         AppContext {
+            stopping,
+            stop: Arc::new(stop),
             limiter: RateLimiter::new(db.clone(), keys.clone(), settings.limits.clone()),
             keys,
             db,
             settings: Arc::new(settings),
             results: ResultCache::default(),
+            meetings,
             papers: PaperCache::default(),
         }
+    }
+
+    /// Tell long-lived streams the server is stopping.
+    pub fn begin_stopping(&self) {
+        let _ = self.stop.send(true);
     }
 
     /// The ballot paper of a consultation that is past its draft.

@@ -7,7 +7,8 @@
 //! - [`model`]: the service's data as plain structs.
 //! - [`storage`]: the database (the only module that imports sea-orm).
 //! - [`routes`]: the HTTP API (with [`startup`], the only modules that import actix-web).
-//! - [`voting`], [`results`], [`demo`]: what the service does, between HTTP and storage.
+//! - [`voting`], [`results`], [`meetings`], [`demo`]: what the service does, between HTTP and
+//!   storage.
 //! - [`security`]: password hashing and keyed hashes.
 //! - [`cli`]: the `pbvote` command.
 pub use pbvote_tally as tally;
@@ -18,8 +19,10 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod errors;
+pub mod meetings;
 pub mod metrics;
 pub mod model;
+pub mod qr;
 pub mod rate_limit;
 pub mod results;
 pub mod routes;

@@ -2,7 +2,7 @@
 //! them up across instances.
 use std::sync::LazyLock;
 
-use prometheus::{Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 
 pub struct Metrics {
     registry: Registry,
@@ -17,6 +17,8 @@ pub struct Metrics {
     pub ballot_batch_size: Histogram,
     /// Seconds to write one such batch, commit included: the database's side of a ballot.
     pub ballot_batch_seconds: Histogram,
+    /// Meeting streams (projectors, phones, consoles) open on this instance.
+    pub streams_open: IntGauge,
 }
 
 pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
@@ -44,7 +46,9 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     registry.register(Box::new(request_seconds.clone())).expect("registers once");
     registry.register(Box::new(ballot_batch_size.clone())).expect("registers once");
     registry.register(Box::new(ballot_batch_seconds.clone())).expect("registers once");
-    Metrics { registry, ballots_accepted, ballots_rejected, request_seconds, ballot_batch_size, ballot_batch_seconds }
+    let streams_open = IntGauge::new("meeting_streams_open", "Meeting streams open on this instance").expect("valid metric");
+    registry.register(Box::new(streams_open.clone())).expect("registers once");
+    Metrics { registry, ballots_accepted, ballots_rejected, request_seconds, ballot_batch_size, ballot_batch_seconds, streams_open }
 });
 
 impl Metrics {

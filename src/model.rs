@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::{Phase, ProposalKind, Role};
+use crate::domain::{MeetingPhase, Phase, ProposalKind, Role};
 
 /// The money side of a consultation, in minor units (pence, cents).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
@@ -178,6 +178,76 @@ pub struct User {
     pub id: Uuid,
     pub email: String,
     pub role: Role,
+}
+
+/// A meeting in a hall, where people vote on phones and on paper.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Meeting {
+    pub id: Uuid,
+    pub consultation_id: Uuid,
+    pub title: String,
+    pub place: String,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub phase: MeetingPhase,
+    /// Short code for the join link (`/go#CODE`): finds the meeting's page; gives no vote.
+    pub join_code: String,
+    /// The proposal the projector shows (focus mode), if any.
+    pub focus: Option<String>,
+    /// Paper ballots are entered by two officers and must agree.
+    pub double_entry: bool,
+    /// Whether the meeting's result is shown on its projector and phones.
+    pub revealed: bool,
+    /// Goes up by one at each reset.
+    pub generation: u32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An entry of a meeting's record: a staff action, with who and why.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct MeetingEvent {
+    pub at: DateTime<Utc>,
+    /// The e-mail of the member of staff, if any.
+    pub by: Option<String>,
+    /// created, changed, voting-opened, closed, closed-with-mismatches, revealed, reset,
+    /// focus, slips-printed, letter-exchanged, officer-assigned, officer-removed.
+    pub kind: String,
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+}
+
+/// The numbers a meeting is closed on, and which go in its record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Reconciliation {
+    pub slips_printed: u64,
+    /// Slips that cast a ballot (on a phone or on paper).
+    pub slips_used: u64,
+    /// Letters exchanged for a slip at the door.
+    pub letters_exchanged: u64,
+    /// Letters whose code opened the meeting's page in the hall.
+    pub letters_used_in_hall: u64,
+    /// Codes (slips and letters) that opened the meeting's page on a phone.
+    pub phones_admitted: u64,
+    pub phone_ballots: u64,
+    pub paper_ballots: u64,
+    /// Papers entered twice differently and not settled yet.
+    pub open_mismatches: u64,
+    /// Phone and paper ballots together.
+    pub ballots_counted: u64,
+}
+
+/// A paper ballot as an officer typed it (the meeting's record of its paper).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct PaperEntry {
+    pub serial: String,
+    pub officer: String,
+    /// entered, pending, matched, mismatched, settled, corrected, replaced or reset.
+    pub status: String,
+    pub entered_at: DateTime<Utc>,
+    pub want: Vec<String>,
+    pub dont_want: Vec<String>,
+    pub uses: Vec<String>,
+    pub area: Option<String>,
 }
 
 /// One stored ballot, as the count and the export see it: no voter key, no receipt, no times.

@@ -111,30 +111,7 @@ async fn recount(ctx: &AppContext, id: Uuid) -> Result<Arc<Counted>, AppError> {
     let rows = storage::ballots::counted_rows(&ctx.db, id).await?;
     let counted = tokio::task::spawn_blocking(move || -> Result<Counted, AppError> {
         let (ballots, marker) = storage::ballots::decode_counted(rows)?;
-        let c = &frozen.consultation;
-        let ballots = ballots.into_iter().map(|b| b.into_tally_ballot()).collect();
-        let anonymised = pbvote_tally::disclosure::anonymise(&frozen.paper, ballots)
-            .map_err(|e| AppError::internal(format!("a stored ballot does not fit the paper: {e}")))?;
-        let note = pbvote_tally::disclosure::note(c.settings.min_group, &anonymised);
-        let election = pbvote_tally::Election {
-            currency: Some(c.currency.as_str().to_owned()),
-            config: c.settings.tally_config(&c.budget),
-            services: frozen.paper.services().to_vec(),
-            proposals: frozen.paper.proposals().to_vec(),
-            ballots: anonymised.ballots,
-            withheld: anonymised.withheld,
-            note: Some(note),
-        };
-        let mut count = pbvote_tally::Count::new(&frozen.paper);
-        for ballot in &election.ballots {
-            count.add(ballot).map_err(|e| AppError::internal(format!("a stored ballot does not fit the paper: {}", e.technical())))?;
-        }
-        if let Some(withheld) = &election.withheld {
-            count.add_withheld(withheld).map_err(|e| AppError::internal(format!("withheld sums do not fit the paper: {e}")))?;
-        }
-        let currency = c.currency.clone();
-        let result = count.result_with_money(&|minor| crate::domain::Currency::format(&currency, minor));
-        Ok(Counted { result, election: Arc::new(election), marker })
+        count_ballots(&frozen, ballots, marker)
     })
     .await
     .map_err(|e| AppError::internal(format!("counting: {e}")))??;
@@ -142,6 +119,39 @@ async fn recount(ctx: &AppContext, id: Uuid) -> Result<Arc<Counted>, AppError> {
     let counted = Arc::new(counted);
     ctx.results.put(id, counted.clone());
     Ok(counted)
+}
+
+/// Make `ballots` safe to publish and count exactly that file (see the module
+/// documentation); `marker` says which rows they were.
+pub fn count_ballots(
+    frozen: &crate::app::FrozenPaper,
+    ballots: Vec<crate::model::CountedBallot>,
+    marker: (i64, i64),
+) -> Result<Counted, AppError> {
+    let c = &frozen.consultation;
+    let ballots = ballots.into_iter().map(|b| b.into_tally_ballot()).collect();
+    let anonymised = pbvote_tally::disclosure::anonymise(&frozen.paper, ballots)
+        .map_err(|e| AppError::internal(format!("a stored ballot does not fit the paper: {e}")))?;
+    let note = pbvote_tally::disclosure::note(c.settings.min_group, &anonymised);
+    let election = pbvote_tally::Election {
+        currency: Some(c.currency.as_str().to_owned()),
+        config: c.settings.tally_config(&c.budget),
+        services: frozen.paper.services().to_vec(),
+        proposals: frozen.paper.proposals().to_vec(),
+        ballots: anonymised.ballots,
+        withheld: anonymised.withheld,
+        note: Some(note),
+    };
+    let mut count = pbvote_tally::Count::new(&frozen.paper);
+    for ballot in &election.ballots {
+        count.add(ballot).map_err(|e| AppError::internal(format!("a stored ballot does not fit the paper: {}", e.technical())))?;
+    }
+    if let Some(withheld) = &election.withheld {
+        count.add_withheld(withheld).map_err(|e| AppError::internal(format!("withheld sums do not fit the paper: {e}")))?;
+    }
+    let currency = c.currency.clone();
+    let result = count.result_with_money(&|minor| crate::domain::Currency::format(&currency, minor));
+    Ok(Counted { result, election: Arc::new(election), marker })
 }
 
 /// The result as the API shows it: the counting rule's output, each proposal joined with

@@ -82,9 +82,13 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handle = self.server.handle();
+        let context = self.context.clone();
         tokio::spawn(async move {
             if wait_for_stop_signal().await {
                 tracing::info!("stop signal received; finishing requests in flight");
+                // Meeting streams never finish by themselves: end them, so the drain is quick
+                // and their clients reconnect to another instance.
+                context.begin_stopping();
                 handle.stop(true).await;
             }
         });

@@ -5,9 +5,10 @@ use crate::{
     app::AppContext,
     domain::{Channel, Receipt, VoterCode},
     errors::{AppError, FieldContext},
+    model::Consultation,
     storage::{
         self,
-        ballots::{BallotToStore, Stored},
+        ballots::{BallotToStore, MeetingCast, Stored},
     },
 };
 
@@ -18,7 +19,8 @@ pub struct BallotForm {
     pub dont_want: Vec<String>,
     pub uses: Vec<String>,
     pub area: Option<String>,
-    pub channel: Channel,
+    /// Cast on a phone in this meeting's hall (channel `meeting`); `None`: online.
+    pub meeting: Option<Uuid>,
     /// The client's address, for the limit on wrong voter codes.
     pub client: String,
 }
@@ -36,26 +38,8 @@ pub async fn cast_ballot(ctx: &AppContext, consultation: Uuid, form: BallotForm)
     frozen.consultation.voting_is_open(chrono::Utc::now()).map_err(AppError::wrong_phase)?;
     let code = VoterCode::parse(&form.voter_code).field("voter_code")?;
     frozen.paper.check_ballot(&form.want, &form.dont_want, &form.uses).map_err(|e| AppError::invalid(e.field.as_str(), &e))?;
-    let area = match form.area.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(area) if frozen.consultation.areas.is_empty() => {
-            return Err(AppError::invalid("area", format!("this consultation does not ask for an area (got {area:?})")));
-        }
-        Some(area) => match frozen.consultation.areas.iter().find(|a| a.as_str() == area) {
-            Some(known) => Some(known.clone()),
-            None => {
-                return Err(AppError::invalid(
-                    "area",
-                    format!("{area:?} is not one of the areas of this consultation: {}", frozen.consultation.areas.join(", ")),
-                ));
-            }
-        },
-    };
-    // `uses` is a set: stored sorted, each service once, so its order or repeats cannot
-    // mark a ballot for someone to find in the export later (the count is the same).
-    let mut uses = form.uses;
-    uses.sort_unstable();
-    uses.dedup();
+    let area = checked_area(&frozen.consultation, form.area.as_deref())?;
+    let uses = as_set(form.uses);
     let code_hash = ctx.keys.code_lookup_hash(consultation, &code);
     let voter_key = ctx.keys.voter_key(consultation, &code);
     let receipt = Receipt::generate();
@@ -65,7 +49,15 @@ pub async fn cast_ballot(ctx: &AppContext, consultation: Uuid, form: BallotForm)
         consultation,
         &code_hash,
         &voter_key,
-        BallotToStore { want: form.want, dont_want: form.dont_want, uses, channel: form.channel, area, receipt_hash },
+        BallotToStore {
+            want: form.want,
+            dont_want: form.dont_want,
+            uses,
+            channel: if form.meeting.is_some() { Channel::Meeting } else { Channel::Online },
+            area,
+            receipt_hash,
+            meeting: form.meeting.map(|meeting| MeetingCast { meeting, join_hash: ctx.keys.join_hash(meeting, &code) }),
+        },
     )
     .await;
     match &stored {
@@ -79,4 +71,29 @@ pub async fn cast_ballot(ctx: &AppContext, consultation: Uuid, form: BallotForm)
         _ => {}
     }
     stored.map(|stored| (receipt, stored))
+}
+
+/// The area a ballot gives: none, or one of the consultation's areas (exactly as listed).
+pub fn checked_area(consultation: &Consultation, raw: Option<&str>) -> Result<Option<String>, AppError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(area) if consultation.areas.is_empty() => {
+            Err(AppError::invalid("area", format!("this consultation does not ask for an area (got {area:?})")))
+        }
+        Some(area) => match consultation.areas.iter().find(|a| a.as_str() == area) {
+            Some(known) => Ok(Some(known.clone())),
+            None => Err(AppError::invalid(
+                "area",
+                format!("{area:?} is not one of the areas of this consultation: {}", consultation.areas.join(", ")),
+            )),
+        },
+    }
+}
+
+/// `uses` is a set: stored sorted, each service once, so its order or repeats cannot mark
+/// a ballot for someone to find in the export later (the count is the same).
+pub fn as_set(mut uses: Vec<String>) -> Vec<String> {
+    uses.sort_unstable();
+    uses.dedup();
+    uses
 }

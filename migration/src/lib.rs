@@ -9,6 +9,7 @@ mod m20261125_000001_initial;
 mod m20261125_000002_rate_limits;
 mod m20261203_000003_receipts;
 mod m20261203_000004_device_tokens;
+mod m20261203_000005_meetings;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_rate_limits::Migration),
             Box::new(m20261203_000003_receipts::Migration),
             Box::new(m20261203_000004_device_tokens::Migration),
+            Box::new(m20261203_000005_meetings::Migration),
         ]
     }
 }

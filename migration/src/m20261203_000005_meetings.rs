@@ -55,9 +55,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create().name("idx_meetings_consultation").table(Meetings::Table).col(Meetings::ConsultationId).to_owned(),
-            )
+            .create_index(Index::create().name("idx_meetings_consultation").table(Meetings::Table).col(Meetings::ConsultationId).to_owned())
             .await?;
 
         // SQLite adds one column per statement.

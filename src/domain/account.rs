@@ -29,6 +29,8 @@ pub enum Role {
     Organiser,
     /// Reviews results and publishes them.
     Commissioner,
+    /// Enters paper ballots at the meetings an organiser assigned them to.
+    Officer,
 }
 
 impl Role {
@@ -36,6 +38,7 @@ impl Role {
         match self {
             Role::Organiser => "organiser",
             Role::Commissioner => "commissioner",
+            Role::Officer => "officer",
         }
     }
 
@@ -43,7 +46,8 @@ impl Role {
         match raw {
             "organiser" => Ok(Role::Organiser),
             "commissioner" => Ok(Role::Commissioner),
-            other => Err(ParseError(format!("unknown role {other:?}; use organiser or commissioner"))),
+            "officer" => Ok(Role::Officer),
+            other => Err(ParseError(format!("unknown role {other:?}; use organiser, commissioner or officer"))),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! it cannot hold a bad value. Each `parse` returns a [`ParseError`](crate::errors::ParseError)
 //! in plain English; the caller adds the field name.
 mod account;
+mod meeting;
 mod money;
 mod phase;
 mod receipt;
@@ -10,6 +11,7 @@ mod text;
 mod voter_code;
 
 pub use account::{Email, Password, Role};
+pub use meeting::{JoinCode, MeetingPhase, PaperSerial};
 pub use money::{Amount, Currency};
 pub use phase::Phase;
 pub use receipt::Receipt;

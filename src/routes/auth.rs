@@ -56,6 +56,15 @@ impl FromRequest for SignedIn {
 /// Also used where signing in is optional (drafts are visible to staff only).
 pub struct MaybeSignedIn(pub Option<User>);
 
+impl MaybeSignedIn {
+    /// The signed-in user if they build or review consultations (an organiser or a
+    /// commissioner): who may see drafts, and results before they are public. An officer
+    /// sees what the public sees.
+    pub fn reviewer(&self) -> Option<&User> {
+        self.0.as_ref().filter(|u| matches!(u.role, Role::Organiser | Role::Commissioner))
+    }
+}
+
 impl FromRequest for MaybeSignedIn {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;

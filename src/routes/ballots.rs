@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{json::JsonBody, problem::Problem};
 use crate::{
     app::AppContext,
-    domain::{Channel, Receipt},
+    domain::Receipt,
     errors::{AppError, FieldContext},
     metrics::METRICS,
     storage,
@@ -16,7 +16,7 @@ use crate::{
 };
 
 /// The most ids a list may hold before we stop reading it (rank_depth is at most 20).
-const MAX_LIST: usize = 100;
+pub(super) const MAX_LIST: usize = 100;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -83,11 +83,7 @@ pub async fn cast(
     body: JsonBody<BallotRequest>,
 ) -> Result<HttpResponse, AppError> {
     let req = body.0;
-    for (field, list) in [("want", &req.want), ("dont_want", &req.dont_want), ("uses", &req.uses)] {
-        if list.len() > MAX_LIST {
-            return Err(AppError::invalid(field, format!("has {} entries; that is far too many", list.len())));
-        }
-    }
+    check_list_lengths(&req)?;
     let id = *id;
     let form = BallotForm {
         voter_code: req.voter_code,
@@ -95,11 +91,27 @@ pub async fn cast(
         dont_want: req.dont_want,
         uses: req.uses,
         area: req.area,
-        channel: Channel::Online,
+        meeting: None,
         client: super::client_address(&http, ctx.settings.trusted_proxies),
     };
-    let (receipt, stored) = match voting::cast_ballot(&ctx, id, form).await {
-        Ok(cast) => cast,
+    answer(voting::cast_ballot(&ctx, id, form).await, id)
+}
+
+/// Refuse lists far longer than any ballot paper allows before reading them further.
+pub(super) fn check_list_lengths(req: &BallotRequest) -> Result<(), AppError> {
+    for (field, list) in [("want", &req.want), ("dont_want", &req.dont_want), ("uses", &req.uses)] {
+        if list.len() > MAX_LIST {
+            return Err(AppError::invalid(field, format!("has {} entries; that is far too many", list.len())));
+        }
+    }
+    Ok(())
+}
+
+/// The answer to a ballot, counted in the metrics: 201 for a first ballot, 200 for a
+/// replacement, or the problem.
+pub(super) fn answer(outcome: Result<(Receipt, crate::storage::ballots::Stored), AppError>, id: Uuid) -> Result<HttpResponse, AppError> {
+    let (receipt, stored) = match outcome {
+        Ok(done) => done,
         Err(err) => {
             let reason = err.to_problem().kind.trim_start_matches("urn:pbvote:problem:").to_owned();
             METRICS.ballots_rejected.with_label_values(&[reason.as_str()]).inc();

@@ -329,7 +329,7 @@ pub async fn create(ctx: web::Data<AppContext>, staff: SignedInJson<CreateConsul
 #[get("/api/v1/consultations/{id}")]
 pub async fn get_one(ctx: web::Data<AppContext>, id: web::Path<Uuid>, user: MaybeSignedIn) -> Result<web::Json<Consultation>, AppError> {
     let consultation = storage::consultations::get(&ctx.db, *id).await?;
-    if !consultation.phase.is_public() && user.0.is_none() {
+    if !consultation.phase.is_public() && user.reviewer().is_none() {
         return Err(AppError::not_found("consultation"));
     }
     Ok(web::Json(consultation))

@@ -11,6 +11,8 @@ mod consultations;
 mod headers;
 mod health;
 mod json;
+mod links;
+mod meetings;
 mod methods;
 mod observability;
 mod openapi;
@@ -47,6 +49,8 @@ macro_rules! api_routes {
                 (name = "voter codes", description = "Codes for residents' letters"),
                 (name = "ballots", description = "Residents' ballots and receipts"),
                 (name = "results", description = "The count, for commissioners and the public"),
+                (name = "meetings", description = "Live meetings: phones and paper in a hall, the projector"),
+                (name = "links", description = "Short links and QR codes on letters and slips"),
                 (name = "accounts", description = "Signing in"),
                 (name = "operations", description = "Health checks"),
             )
@@ -84,6 +88,34 @@ api_routes!(
     ballots::check_receipt,
     results::get_results,
     results::export,
+    meetings::create,
+    meetings::list,
+    meetings::assigned,
+    meetings::get_one,
+    meetings::update,
+    meetings::open,
+    meetings::close,
+    meetings::reveal,
+    meetings::reset,
+    meetings::focus,
+    meetings::slips,
+    meetings::exchange,
+    meetings::add_officer,
+    meetings::officers,
+    meetings::remove_officer,
+    meetings::join,
+    meetings::cast,
+    meetings::enter_paper,
+    meetings::correct_paper,
+    meetings::settle_paper,
+    meetings::paper_entries,
+    meetings::record,
+    meetings::live,
+    meetings::stream,
+    meetings::result,
+    meetings::find_meeting,
+    links::find_code,
+    links::qr,
 );
 
 /// Everything the app serves: the API, its description, and the static pages.

@@ -5,15 +5,17 @@ use uuid::Uuid;
 use super::{auth::MaybeSignedIn, problem::Problem};
 use crate::{app::AppContext, domain::Phase, errors::AppError, results as counting, storage};
 
-/// Results are for staff once voting has opened, and for everyone once published.
+/// Results are for organisers and commissioners once voting has closed (before that the
+/// count refuses), and for everyone once published.
 async fn check_access(ctx: &AppContext, id: Uuid, user: &MaybeSignedIn) -> Result<crate::model::Consultation, AppError> {
     let consultation = storage::consultations::get(&ctx.db, id).await?;
-    match (consultation.phase, &user.0) {
-        (Phase::Published, _) => Ok(consultation),
-        (Phase::Draft, Some(_)) => Err(AppError::wrong_phase("there are no results before voting opens")),
-        (_, Some(_)) => Ok(consultation),
-        (Phase::Draft, None) => Err(AppError::not_found("consultation")),
-        (_, None) => Err(AppError::Unauthenticated),
+    match (consultation.phase, user.reviewer(), &user.0) {
+        (Phase::Published, _, _) => Ok(consultation),
+        (Phase::Draft, Some(_), _) => Err(AppError::wrong_phase("there are no results before voting opens")),
+        (_, Some(_), _) => Ok(consultation),
+        (Phase::Draft, None, _) => Err(AppError::not_found("consultation")),
+        (_, None, Some(_)) => Err(AppError::forbidden("only organisers and commissioners can see results before they are published")),
+        (_, None, None) => Err(AppError::Unauthenticated),
     }
 }
 

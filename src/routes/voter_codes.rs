@@ -54,8 +54,13 @@ pub struct CodeStats {
 
 /// The address residents vote at: `PBVOTE_PUBLIC_URL` if set, else where this request went.
 pub fn ballot_url(ctx: &AppContext, req: &HttpRequest, consultation: Uuid) -> String {
+    format!("{}/vote.html?c={consultation}", public_base(ctx, req))
+}
+
+/// `PBVOTE_PUBLIC_URL` if set, else where this request went; no trailing `/`.
+pub fn public_base(ctx: &AppContext, req: &HttpRequest) -> String {
     let base = ctx.settings.public_url.clone().unwrap_or_else(|| request_origin(req, ctx.settings.trusted_proxies));
-    format!("{}/vote.html?c={consultation}", base.trim_end_matches('/'))
+    base.trim_end_matches('/').to_owned()
 }
 
 /// `scheme://host` of the request: the `Host` header and the connection's own scheme, or,
@@ -124,7 +129,7 @@ pub async fn issue(
     };
     let id = *id;
     let codes: Vec<VoterCode> = (0..count).map(|_| VoterCode::generate()).collect();
-    let hashes = codes.iter().map(|c| ctx.keys.code_lookup_hash(id, c)).collect();
+    let hashes = codes.iter().map(|c| ctx.keys.new_code(id, c)).collect();
     storage::voter_codes::issue(&ctx.db, id, hashes).await?;
     let url = ballot_url(&ctx, &req, id);
     let shown: Vec<String> = codes.iter().map(VoterCode::display).collect();

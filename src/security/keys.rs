@@ -46,6 +46,28 @@ impl Keys {
         self.mac("pbvote/voter-code/ballot/v1", &[consultation.as_bytes(), code.canonical().as_bytes()])
     }
 
+    /// What the database keeps of a new code: its lookup and short-link hashes.
+    pub fn new_code(&self, consultation: Uuid, code: &VoterCode) -> crate::storage::voter_codes::NewCode {
+        crate::storage::voter_codes::NewCode { code_hash: self.code_lookup_hash(consultation, code), link_hash: self.link_hash(code) }
+    }
+
+    /// A code's short-link hash (`voter_codes.link_hash`): the code alone, without its
+    /// consultation, so `/go#CODE` can find where the code votes.
+    pub fn link_hash(&self, code: &VoterCode) -> String {
+        self.mac("pbvote/voter-code/link/v1", &[code.canonical().as_bytes()])
+    }
+
+    /// A code admitted to a meeting (`meeting_joins.join_hash`): a label of its own, so the
+    /// table joins no other.
+    pub fn join_hash(&self, meeting: Uuid, code: &VoterCode) -> String {
+        self.mac("pbvote/meeting/join/v1", &[meeting.as_bytes(), code.canonical().as_bytes()])
+    }
+
+    /// The ballot key of a paper ballot whose serial is not a slip of the meeting.
+    pub fn paper_key(&self, meeting: Uuid, serial: &str) -> String {
+        self.mac("pbvote/meeting/paper/v1", &[meeting.as_bytes(), serial.as_bytes()])
+    }
+
     /// What `receipts.receipt_hash` holds for a receipt: the table never holds a receipt
     /// itself, so whoever reads the database cannot check anyone's receipt.
     pub fn receipt_hash(&self, receipt: &crate::domain::Receipt) -> String {

@@ -24,6 +24,15 @@ pub struct BallotToStore {
     /// The keyed hash of the receipt the resident will be given (stored apart from the
     /// ballot, see `storage::receipts`).
     pub receipt_hash: String,
+    /// Cast on a phone in a meeting's hall: which meeting, and the keyed hash that records
+    /// the code as admitted to it.
+    pub meeting: Option<MeetingCast>,
+}
+
+/// A ballot cast at a meeting (see [`BallotToStore::meeting`]).
+pub struct MeetingCast {
+    pub meeting: Uuid,
+    pub join_hash: String,
 }
 
 /// What the resident is told.
@@ -69,7 +78,8 @@ pub(super) async fn cast_now(
     voter_key: &str,
     ballot: BallotToStore,
 ) -> Result<Stored, AppError> {
-    if db.kind() == crate::config::DatabaseKind::Postgres {
+    // The one-statement path knows online ballots with letters only.
+    if db.kind() == crate::config::DatabaseKind::Postgres && ballot.meeting.is_none() {
         return cast_pg(db, consultation, code_hash, voter_key, ballot).await;
     }
     cast_txn(db, consultation, code_hash, voter_key, ballot).await
@@ -78,8 +88,9 @@ pub(super) async fn cast_now(
 /// PostgreSQL: the whole cast as one statement, one round trip, no explicit transaction.
 /// The CTE share-locks the consultation row only if voting is open now (so a concurrent
 /// "close" waits, as before), marks the code used only if it belongs to this open
-/// consultation, and inserts or replaces the ballot only if the code was found. No row
-/// back means one of the checks failed: the slow path below then says which.
+/// consultation (and is a letter that was not exchanged for a meeting's slip), and inserts
+/// or replaces the ballot only if the code was found. No row back means one of the checks
+/// failed: the slow path below then says which.
 const CAST_PG: &str = r#"
 WITH open AS (
     SELECT id FROM consultations
@@ -87,7 +98,7 @@ WITH open AS (
     FOR SHARE
 ), code AS (
     UPDATE voter_codes SET used = TRUE
-    WHERE code_hash = $3 AND consultation_id IN (SELECT id FROM open)
+    WHERE code_hash = $3 AND consultation_id IN (SELECT id FROM open) AND kind = 'letter' AND exchanged_at IS NULL
     RETURNING consultation_id
 ), receipt AS (
     INSERT INTO receipts (receipt_hash, consultation_id, received_on) SELECT $11, consultation_id, $12 FROM code
@@ -96,7 +107,7 @@ INSERT INTO ballots (id, consultation_id, voter_key, want, dont_want, uses, chan
 SELECT $4, consultation_id, $5, $6, $7, $8, $9, $10, 1, $2, $2 FROM code
 ON CONFLICT (consultation_id, voter_key) DO UPDATE SET
     want = EXCLUDED.want, dont_want = EXCLUDED.dont_want, uses = EXCLUDED.uses, channel = EXCLUDED.channel,
-    area = EXCLUDED.area, updated_at = EXCLUDED.updated_at, version = ballots.version + 1
+    area = EXCLUDED.area, meeting_id = NULL, updated_at = EXCLUDED.updated_at, version = ballots.version + 1
 RETURNING version
 "#;
 
@@ -133,7 +144,32 @@ async fn cast_txn(db: &Db, consultation: Uuid, code_hash: &str, voter_key: &str,
     let txn = db.begin_write().await?;
     let version = cast_in(&txn, consultation, code_hash, voter_key, &ballot, now).await?;
     txn.commit().await?;
+    if let Some(cast) = &ballot.meeting {
+        db.announce_after_commit(cast.meeting);
+    }
     Ok(Stored { received_at: now, replaced: version > 1 })
+}
+
+/// Which ballot a code may cast, and where: a letter online or in a meeting's hall (one
+/// ballot either way, the latest counts), unless it was exchanged for a slip at a meeting's
+/// door; a slip only in its own meeting's hall, as the ballot of the letter it was exchanged
+/// for if it was. Returns the key of the ballot the code casts.
+fn ballot_key_for<'a>(code: &'a voter_codes::Model, voter_key: &'a str, meeting: Option<Uuid>) -> Result<&'a str, AppError> {
+    match (code.kind.as_str(), meeting) {
+        ("slip", None) => Err(AppError::invalid(
+            "voter_code",
+            "this code is an admission slip for a meeting: use it on the meeting's page in the hall, while the meeting votes",
+        )),
+        ("slip", Some(m)) if code.meeting_id != Some(m) => {
+            Err(AppError::invalid("voter_code", "this admission slip is for another meeting"))
+        }
+        ("slip", Some(_)) => Ok(code.ballot_key.as_deref().unwrap_or(voter_key)),
+        (_, _) if code.exchanged_at.is_some() => Err(AppError::invalid(
+            "voter_code",
+            "this letter was exchanged for an admission slip at a meeting: vote with the slip in the hall",
+        )),
+        (_, _) => Ok(voter_key),
+    }
 }
 
 /// The checks and writes of one ballot, inside a transaction (or a savepoint) the caller
@@ -152,15 +188,43 @@ pub(super) async fn cast_in(
         .await?
         .filter(|c| c.consultation_id == consultation)
         .ok_or(AppError::InvalidVoterCode)?;
+    let key = ballot_key_for(&code, voter_key, ballot.meeting.as_ref().map(|m| m.meeting))?;
+    if let Some(cast) = &ballot.meeting {
+        super::meetings::lock_voting(txn, cast.meeting, consultation).await?;
+        super::meetings::record_join(txn, cast.meeting, &cast.join_hash, &code.kind).await?;
+        super::notify::in_transaction(txn, cast.meeting).await?;
+    }
+    let version = upsert_in(txn, consultation, key, ballot, ballot.meeting.as_ref().map(|m| m.meeting), now).await?;
+    if !code.used {
+        voter_codes::Entity::update_many()
+            .col_expr(voter_codes::Column::Used, Expr::value(true))
+            .filter(voter_codes::Column::CodeHash.eq(code_hash))
+            .exec(txn)
+            .await?;
+    }
+    super::receipts::add(txn, consultation, &ballot.receipt_hash, now).await?;
+    Ok(version)
+}
+
+/// Insert the ballot with key `key`, or replace the one that has it. Returns its version.
+pub(super) async fn upsert_in(
+    txn: &DatabaseTransaction,
+    consultation: Uuid,
+    key: &str,
+    ballot: &BallotToStore,
+    meeting: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<i32, AppError> {
     let row = ballots::ActiveModel {
         id: Set(Uuid::new_v4()),
         consultation_id: Set(consultation),
-        voter_key: Set(voter_key.to_owned()),
+        voter_key: Set(key.to_owned()),
         want: Set(to_json_list(&ballot.want)),
         dont_want: Set(to_json_list(&ballot.dont_want)),
         uses: Set(to_json_list(&ballot.uses)),
         channel: Set(channel_str(ballot.channel).to_owned()),
         area: Set(ballot.area.clone()),
+        meeting_id: Set(meeting),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -174,6 +238,7 @@ pub(super) async fn cast_in(
                     ballots::Column::Uses,
                     ballots::Column::Channel,
                     ballots::Column::Area,
+                    ballots::Column::MeetingId,
                     ballots::Column::UpdatedAt,
                 ])
                 .value(ballots::Column::Version, Expr::col((ballots::Entity, ballots::Column::Version)).add(1))
@@ -181,14 +246,6 @@ pub(super) async fn cast_in(
         )
         .exec_with_returning(txn)
         .await?;
-    if !code.used {
-        voter_codes::Entity::update_many()
-            .col_expr(voter_codes::Column::Used, Expr::value(true))
-            .filter(voter_codes::Column::CodeHash.eq(code_hash))
-            .exec(txn)
-            .await?;
-    }
-    super::receipts::add(txn, consultation, &ballot.receipt_hash, now).await?;
     Ok(stored.version)
 }
 
@@ -201,6 +258,13 @@ pub async fn counted(db: &Db, consultation: Uuid) -> Result<Vec<CountedBallot>, 
 /// The stored text of the counted ballots, to decode with [`decode_counted`] (which is
 /// CPU work: run it off the async threads for a large consultation).
 pub struct CountedRows(Vec<(String, String, String, String, Option<String>, i32)>);
+
+impl CountedRows {
+    /// Rows of (want, dont_want, uses, channel, area, version) read elsewhere.
+    pub(super) fn from_rows(rows: Vec<(String, String, String, String, Option<String>, i32)>) -> Self {
+        CountedRows(rows)
+    }
+}
 
 pub async fn counted_rows(db: &Db, consultation: Uuid) -> Result<CountedRows, AppError> {
     let rows = ballots::Entity::find()

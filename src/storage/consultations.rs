@@ -137,6 +137,11 @@ async fn load<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Consultation, Ap
     assemble(row, services, proposals)
 }
 
+/// One consultation with its ballot paper, read inside a transaction.
+pub(super) async fn get_in(txn: &DatabaseTransaction, id: Uuid) -> Result<Consultation, AppError> {
+    load(txn, id).await
+}
+
 /// One consultation with its ballot paper.
 pub async fn get(db: &Db, id: Uuid) -> Result<Consultation, AppError> {
     load(&db.read, id).await

@@ -7,7 +7,13 @@ use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
-use super::{group_commit::BallotQueue, wal_checkpoint::Checkpointer};
+use uuid::Uuid;
+
+use super::{
+    group_commit::BallotQueue,
+    notify::{Change, Changes},
+    wal_checkpoint::Checkpointer,
+};
 use crate::config::{DatabaseKind, DatabaseSettings};
 
 /// The service's database handles.
@@ -35,6 +41,8 @@ pub struct Db {
     pub(super) ballot_queue: Option<BallotQueue>,
     /// SQLite: empties the write-ahead log after ballots are replaced.
     pub(super) checkpointer: Option<Checkpointer>,
+    /// Meetings that changed, heard from this instance and (on PostgreSQL) every other.
+    changes: Changes,
 }
 
 impl Db {
@@ -46,7 +54,8 @@ impl Db {
                 let write = Database::connect(sqlite_options(&settings.url, 1)).await?;
                 let read = Database::connect(sqlite_options(&settings.url, settings.max_connections.clamp(1, 8))).await?;
                 let checkpointer = Some(Checkpointer::start(write.clone(), SQLITE_BUSY_TIMEOUT));
-                Ok(Db { read, write, kind: DatabaseKind::Sqlite, url: settings.url.clone(), ballot_queue: None, checkpointer }
+                let changes = Changes::default();
+                Ok(Db { read, write, kind: DatabaseKind::Sqlite, url: settings.url.clone(), ballot_queue: None, checkpointer, changes }
                     .with_ballot_queue())
             }
             DatabaseKind::Postgres => {
@@ -57,6 +66,8 @@ impl Db {
                     .acquire_timeout(Duration::from_secs(10))
                     .sqlx_logging(false);
                 let pool = Database::connect(options).await?;
+                let changes = Changes::default();
+                super::notify::listen(settings.url.clone(), changes.clone());
                 Ok(Db {
                     read: pool.clone(),
                     write: pool,
@@ -64,6 +75,7 @@ impl Db {
                     url: settings.url.clone(),
                     ballot_queue: None,
                     checkpointer: None,
+                    changes,
                 }
                 .with_ballot_queue())
             }
@@ -77,6 +89,19 @@ impl Db {
 
     pub fn kind(&self) -> DatabaseKind {
         self.kind
+    }
+
+    /// Meetings that changed (see [`super::notify`]).
+    pub fn changes(&self) -> &Changes {
+        &self.changes
+    }
+
+    /// After a commit that changed `meeting`: on SQLite, tell this instance (on PostgreSQL
+    /// the transaction's NOTIFY does it, for every instance).
+    pub(super) fn announce_after_commit(&self, meeting: Uuid) {
+        if self.kind == DatabaseKind::Sqlite {
+            self.changes.announce(Change::Meeting(meeting));
+        }
     }
 
     /// Begin a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`, taking the

@@ -173,6 +173,7 @@ WITH input AS (
     UPDATE voter_codes SET used = TRUE
     FROM input
     WHERE voter_codes.code_hash = input.code_hash AND voter_codes.consultation_id = input.consultation_id
+      AND voter_codes.kind = 'letter' AND voter_codes.exchanged_at IS NULL
       AND input.consultation_id IN (SELECT id FROM open)
     RETURNING input.code_hash
 ), receipt AS (
@@ -184,11 +185,21 @@ SELECT id, consultation_id, voter_key, want, dont_want, uses, channel, area, 1, 
 FROM input WHERE code_hash IN (SELECT code_hash FROM code)
 ON CONFLICT (consultation_id, voter_key) DO UPDATE SET
     want = EXCLUDED.want, dont_want = EXCLUDED.dont_want, uses = EXCLUDED.uses, channel = EXCLUDED.channel,
-    area = EXCLUDED.area, updated_at = EXCLUDED.updated_at, version = ballots.version + 1
+    area = EXCLUDED.area, meeting_id = NULL, updated_at = EXCLUDED.updated_at, version = ballots.version + 1
 RETURNING voter_key, version
 "#;
 
 async fn write_batch_pg(db: &Db, batch: Vec<Job>) {
+    // The one statement knows online ballots with letters only; meeting ballots are written
+    // one by one (a hall's pace is far below a batch's).
+    let (meeting, batch): (Vec<Job>, Vec<Job>) = batch.into_iter().partition(|job| job.ballot.meeting.is_some());
+    if !meeting.is_empty() {
+        let db = db.clone();
+        tokio::spawn(async move { one_by_one(&db, meeting).await });
+    }
+    if batch.is_empty() {
+        return;
+    }
     let now = Utc::now();
     let input: Vec<serde_json::Value> = batch
         .iter()
@@ -269,6 +280,9 @@ async fn write_batch_sqlite(db: &Db, batch: Vec<Job>) {
     match outcome {
         Ok(outcomes) => {
             for (job, outcome) in batch.into_iter().zip(outcomes) {
+                if let (Some(cast), Ok(_)) = (&job.ballot.meeting, &outcome) {
+                    db.announce_after_commit(cast.meeting);
+                }
                 let _ = job.reply.send(outcome);
             }
         }

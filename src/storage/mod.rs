@@ -6,6 +6,8 @@
 //!   [`consultations`], [`voter_codes`], [`ballots`], [`receipts`].
 //! - [`group_commit`]: ballots that arrive together are written in one transaction.
 //! - [`wal_checkpoint`]: on SQLite, a replaced ballot is soon gone from the write-ahead log.
+//! - [`meetings`], [`paper`]: live meetings, their slips, records and paper ballots;
+//!   [`notify`]: how every instance hears that a meeting changed.
 //!
 //! Every operation that writes more than one row runs in one transaction, so a request
 //! either happens completely or not at all. Database errors become [`AppError`] here, once.
@@ -15,6 +17,9 @@ pub mod consultations;
 mod db;
 mod entities;
 mod group_commit;
+pub mod meetings;
+pub mod notify;
+pub mod paper;
 pub mod rate_limits;
 pub mod receipts;
 pub mod voter_codes;

@@ -258,3 +258,85 @@ pub async fn open_consultation(app: &TestApp, codes: u32) -> (String, String, Ve
     app.open(&token, &id).await;
     (token, id, codes)
 }
+
+/// A Server-Sent Events client, as a projector or a phone follows a meeting.
+pub struct EventStream {
+    response: reqwest::Response,
+    buffer: String,
+    /// The id of the last event read.
+    pub last_id: Option<String>,
+}
+
+/// One event: its id and its data as JSON.
+#[derive(Debug, Clone)]
+#[allow(dead_code)] // the id is for tests that check event ids
+pub struct Event {
+    pub id: Option<String>,
+    pub data: Value,
+}
+
+/// The events read while waiting for one that matched.
+pub struct Seen {
+    pub events: Vec<Event>,
+}
+
+impl Seen {
+    pub fn last(&self) -> &Value {
+        &self.events.last().expect("at least the matching event").data
+    }
+}
+
+impl EventStream {
+    pub async fn open(app: &TestApp, path: &str, last_event_id: Option<&str>) -> EventStream {
+        let mut request = app.client.get(format!("{}{path}", app.address)).header("accept", "text/event-stream");
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id);
+        }
+        let response = request.send().await.expect("stream opened");
+        assert_eq!(response.status().as_u16(), 200, "stream {path}");
+        let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        assert!(content_type.starts_with("text/event-stream"), "{content_type}");
+        EventStream { response, buffer: String::new(), last_id: None }
+    }
+
+    /// The next event within `limit` (keep-alive comments skipped), or `None`.
+    pub async fn next(&mut self, limit: std::time::Duration) -> Option<Event> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut id = None;
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id: ") {
+                        id = Some(v.to_owned());
+                    } else if let Some(v) = line.strip_prefix("data: ") {
+                        data.push_str(v);
+                    }
+                }
+                if data.is_empty() {
+                    continue;
+                }
+                self.last_id = id.clone().or(self.last_id.take());
+                return Some(Event { id, data: serde_json::from_str(&data).expect("event data is JSON") });
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk()).await.ok()?.ok()??;
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// Read events until one's data satisfies `done`, within `limit`.
+    pub async fn until(&mut self, limit: std::time::Duration, done: impl Fn(&Value) -> bool) -> Option<Seen> {
+        let deadline = tokio::time::Instant::now() + limit;
+        let mut events = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let event = self.next(left).await?;
+            let matched = done(&event.data);
+            events.push(event);
+            if matched {
+                return Some(Seen { events });
+            }
+        }
+    }
+}

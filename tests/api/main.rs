@@ -3,10 +3,11 @@
 mod accounts;
 mod ballots;
 mod consultations;
-mod guessing;
 mod display_text;
+mod guessing;
 mod hardening;
 mod helpers;
+mod meetings;
 mod openapi;
 mod operations;
 mod results;

@@ -14,7 +14,14 @@ fn staff_routes_with_a_body(doc: &Value) -> Vec<(String, String)> {
             let needs_token = operation["security"].as_array().is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
             let anyone = operation["security"].as_array().is_some_and(|s| s.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())));
             if needs_token && !anyone && operation.get("requestBody").is_some() {
-                let concrete = path.replace("{id}", &id).replace("{service_id}", "library").replace("{proposal_id}", "S1");
+                let concrete = path
+                    .replace("{id}", &id)
+                    .replace("{mid}", &id)
+                    .replace("{user_id}", &id)
+                    .replace("{service_id}", "library")
+                    .replace("{proposal_id}", "S1")
+                    .replace("{serial}", "0042");
+                assert!(!concrete.contains('{'), "a path parameter this test does not fill: {path}");
                 routes.push((method.to_uppercase(), concrete));
             }
         }

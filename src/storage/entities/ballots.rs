@@ -14,6 +14,8 @@ pub struct Model {
     pub uses: String,
     pub channel: String,
     pub area: Option<String>,
+    /// The meeting a meeting or paper ballot was cast at.
+    pub meeting_id: Option<Uuid>,
     /// 1 for a first ballot, +1 each time the same code votes again.
     pub version: i32,
     pub created_at: DateTimeUtc,

@@ -4,6 +4,12 @@
 pub mod ballots;
 pub mod consultations;
 pub mod device_tokens;
+pub mod meeting_events;
+pub mod meeting_joins;
+pub mod meeting_officers;
+pub mod meeting_results;
+pub mod meetings;
+pub mod paper_entries;
 pub mod proposals;
 pub mod rate_limits;
 pub mod receipts;

@@ -9,6 +9,17 @@ pub struct Model {
     pub consultation_id: Uuid,
     pub used: bool,
     pub issued_at: DateTimeUtc,
+    /// letter | slip
+    pub kind: String,
+    /// A slip's meeting.
+    pub meeting_id: Option<Uuid>,
+    /// A slip a letter was exchanged for: the letter's ballot key (one ballot for both).
+    pub ballot_key: Option<String>,
+    /// A letter exchanged for a slip: the meeting (it votes no more online).
+    pub exchanged_at: Option<Uuid>,
+    /// Keyed hash of the code alone (short links).
+    #[sea_orm(unique)]
+    pub link_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
