@@ -7,12 +7,16 @@
 //! - `results`: read `GET /api/v1/consultations/{id}/results` as a commissioner, alone or
 //!   while another client keeps casting ballots, and print latency percentiles;
 //! - `sqlite-ceiling`: one-row insert transactions into a temporary SQLite file with the
-//!   service's settings (WAL, synchronous=FULL, one writer connection): the store's ceiling.
+//!   service's settings (WAL, synchronous=FULL, one writer connection): the store's ceiling;
+//! - `meeting`: a hall meeting under load — phones with slips vote through one or more
+//!   instances while stream clients follow it; how soon the projectors see the count, a
+//!   reconnect storm, close and reveal (see `meeting.rs`).
 //!
 //! Every run is bounded in count and time, and every target must be a loopback address.
 mod api;
 mod cast;
 mod ceiling;
+mod meeting;
 mod results;
 mod stats;
 
@@ -40,6 +44,34 @@ enum Command {
     Results(ResultsArgs),
     /// One-row insert transactions into a fresh SQLite file with the service's settings.
     SqliteCeiling(CeilingArgs),
+    /// A hall meeting: phones with slips vote while stream clients follow it.
+    Meeting(MeetingArgs),
+}
+
+#[derive(Args)]
+pub struct MeetingArgs {
+    /// The servers, comma-separated (phones and stream clients are spread over them), e.g.
+    /// http://127.0.0.1:8080,http://127.0.0.1:8081 (loopback addresses only).
+    #[arg(long)]
+    pub base: String,
+    /// Organiser account.
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub password: String,
+    /// Phones, each with its own slip, each casting one ballot.
+    #[arg(long, default_value_t = 1000)]
+    pub phones: usize,
+    /// Stream clients following the meeting (projectors, phones, consoles).
+    #[arg(long, default_value_t = 1000)]
+    pub watchers: usize,
+    /// Phones voting at once.
+    #[arg(long, default_value_t = 50)]
+    pub concurrency: usize,
+    /// Server process ids, comma-separated, to read their memory before and after the
+    /// stream clients connect.
+    #[arg(long, value_delimiter = ',')]
+    pub pids: Vec<u32>,
 }
 
 #[derive(Args, Clone)]
@@ -173,5 +205,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Cast(args) => cast::run(args).await,
         Command::Results(args) => results::run(args).await,
         Command::SqliteCeiling(args) => ceiling::run(args).await,
+        Command::Meeting(args) => meeting::run(args).await,
     }
 }
