@@ -104,7 +104,8 @@ pub async fn run(args: MeetingArgs) -> anyhow::Result<()> {
     .await?;
     let cid = consultation["id"].as_str().context("consultation id")?.to_owned();
     post(format!("/api/v1/consultations/{cid}/open"), json!({})).await?;
-    let meeting = post(format!("/api/v1/consultations/{cid}/meetings"), json!({"title": "Load test meeting", "place": "Loopback hall"})).await?;
+    let meeting =
+        post(format!("/api/v1/consultations/{cid}/meetings"), json!({"title": "Load test meeting", "place": "Loopback hall"})).await?;
     let mid = meeting["id"].as_str().context("meeting id")?.to_owned();
     let mut slips = Vec::with_capacity(args.phones);
     while slips.len() < args.phones {
@@ -268,7 +269,12 @@ pub async fn run(args: MeetingArgs) -> anyhow::Result<()> {
     post(format!("/api/v1/meetings/{mid}/reveal"), json!({})).await?;
     let reveal_ms = t.elapsed().as_secs_f64() * 1000.0;
     let result = client.get(api::endpoint(&bases[0], &format!("/api/v1/meetings/{mid}/result"))?).send().await?.json::<Value>().await?;
-    ensure!(result["ballots"].as_u64() == Some(tally.ok()), "the meeting's result counts {} ballots, {} were acknowledged", result["ballots"], tally.ok());
+    ensure!(
+        result["ballots"].as_u64() == Some(tally.ok()),
+        "the meeting's result counts {} ballots, {} were acknowledged",
+        result["ballots"],
+        tally.ok()
+    );
     println!("close {close_ms:.0} ms, reveal {reveal_ms:.0} ms, {} ballots in the meeting's result", result["ballots"]);
     println!("RESULT kind=meeting_close ballots={} close_ms={close_ms:.1} reveal_ms={reveal_ms:.1}", result["ballots"]);
     Ok(())

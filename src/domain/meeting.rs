@@ -63,7 +63,8 @@ impl JoinCode {
 }
 
 /// The number written on a paper ballot (or the slip it came with): 1 to 40 letters, digits
-/// and dashes, kept in capitals so `a-12` and `A-12` are one paper.
+/// and dashes (nothing else, spaces neither: the page trims what is typed), kept in capitals
+/// so `a-12` and `A-12` are one paper.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaperSerial(String);
 
@@ -71,7 +72,7 @@ impl PaperSerial {
     pub const MAX: usize = 40;
 
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
-        let serial = raw.trim().to_ascii_uppercase();
+        let serial = raw.to_ascii_uppercase();
         if serial.is_empty() || serial.len() > Self::MAX || !serial.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return Err(ParseError(format!(
                 "must be the number on the paper: 1 to {} letters, digits and dashes, like 0042 or K7QF-M2XD-9PRT",
@@ -100,7 +101,8 @@ mod tests {
 
     #[test]
     fn serials_are_upper_case_and_bounded() {
-        assert_eq!(PaperSerial::parse(" a-12 ").unwrap().as_str(), "A-12");
+        assert_eq!(PaperSerial::parse("a-12").unwrap().as_str(), "A-12");
+        assert!(PaperSerial::parse(" a-12 ").is_err());
         assert!(PaperSerial::parse("").is_err());
         assert!(PaperSerial::parse("12 34").is_err());
         assert!(PaperSerial::parse(&"1".repeat(41)).is_err());

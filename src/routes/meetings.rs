@@ -592,7 +592,7 @@ pub async fn cast(
 #[serde(deny_unknown_fields)]
 pub struct PaperRequest {
     /// The number on the paper, or the slip it came with.
-    #[schema(example = "0042", min_length = 1, max_length = 40, pattern = r"^\s*[A-Za-z0-9-]+\s*$")]
+    #[schema(example = "0042", min_length = 1, max_length = 40, pattern = r"^[A-Za-z0-9-]+$")]
     pub serial: String,
     #[serde(default)]
     pub want: Vec<String>,
@@ -639,7 +639,7 @@ fn paper_form(
 }
 
 async fn paper(ctx: &AppContext, mid: Uuid, user: &User, form: PaperForm, action: Action, created: bool) -> Result<HttpResponse, AppError> {
-    let serial = form.serial.trim().to_ascii_uppercase();
+    let serial = form.serial.to_ascii_uppercase();
     let status = service::enter_paper(ctx, mid, user, form, action).await?;
     let body = PaperEntered { serial, status };
     Ok(if created { HttpResponse::Created().json(body) } else { HttpResponse::Ok().json(body) })

@@ -145,7 +145,12 @@ api POST "/api/v1/consultations/$CLOSED_ID/close" "$ORGANISER_TOKEN" >/dev/null
 # A ballot on the (open) demo consultation, for its receipt.
 RECEIPT="$(api POST "/api/v1/consultations/$DEMO_ID/ballots" "" \
   "{\"voter_code\": \"${CODES[0]}\", \"want\": [\"S1\"], \"dont_want\": [\"D1\"], \"uses\": [\"parks\"]}" | jq -er .receipt)"
-log "demo $DEMO_ID, draft $DRAFT_ID, phases $PHASES_ID, closed $CLOSED_ID, receipt $RECEIPT"
+# A meeting of the demo consultation, with slips, for the meeting operations.
+MEETING_ID="$(api POST "/api/v1/consultations/$DEMO_ID/meetings" "$ORGANISER_TOKEN" \
+  '{"title": "Contract tests: a meeting", "place": "Loopback hall"}' | jq -er .id)"
+mapfile -t SLIPS < <(api POST "/api/v1/meetings/$MEETING_ID/slips" "$ORGANISER_TOKEN" '{"count": 20}' | jq -er '.slips[].code')
+JOIN_CODE="$(api GET "/api/v1/meetings/$MEETING_ID" "$ORGANISER_TOKEN" | jq -er .join_code)"
+log "demo $DEMO_ID, draft $DRAFT_ID, phases $PHASES_ID, closed $CLOSED_ID, receipt $RECEIPT, meeting $MEETING_ID"
 
 toml_list() { local out="" v; for v in "$@"; do out+="${out:+, }\"$v\""; done; printf '[%s]' "$out"; }
 
@@ -180,10 +185,27 @@ demo_services = { values = ["day-centre", "disability-support", "libraries", "pa
 draft_services = { values = ["svc-a", "svc-b", "new-service"] }
 code_formats = { values = ["csv", "json"] }
 
-# By default a consultation id is the open demo consultation's.
+slips = { values = $(toml_list "${SLIPS[@]}") }
+
+# By default a consultation id is the open demo consultation's, a meeting its meeting's.
 [parameters]
 "path.id" = "$DEMO_ID"
 "path.receipt" = "$RECEIPT"
+"path.mid" = "$MEETING_ID"
+"path.code" = "$JOIN_CODE"
+
+# The meeting's live stream never ends by itself (it is tested in tests/api/meetings.rs).
+[[operations]]
+include-name = "GET /api/v1/meetings/{mid}/stream"
+enabled = false
+
+[[operations]]
+include-name = ["POST /api/v1/meetings/{mid}/ballots", "POST /api/v1/meetings/{mid}/join"]
+parameters = { "body.voter_code" = { dictionary = "slips", probability = 0.5 }, "body.want[*]" = { dictionary = "demo_proposals", probability = 0.7 }, "body.dont_want[*]" = { dictionary = "demo_proposals", probability = 0.7 }, "body.uses[*]" = { dictionary = "demo_services", probability = 0.7 } }
+
+[[operations]]
+include-name = ["POST /api/v1/meetings/{mid}/paper", "PUT /api/v1/meetings/{mid}/paper/{serial}", "POST /api/v1/meetings/{mid}/paper/{serial}/settle"]
+parameters = { "body.want[*]" = { dictionary = "demo_proposals", probability = 0.7 }, "body.dont_want[*]" = { dictionary = "demo_proposals", probability = 0.7 }, "body.uses[*]" = { dictionary = "demo_services", probability = 0.7 } }
 
 # Each [[operations]] entry names its operations exactly ("METHOD /path"): separate include-*
 # keys in one entry would each select operations on their own, not together.
