@@ -37,16 +37,19 @@ pub const MAX_BALLOTS: u64 = u32::MAX as u64;
 
 /// Integer point sums for one proposal.
 #[derive(Clone, Copy, Debug, Default)]
-struct Sums {
-    want_points: u64,
-    want_points_users: u64,
-    dont_points: u64,
-    dont_points_users: u64,
-    want_count: u64,
-    dont_count: u64,
+pub(crate) struct Sums {
+    pub want_points: u64,
+    pub want_points_users: u64,
+    pub dont_points: u64,
+    pub dont_points_users: u64,
+    pub want_count: u64,
+    pub dont_count: u64,
     /// Ballots of users of the proposal's service that put it in `dont_want`.
-    rejecting_users: u64,
+    pub rejecting_users: u64,
 }
+
+/// The sums of one proposal, for the breakdowns.
+pub(crate) type ProposalSums = Sums;
 
 /// Accumulates ballots against one [`BallotPaper`] and counts them.
 ///
@@ -93,6 +96,16 @@ impl<'p> Count<'p> {
     /// Ballots added so far.
     pub fn ballots(&self) -> u64 {
         self.ballots
+    }
+
+    /// The sums of proposal `p` (an index into the paper's proposals).
+    pub(crate) fn proposal_sums(&self, p: usize) -> ProposalSums {
+        self.sums[p]
+    }
+
+    /// n_u of service `s` (an index into the paper's services).
+    pub(crate) fn users_of(&self, s: u32) -> u64 {
+        self.users[s as usize]
     }
 
     /// Validates the ballot (see [`BallotPaper::check_ballot`]) and, if valid,

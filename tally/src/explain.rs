@@ -95,7 +95,21 @@ pub(crate) fn explain(e: &Explained<'_>) -> String {
             } else {
                 format!("{} of the {} people who use {service}", e.rejecting_users, e.users)
             };
-            format!("Not agreed, because it is protected. {who} rejected this cut. It needs a recorded decision by the commissioners.")
+            if e.score.is_positive() {
+                format!("Not agreed, because it is protected. {who} rejected this cut. It needs a recorded decision by the commissioners.")
+            } else {
+                // Protection is not the only reason: say so, so that nobody credits it alone.
+                let why = if e.score == Ratio::ZERO {
+                    "support and opposition were equally strong".to_string()
+                } else {
+                    format!("its score is {}", score(e.score))
+                };
+                format!(
+                    "Not agreed, because it is protected and its score is {}. {who} rejected this cut; {why}, so it would not \
+                     have been agreed anyway. It needs a recorded decision by the commissioners.",
+                    if e.score == Ratio::ZERO { "0" } else { "below zero" },
+                )
+            }
         }
         (_, Outcome::NotPositive) => {
             if !e.voted {
@@ -123,6 +137,21 @@ pub(crate) fn explain(e: &Explained<'_>) -> String {
             format!("Not agreed. It costs {}, but only {} was left in the budget for new spending.", money(e.amount), money(left))
         }
     };
+    // A group too small to count for more: say so, or a cut that all of its few users
+    // rejected would seem to have been ignored.
+    let min_group = u64::from(e.config.min_group);
+    if let Some(service) = e.service_name
+        && e.users > 0
+        && e.users < min_group
+    {
+        let people =
+            if e.users == 1 { "Only 1 person said they use".to_string() } else { format!("Only {} people said they use", e.users) };
+        let what = match e.kind {
+            ProposalKind::Saving => "counts for more or can stop a cut",
+            ProposalKind::Development => "counts for more",
+        };
+        line.push_str(&format!(" {people} {service}: at least {min_group} are needed before their say {what}."));
+    }
     let adopted = e.outcome.is_adopted();
     if adopted != e.plain_adopted {
         line.push_str(if e.plain_adopted {

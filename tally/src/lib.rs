@@ -43,6 +43,7 @@
 //! The server validates each submission with [`BallotPaper::check_ballot`] and
 //! counts with [`Count`]; the CLI recounts a file with [`exchange::count`].
 
+pub mod breakdown;
 mod config;
 mod count;
 pub mod disclosure;
@@ -51,6 +52,7 @@ pub mod exchange;
 mod explain;
 mod model;
 pub mod money;
+pub mod pabulib;
 mod rational;
 mod result;
 mod withheld;

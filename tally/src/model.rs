@@ -111,6 +111,28 @@ pub struct Election {
     pub note: Option<String>,
 }
 
+impl Election {
+    /// A short fingerprint of the rules a result is counted by: the SHA-256 of the
+    /// election's `currency`, `config`, `services` and `proposals` written as the exchange
+    /// format writes them (compact JSON, in that order), as 64 hex digits. Anyone can
+    /// compute it from a published file, and any change to a setting, an amount, a title or
+    /// the list of proposals changes it. The ballots do not enter it.
+    pub fn rules_fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        #[derive(Serialize)]
+        struct Rules<'a> {
+            currency: &'a Option<String>,
+            config: &'a Config,
+            services: &'a [Service],
+            proposals: &'a [Proposal],
+        }
+        let rules = Rules { currency: &self.currency, config: &self.config, services: &self.services, proposals: &self.proposals };
+        // Plain data: serialisation cannot fail.
+        let text = serde_json::to_string(&rules).unwrap_or_default();
+        Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 /// FxHash (as in rustc): ids are short strings from a trusted paper, so a fast
 /// non-cryptographic hash is right; lookups happen once per ballot entry.
 #[derive(Default, Clone, Copy)]

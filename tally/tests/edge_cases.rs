@@ -56,7 +56,8 @@ fn everyone_a_user_means_weight_one_but_protection_still_applies() {
     assert!(p.protected && !p.adopted && !p.plain_adopted);
     assert_eq!(
         p.explanation,
-        "Not agreed, because it is protected. 2 of the 3 people who use svc rejected this cut. It needs a recorded decision by the commissioners."
+        "Not agreed, because it is protected and its score is below zero. 2 of the 3 people who use svc rejected this cut; its score is \
+         \u{2212}1, so it would not have been agreed anyway. It needs a recorded decision by the commissioners."
     );
 }
 
@@ -91,7 +92,9 @@ fn fractional_weights_are_printed_to_six_places() {
     assert!(result.to_json().contains(r#""user_weight":1.857143"#));
     assert_eq!(
         p.explanation,
-        "Not agreed, because it is protected. 7 of the 7 people who use svc rejected this cut. It needs a recorded decision by the commissioners. A simple majority count would have agreed it."
+        "Not agreed, because it is protected and its score is 0. 7 of the 7 people who use svc rejected this cut; support and \
+         opposition were equally strong, so it would not have been agreed anyway. It needs a recorded decision by the \
+         commissioners. A simple majority count would have agreed it."
     );
 }
 
@@ -273,7 +276,8 @@ fn explanations_for_a_lone_user_a_dead_heat_and_a_target_met_before() {
     );
     assert_eq!(
         text("S3"),
-        "Not agreed, because it is protected. The only person who uses svc rejected this cut. It needs a recorded decision by the commissioners."
+        "Not agreed, because it is protected and its score is below zero. The only person who uses svc rejected this cut; its \
+         score is \u{2212}2, so it would not have been agreed anyway. It needs a recorded decision by the commissioners."
     );
     assert_eq!(text("S4"), "Not agreed. Support and opposition were equally strong, so its score is 0.");
 }
@@ -295,5 +299,22 @@ fn a_score_just_below_zero_is_not_read_as_zero() {
         d.explanation,
         "Not agreed. Opposition to it was stronger than support, so its score is just below 0. \
          A simple majority count would have agreed it."
+    );
+}
+
+#[test]
+fn a_cut_all_its_few_users_rejected_says_why_they_could_not_protect_it() {
+    // Three users (fewer than m = 5) all reject S; ten others want it.
+    let mut ballots = vec![ballot(&[], &["S"], &["svc"]); 3];
+    ballots.extend(vec![ballot(&["S"], &[], &[]); 10]);
+    let e = election(config(), &["svc"], &[("S", Saving, 10, Some("svc"))], ballots);
+    let p = tally(&e).unwrap().proposals.remove(0);
+    assert!(p.adopted && !p.protected);
+    assert_eq!(p.rejecting_users, 0, "how the small group voted is not shown");
+    assert!(
+        p.explanation
+            .ends_with("Only 3 people said they use svc: at least 5 are needed before their say counts for more or can stop a cut."),
+        "{}",
+        p.explanation
     );
 }

@@ -1117,3 +1117,59 @@ proptest! {
         prop_assert_eq!(disclosure::anonymise_election(&shuffled).unwrap(), disclosure::anonymise_election(&e).unwrap());
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, .. ProptestConfig::default() })]
+
+    /// Every breakdown adds up to the published result, and no users / non-users side of
+    /// fewer than min_group ballots is given.
+    #[test]
+    fn breakdowns_add_up_to_the_result_and_hide_small_sides(e in arb_election()) {
+        let public = disclosure::anonymise_election(&e).unwrap();
+        let result = count(&public);
+        let b = pbvote_tally::breakdown::breakdowns(&public).unwrap();
+        let m = u64::from(e.config.min_group.max(1));
+        for groups in [&b.by_channel, &b.by_area] {
+            prop_assert_eq!(groups.iter().map(|g| g.ballots).sum::<u64>(), result.summary.ballots);
+            for (p, r) in result.proposals.iter().enumerate() {
+                prop_assert_eq!(groups.iter().map(|g| g.proposals[p].want_count).sum::<u64>(), r.want_count);
+                prop_assert_eq!(groups.iter().map(|g| g.proposals[p].dont_want_points).sum::<u64>(), r.plain_dont_want_mass);
+            }
+            for g in groups.iter() {
+                prop_assert!(g.ballots >= m || g.ballots == result.summary.ballots, "a group of {} < {}", g.ballots, m);
+            }
+        }
+        for split in &b.by_users {
+            let r = result.proposal(&split.id).unwrap();
+            match (&split.users, &split.others) {
+                (Some(u), Some(o)) => {
+                    prop_assert!(u.ballots >= m && o.ballots >= m);
+                    prop_assert_eq!(u.ballots, r.users);
+                    prop_assert_eq!(u.ballots + o.ballots, result.summary.ballots);
+                    prop_assert_eq!(u.want_points + o.want_points, r.plain_want_mass);
+                }
+                (None, None) => prop_assert!(r.users < m || result.summary.ballots - r.users < m),
+                _ => prop_assert!(false, "one side shown without the other"),
+            }
+        }
+    }
+
+    /// The rules' fingerprint changes with any rule and never with the ballots.
+    #[test]
+    fn the_fingerprint_follows_the_rules_not_the_ballots(e in arb_election(), more in 1u64..1000) {
+        let fingerprint = e.rules_fingerprint();
+        prop_assert_eq!(fingerprint.len(), 64);
+        let mut ballots_changed = e.clone();
+        ballots_changed.ballots.clear();
+        prop_assert_eq!(&ballots_changed.rules_fingerprint(), &fingerprint);
+        let mut amount = e.clone();
+        amount.proposals[0].amount += more;
+        prop_assert_ne!(&amount.rules_fingerprint(), &fingerprint);
+        let mut setting = e.clone();
+        setting.config.min_group += 1;
+        prop_assert_ne!(&setting.rules_fingerprint(), &fingerprint);
+        let mut title = e.clone();
+        title.proposals[0].title = Some(format!("{:?} changed", title.proposals[0].title));
+        prop_assert_ne!(&title.rules_fingerprint(), &fingerprint);
+    }
+}

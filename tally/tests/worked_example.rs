@@ -75,8 +75,9 @@ fn explanations_read_aloud() {
     let e = |id| result.proposal(id).unwrap().explanation.clone();
     assert_eq!(
         e("S1"),
-        "Not agreed, because it is protected. 10 of the 10 people who use Day centre rejected this cut. \
-         It needs a recorded decision by the commissioners. A simple majority count would have agreed it."
+        "Not agreed, because it is protected and its score is below zero. 10 of the 10 people who use Day centre rejected this \
+         cut; its score is \u{2212}30, so it would not have been agreed anyway. It needs a recorded decision by the commissioners. \
+         A simple majority count would have agreed it."
     );
     assert_eq!(
         e("S2"),
