@@ -45,7 +45,7 @@ pub struct CommonArgs {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Serve the web pages and the API (the default command).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
     Migrate,
     /// Manage organiser and commissioner accounts.
@@ -113,6 +113,19 @@ pub struct ServeArgs {
     /// Unset: /metrics answers only requests that did not come through a trusted proxy.
     #[arg(long, env = "PBVOTE_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// The council's name, shown on every page (with --demo and unset: a demo council).
+    #[arg(long, env = "PBVOTE_COUNCIL_NAME")]
+    pub council_name: Option<String>,
+    /// The council's logo: an SVG, PNG or JPEG file, shown on every page.
+    #[arg(long, env = "PBVOTE_COUNCIL_LOGO")]
+    pub council_logo: Option<PathBuf>,
+    /// The address of the council's privacy notice for consultations, linked from every page.
+    #[arg(long, env = "PBVOTE_PRIVACY_URL")]
+    pub privacy_url: Option<String>,
+    /// How residents reach the people running the consultation (an e-mail address, a phone
+    /// number or a postal address), shown on every page.
+    #[arg(long, env = "PBVOTE_CONTACT")]
+    pub contact: Option<String>,
 }
 
 /// The largest value the rate-limit settings take.
@@ -165,14 +178,14 @@ pub async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let command = cli.command.unwrap_or_else(|| Command::Serve(ServeArgs::parse_from_env()));
+    let command = cli.command.unwrap_or_else(|| Command::Serve(Box::new(ServeArgs::parse_from_env())));
     if let Command::Tally(args) = &command {
         return tally_file(args);
     }
     crate::telemetry::init(&cli.common.log, cli.common.log_format == "json");
     let database = DatabaseSettings::from_url(&cli.common.database_url)?;
     match command {
-        Command::Serve(args) => serve(database, args).await,
+        Command::Serve(args) => serve(database, *args).await,
         Command::Migrate => {
             let db = Db::connect(&database).await?;
             db.migrate().await?;
@@ -217,6 +230,7 @@ impl ServeArgs {
 
 async fn serve(mut database: DatabaseSettings, args: ServeArgs) -> anyhow::Result<ExitCode> {
     database.max_connections = args.db_connections;
+    let council = council(&args)?;
     let secret = match args.secret {
         Some(s) => Secret::new(s.into_bytes())?,
         None => crate::security::load_or_create_key_file(&args.key_file)?,
@@ -244,6 +258,7 @@ async fn serve(mut database: DatabaseSettings, args: ServeArgs) -> anyhow::Resul
             sign_ins_per_client: Limit { max: args.sign_in_limit.saturating_mul(5), window_seconds: SIGN_IN_WINDOW_SECONDS },
         },
         metrics_token,
+        council,
     };
     let bind_host = settings.bind_addr()?.ip();
     let app = Application::build(settings).await?;
@@ -267,6 +282,25 @@ async fn serve(mut database: DatabaseSettings, args: ServeArgs) -> anyhow::Resul
     app.run_until_stopped().await?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The council the pages name; the demo's own when `--demo` runs without one.
+fn council(args: &ServeArgs) -> anyhow::Result<crate::config::Council> {
+    if let Some(logo) = &args.council_logo {
+        anyhow::ensure!(
+            crate::config::logo_content_type(logo).is_some(),
+            "PBVOTE_COUNCIL_LOGO must be an .svg, .png, .jpg or .jpeg file, got {}",
+            logo.display()
+        );
+        anyhow::ensure!(logo.is_file(), "PBVOTE_COUNCIL_LOGO: no such file {}", logo.display());
+    }
+    let demo = args.demo && args.council_name.is_none();
+    Ok(crate::config::Council {
+        name: args.council_name.clone().unwrap_or_else(|| if demo { crate::demo::COUNCIL.into() } else { "Your council".into() }),
+        logo: args.council_logo.clone().or_else(|| demo.then(|| crate::config::default_frontend_dir().join("assets/demo-logo.svg"))),
+        privacy_url: args.privacy_url.clone().or_else(|| demo.then(|| "/privacy.html".to_owned())),
+        contact: args.contact.clone().or_else(|| demo.then(|| crate::demo::CONTACT.to_owned())),
+    })
 }
 
 /// `pbvote tally FILE`: the same counting function as the server, on a file.

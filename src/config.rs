@@ -75,6 +75,38 @@ pub struct Settings {
     /// metrics must carry it. Unset: the metrics are served to requests that did not come
     /// through a trusted proxy only; see `routes::observability`.
     pub metrics_token: Option<Secret>,
+    /// Who runs the consultations: shown on every page.
+    pub council: Council,
+}
+
+/// The council every page names, with its logo, privacy notice and contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Council {
+    /// `PBVOTE_COUNCIL_NAME`
+    pub name: String,
+    /// `PBVOTE_COUNCIL_LOGO`: an SVG, PNG or JPEG file, served at `/council/logo`.
+    pub logo: Option<PathBuf>,
+    /// `PBVOTE_PRIVACY_URL`: the council's privacy notice for the consultation.
+    pub privacy_url: Option<String>,
+    /// `PBVOTE_CONTACT`: how to reach the people running it (an e-mail address, a phone
+    /// number or an address).
+    pub contact: Option<String>,
+}
+
+/// The content type of a logo file, from its extension: SVG, PNG or JPEG only.
+pub fn logo_content_type(path: &std::path::Path) -> Option<&'static str> {
+    match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+        "svg" => Some("image/svg+xml"),
+        "png" => Some("image/png"),
+        "jpg" | "jpeg" => Some("image/jpeg"),
+        _ => None,
+    }
+}
+
+impl Default for Council {
+    fn default() -> Self {
+        Council { name: "Your council".into(), logo: None, privacy_url: None, contact: None }
+    }
 }
 
 /// How long a request body may take to arrive (`PBVOTE_BODY_TIMEOUT_SECONDS`), by default
@@ -100,6 +132,7 @@ impl Settings {
             trusted_proxies: 0,
             limits: crate::rate_limit::Limits::default(),
             metrics_token: None,
+            council: Council::default(),
         })
     }
 

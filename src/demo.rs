@@ -16,6 +16,9 @@ use crate::{
 };
 
 pub const DEMO_TITLE: &str = "Riverside Borough Council: budget 2027 to 2028";
+/// The demo's council, shown on every page when `serve --demo` runs without one.
+pub const COUNCIL: &str = "Riverside Borough Council (demo)";
+pub const CONTACT: &str = "consultation@riverside.example, 01632 960 000";
 
 pub struct Demo {
     pub consultation_id: Uuid,

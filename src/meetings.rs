@@ -207,7 +207,7 @@ pub async fn close(ctx: &AppContext, id: Uuid, by: &User, override_reason: Optio
     let min_group = u64::from(frozen.consultation.settings.min_group.max(1));
     storage::meetings::close(&ctx.db, id, by, override_reason, |ballots| {
         let n = ballots.len() as u64;
-        let counted = crate::results::count_ballots(&frozen, ballots, (n as i64, 0))?;
+        let counted = crate::results::count_ballots(&frozen, ballots)?;
         let presented = crate::results::present(&frozen.consultation, &counted);
         // Fewer ballots than the smallest group: the count would show how those few voted.
         let shown = if n >= min_group {

@@ -116,11 +116,53 @@ pub struct Consultation {
     pub closes_at: Option<DateTime<Utc>>,
     pub services: Vec<Service>,
     pub proposals: Vec<Proposal>,
+    /// Who lives in each area and uses each service, as far as the council knows: shown
+    /// beside the turnout, never counted.
+    pub population: Population,
+    /// The rules' fingerprint: the SHA-256 of the counting settings, the budget, the currency,
+    /// the services and the proposals as the published file writes them
+    /// (`Election::rules_fingerprint`). It cannot change once voting opens; the ballot page,
+    /// the results, the public record and the file of ballots all show it.
+    pub fingerprint: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
+/// What the council knows of its population, for turnout against population. pbvote shows;
+/// it does not weight.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+pub struct Population {
+    /// Area name → people living there.
+    pub areas: std::collections::BTreeMap<String, u64>,
+    /// Service id → people who use it.
+    pub services: std::collections::BTreeMap<String, u64>,
+}
+
 impl Consultation {
+    /// The rules' fingerprint of these settings and proposals (see [`Consultation::fingerprint`]).
+    pub fn rules_fingerprint(&self) -> String {
+        pbvote_tally::Election {
+            currency: Some(self.currency.clone()),
+            config: self.settings.tally_config(&self.budget),
+            services: self.services.iter().map(|s| pbvote_tally::Service { id: s.id.clone(), name: Some(s.name.clone()) }).collect(),
+            proposals: self
+                .proposals
+                .iter()
+                .map(|p| pbvote_tally::Proposal {
+                    id: p.id.clone(),
+                    kind: p.kind,
+                    amount: p.amount,
+                    service: p.service.clone(),
+                    title: Some(p.title.clone()),
+                })
+                .collect(),
+            ballots: Vec::new(),
+            withheld: None,
+            note: None,
+        }
+        .rules_fingerprint()
+    }
+
     /// The counting rule's view of the ballot paper.
     pub fn ballot_paper(&self) -> Result<pbvote_tally::BallotPaper, pbvote_tally::TallyError> {
         pbvote_tally::BallotPaper::new(
@@ -248,6 +290,101 @@ pub struct PaperEntry {
     pub dont_want: Vec<String>,
     pub uses: Vec<String>,
     pub area: Option<String>,
+}
+
+/// What the commissioners decided about a proposal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DecisionKind {
+    Adopt,
+    Reject,
+    /// Decide later.
+    Defer,
+    /// Adopt with another amount.
+    Amend,
+}
+
+impl DecisionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecisionKind::Adopt => "adopt",
+            DecisionKind::Reject => "reject",
+            DecisionKind::Defer => "defer",
+            DecisionKind::Amend => "amend",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, crate::errors::ParseError> {
+        match raw {
+            "adopt" => Ok(DecisionKind::Adopt),
+            "reject" => Ok(DecisionKind::Reject),
+            "defer" => Ok(DecisionKind::Defer),
+            "amend" => Ok(DecisionKind::Amend),
+            other => Err(crate::errors::ParseError(format!("must be adopt, reject, defer or amend, got {other:?}"))),
+        }
+    }
+}
+
+/// A decision, as recorded: never changed afterwards (a new decision is a new entry).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Decision {
+    pub id: Uuid,
+    pub proposal: String,
+    pub decision: DecisionKind,
+    /// For `amend`: the amended amount (minor units).
+    pub amount: Option<u64>,
+    pub reason: String,
+    /// Whether it departs from the computed result (protected, and every protected cut).
+    pub departs: bool,
+    /// The commissioner's e-mail (staff views only; the public page shows none).
+    pub decided_by: Option<String>,
+    pub decided_at: DateTime<Utc>,
+}
+
+/// Where an adopted proposal has got to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum UpdateStatus {
+    Planned,
+    Started,
+    Done,
+    Stopped,
+}
+
+impl UpdateStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UpdateStatus::Planned => "planned",
+            UpdateStatus::Started => "started",
+            UpdateStatus::Done => "done",
+            UpdateStatus::Stopped => "stopped",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, crate::errors::ParseError> {
+        match raw {
+            "planned" => Ok(UpdateStatus::Planned),
+            "started" => Ok(UpdateStatus::Started),
+            "done" => Ok(UpdateStatus::Done),
+            "stopped" => Ok(UpdateStatus::Stopped),
+            other => Err(crate::errors::ParseError(format!("must be planned, started, done or stopped, got {other:?}"))),
+        }
+    }
+}
+
+/// A dated milestone of a decided proposal ("we did").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Update {
+    pub id: Uuid,
+    pub proposal: String,
+    pub status: UpdateStatus,
+    /// Percent done, if known.
+    pub progress: Option<u8>,
+    pub note: String,
+    /// For a saving: the money actually saved in `saved_year`.
+    pub saved_year: Option<i32>,
+    pub saved_amount: Option<u64>,
+    pub posted_at: DateTime<Utc>,
 }
 
 /// One stored ballot, as the count and the export see it: no voter key, no receipt, no times.

@@ -37,26 +37,46 @@ pub struct Counted {
     pub result: pbvote_tally::TallyResult,
     /// The published file the result is the count of.
     pub election: Arc<pbvote_tally::Election>,
-    marker: (i64, i64),
+    /// The ballots the file gives only as sums, whole: never published (see
+    /// `tally::disclosure::Anonymised::pooled`).
+    pooled: Vec<pbvote_tally::Ballot>,
 }
 
-/// Per-instance cache of counted results, with one count at a time.
+/// Everything published about a closed consultation's ballots, as served.
+pub struct Published {
+    marker: (i64, i64),
+    /// `summary`, `note`, `proposals`, `fingerprint`, `closing_the_shortfall` (see [`present`]).
+    pub result: Value,
+    /// `tally::breakdown::Breakdowns` as JSON.
+    pub breakdowns: Value,
+    /// Who got nothing (see `crate::review::satisfaction`).
+    pub satisfaction: Value,
+    /// The published exchange file and the pabulib file, as downloaded.
+    pub election: Arc<String>,
+    pub pabulib: Arc<String>,
+    /// Their SHA-256, published beside them.
+    pub election_sha256: String,
+    pub pabulib_sha256: String,
+    pub counted_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Per-instance cache of what was counted, with one count at a time.
 #[derive(Clone, Default)]
 pub struct ResultCache {
-    entries: Arc<Mutex<HashMap<Uuid, Arc<Counted>>>>,
+    entries: Arc<Mutex<HashMap<Uuid, Arc<Published>>>>,
     /// Held while counting, so concurrent readers wait for one count instead of each
     /// reading every ballot.
     counting: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl ResultCache {
-    fn get(&self, id: Uuid) -> Option<Arc<Counted>> {
+    fn get(&self, id: Uuid) -> Option<Arc<Published>> {
         self.entries.lock().ok()?.get(&id).cloned()
     }
 
-    fn put(&self, id: Uuid, counted: Arc<Counted>) {
+    fn put(&self, id: Uuid, published: Arc<Published>) {
         if let Ok(mut entries) = self.entries.lock() {
-            entries.insert(id, counted);
+            entries.insert(id, published);
         }
     }
 }
@@ -65,8 +85,10 @@ impl ResultCache {
 pub const NOT_YET: &str = "Results are counted when voting closes. Until then only the number of people who have voted is shown, \
      so that nobody, staff included, can work out how anyone voted.";
 
-/// The result of a consultation whose voting has closed. Refused (409) before that.
-pub async fn count(ctx: &AppContext, consultation: &Consultation) -> Result<Arc<Counted>, AppError> {
+/// What was counted from a consultation whose voting has closed: from this instance's
+/// memory, else as kept in the database, else counted now (and kept). Refused (409)
+/// before voting closes. Counted again only if the ballots changed (their marker moved).
+pub async fn published(ctx: &AppContext, consultation: &Consultation) -> Result<Arc<Published>, AppError> {
     if matches!(consultation.phase, Phase::Draft | Phase::Open) {
         return Err(AppError::wrong_phase(NOT_YET));
     }
@@ -81,11 +103,27 @@ pub async fn count(ctx: &AppContext, consultation: &Consultation) -> Result<Arc<
     if let Some(hit) = ctx.results.get(id).filter(|c| c.marker == marker) {
         return Ok(hit);
     }
+    if let Some(stored) = storage::review::stored_result(&ctx.db, id).await?.filter(|s| s.marker == marker) {
+        let parse = |text: &str| serde_json::from_str::<Value>(text).map_err(|e| AppError::internal(format!("a kept result: {e}")));
+        let published = Arc::new(Published {
+            marker,
+            result: parse(&stored.result)?,
+            breakdowns: parse(&stored.breakdowns)?,
+            satisfaction: parse(&stored.satisfaction)?,
+            election_sha256: crate::review_files::sha256(&stored.election),
+            pabulib_sha256: crate::review_files::sha256(&stored.pabulib),
+            election: Arc::new(stored.election),
+            pabulib: Arc::new(stored.pabulib),
+            counted_at: stored.counted_at,
+        });
+        ctx.results.put(id, published.clone());
+        return Ok(published);
+    }
     recount(ctx, id).await
 }
 
-/// At start-up, count every closed or published consultation in the background, so the
-/// first reader after a restart finds its result waiting instead of waiting for a count.
+/// At start-up, read (or count) every closed or published consultation in the background,
+/// so the first reader after a restart finds its result waiting.
 pub fn warm_up(ctx: &AppContext) {
     let ctx = ctx.clone();
     tokio::spawn(async move {
@@ -95,7 +133,7 @@ pub fn warm_up(ctx: &AppContext) {
             Err(err) => return tracing::warn!(error = %err, "could not list consultations to count at start-up"),
         };
         for item in &done {
-            let counted = async { count(&ctx, &storage::consultations::get(&ctx.db, item.id).await?).await };
+            let counted = async { published(&ctx, &storage::consultations::get(&ctx.db, item.id).await?).await };
             if let Err(err) = counted.await {
                 tracing::warn!(id = %item.id, error = %err, "could not count a consultation at start-up");
             }
@@ -104,30 +142,59 @@ pub fn warm_up(ctx: &AppContext) {
     });
 }
 
-/// Read every ballot, make them safe to publish and count that; the CPU work runs on a
-/// blocking thread so it does not hold up the requests that share this worker.
-async fn recount(ctx: &AppContext, id: Uuid) -> Result<Arc<Counted>, AppError> {
+/// Read every ballot, make them safe to publish, count that, and keep everything that is
+/// served from it; the CPU work runs on a blocking thread so it does not hold up the
+/// requests that share this worker.
+async fn recount(ctx: &AppContext, id: Uuid) -> Result<Arc<Published>, AppError> {
     let frozen = ctx.frozen_paper(id).await?;
     let rows = storage::ballots::counted_rows(&ctx.db, id).await?;
-    let counted = tokio::task::spawn_blocking(move || -> Result<Counted, AppError> {
+    let unit = ctx.settings.council.name.clone();
+    let (stored, published) = tokio::task::spawn_blocking(move || -> Result<(storage::review::StoredResult, Published), AppError> {
         let (ballots, marker) = storage::ballots::decode_counted(rows)?;
-        count_ballots(&frozen, ballots, marker)
+        let counted = count_ballots(&frozen, ballots)?;
+        let c = &frozen.consultation;
+        let result = present(c, &counted);
+        let breakdowns = pbvote_tally::breakdown::breakdowns(&counted.election)
+            .map_err(|e| AppError::internal(format!("breakdowns of a published file: {e}")))?;
+        let breakdowns = serde_json::to_value(&breakdowns).map_err(|e| AppError::internal(format!("breakdowns: {e}")))?;
+        let satisfaction = crate::review::satisfaction(&frozen.paper, &counted.result, &counted.election, &counted.pooled);
+        let election = pbvote_tally::exchange::to_json(&counted.election);
+        let pabulib = pbvote_tally::pabulib::write(&counted.election, &c.title, &unit);
+        let counted_at = chrono::Utc::now();
+        let stored = storage::review::StoredResult {
+            marker,
+            result: result.to_string(),
+            breakdowns: breakdowns.to_string(),
+            satisfaction: satisfaction.to_string(),
+            election: election.clone(),
+            pabulib: pabulib.clone(),
+            counted_at,
+        };
+        let published = Published {
+            marker,
+            result,
+            breakdowns,
+            satisfaction,
+            election_sha256: crate::review_files::sha256(&election),
+            pabulib_sha256: crate::review_files::sha256(&pabulib),
+            election: Arc::new(election),
+            pabulib: Arc::new(pabulib),
+            counted_at,
+        };
+        Ok((stored, published))
     })
     .await
     .map_err(|e| AppError::internal(format!("counting: {e}")))??;
+    storage::review::store_result(&ctx.db, id, &stored).await?;
     // The marker of exactly the rows counted: if anything changed meanwhile, the next read counts again.
-    let counted = Arc::new(counted);
-    ctx.results.put(id, counted.clone());
-    Ok(counted)
+    let published = Arc::new(published);
+    ctx.results.put(id, published.clone());
+    Ok(published)
 }
 
 /// Make `ballots` safe to publish and count exactly that file (see the module
-/// documentation); `marker` says which rows they were.
-pub fn count_ballots(
-    frozen: &crate::app::FrozenPaper,
-    ballots: Vec<crate::model::CountedBallot>,
-    marker: (i64, i64),
-) -> Result<Counted, AppError> {
+/// documentation).
+pub fn count_ballots(frozen: &crate::app::FrozenPaper, ballots: Vec<crate::model::CountedBallot>) -> Result<Counted, AppError> {
     let c = &frozen.consultation;
     let ballots = ballots.into_iter().map(|b| b.into_tally_ballot()).collect();
     let anonymised = pbvote_tally::disclosure::anonymise(&frozen.paper, ballots)
@@ -151,11 +218,13 @@ pub fn count_ballots(
     }
     let currency = c.currency.clone();
     let result = count.result_with_money(&|minor| crate::domain::Currency::format(&currency, minor));
-    Ok(Counted { result, election: Arc::new(election), marker })
+    Ok(Counted { result, election: Arc::new(election), pooled: anonymised.pooled })
 }
 
 /// The result as the API shows it: the counting rule's output, each proposal joined with
-/// its title, amount and service so a page needs nothing else.
+/// its title, amount and service so a page needs nothing else; the file's `note`; the
+/// rules' `fingerprint` (see `Election::rules_fingerprint`); and, when the savings agreed
+/// fall short of the target, the savings that would close the gap, next in rank order.
 pub fn present(consultation: &Consultation, counted: &Counted) -> Value {
     let result = &counted.result;
     let proposals: Vec<Value> = result
@@ -174,6 +243,49 @@ pub fn present(consultation: &Consultation, counted: &Counted) -> Value {
         })
         .collect();
     json!({
+        "summary": result.summary,
+        "note": counted.election.note,
+        "fingerprint": counted.election.rules_fingerprint(),
+        "closing_the_shortfall": closing_the_shortfall(result),
+        "proposals": proposals,
+    })
+}
+
+/// The rules' fingerprint as people read it: its first 12 hex digits in groups of four
+/// (`3f9a 1c07 b2e4`). 48 bits: no two sets of rules a council would compare share it.
+pub fn short_fingerprint(fingerprint: &str) -> String {
+    let head: Vec<char> = fingerprint.chars().take(12).collect();
+    head.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join(" ")
+}
+
+/// When the savings agreed fall short of the target: the savings not agreed, best ranked
+/// first, that would close the gap, each with the total it brings the savings to (a
+/// protected one among them needs a recorded decision to be agreed).
+fn closing_the_shortfall(result: &pbvote_tally::TallyResult) -> Vec<Value> {
+    let mut gap = result.summary.shortfall;
+    if gap == 0 {
+        return Vec::new();
+    }
+    let mut left: Vec<&pbvote_tally::ProposalResult> =
+        result.proposals.iter().filter(|p| p.kind == pbvote_tally::ProposalKind::Saving && !p.adopted).collect();
+    left.sort_by_key(|p| p.rank);
+    let mut total = result.summary.savings_adopted;
+    let mut out = Vec::new();
+    for p in left {
+        if gap == 0 {
+            break;
+        }
+        total += p.amount;
+        gap = gap.saturating_sub(p.amount);
+        out.push(json!({"id": p.id, "amount": p.amount, "protected": p.protected, "savings_then": total}));
+    }
+    out
+}
+
+/// The full result as served: the consultation as it is now (its phase moves on), then what
+/// was counted.
+pub fn served(consultation: &Consultation, published: &Published) -> Value {
+    let mut out = json!({
         "consultation": {
             "id": consultation.id,
             "title": consultation.title,
@@ -183,11 +295,13 @@ pub fn present(consultation: &Consultation, counted: &Counted) -> Value {
             "budget": consultation.budget,
             "settings": consultation.settings,
             "services": consultation.services,
+            "fingerprint": consultation.fingerprint,
         },
-        "summary": result.summary,
-        "note": counted.election.note,
-        "proposals": proposals,
-    })
+    });
+    if let (Value::Object(out), Value::Object(counted)) = (&mut out, &published.result) {
+        out.extend(counted.clone());
+    }
+    out
 }
 
 /// How many have voted, as anyone may be shown it.

@@ -10,6 +10,7 @@ mod m20261125_000002_rate_limits;
 mod m20261203_000003_receipts;
 mod m20261203_000004_device_tokens;
 mod m20261203_000005_meetings;
+mod m20261203_000006_review;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000003_receipts::Migration),
             Box::new(m20261203_000004_device_tokens::Migration),
             Box::new(m20261203_000005_meetings::Migration),
+            Box::new(m20261203_000006_review::Migration),
         ]
     }
 }

@@ -212,6 +212,8 @@ fn preview(fields: &ConsultationFields, services: Vec<crate::model::Service>, pr
         closes_at: fields.closes_at,
         services,
         proposals,
+        population: Default::default(),
+        fingerprint: String::new(),
         created_at: Utc::now(),
         updated_at: Utc::now(),
     }

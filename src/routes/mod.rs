@@ -8,6 +8,7 @@ mod ballot_paper;
 mod ballots;
 mod client_address;
 mod consultations;
+mod council;
 mod headers;
 mod health;
 mod json;
@@ -17,7 +18,9 @@ mod methods;
 mod observability;
 mod openapi;
 mod problem;
+mod public;
 mod results;
+mod review;
 mod voter_codes;
 
 pub use headers::{head_as_get, no_store_when_signed_in};
@@ -116,6 +119,14 @@ api_routes!(
     meetings::find_meeting,
     links::find_code,
     links::qr,
+    council::council,
+    review::breakdowns,
+    review::population,
+    review::decide,
+    review::decisions,
+    review::post_update,
+    review::updates,
+    review::file,
 );
 
 /// Everything the app serves: the API, its description, and the static pages.
@@ -127,10 +138,19 @@ pub fn configure(cfg: &mut web::ServiceConfig, frontend_dir: std::path::PathBuf)
         .service(openapi::reference_page)
         .service(openapi::reference_script)
         .service(openapi::reference_style)
-        .service(observability::metrics);
+        .service(observability::metrics)
+        .service(council::logo)
+        .service(public::list)
+        .service(public::record);
     cfg.service(web::scope("/api").default_service(web::to(problem::no_such_route)));
     // The same paths with any other method: 405 with `Allow` (a resource whose method guard
     // fails is passed over, so these only see what the real routes above did not take).
     cfg.service(web::resource(methods::paths_outside_api()).to(problem::no_such_route));
-    cfg.service(actix_files::Files::new("/", frontend_dir).index_file("index.html").prefer_utf8(true));
+    let not_found_page = frontend_dir.join("404.html");
+    cfg.service(actix_files::Files::new("/", frontend_dir).index_file("index.html").prefer_utf8(true).default_handler(web::to(
+        move |req: actix_web::HttpRequest| {
+            let page = not_found_page.clone();
+            async move { problem::not_found_page(&req, &page).await }
+        },
+    )));
 }

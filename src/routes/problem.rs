@@ -110,3 +110,15 @@ pub async fn no_such_route(req: actix_web::HttpRequest) -> Result<HttpResponse, 
         None => Err(AppError::NotFound { what: format!("API route {method} {path}") }),
     }
 }
+
+/// An address that names no page: pbvote's own "page not found" page, with status 404 (not
+/// the browser's bare one).
+pub async fn not_found_page(req: &actix_web::HttpRequest, page: &std::path::Path) -> actix_web::HttpResponse {
+    let body = tokio::fs::read(page).await.unwrap_or_else(|_| b"Page not found".to_vec());
+    let mut response = actix_web::HttpResponse::NotFound();
+    response.insert_header(("Cache-Control", "no-cache"));
+    if req.method() == actix_web::http::Method::HEAD {
+        return response.content_type("text/html; charset=utf-8").finish();
+    }
+    response.content_type("text/html; charset=utf-8").body(body)
+}

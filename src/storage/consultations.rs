@@ -19,7 +19,7 @@ use super::{
 use crate::{
     domain::{Amount, BoundedText, Currency, Phase, ProposalKind, ShortId, Title},
     errors::AppError,
-    model::{Budget, Consultation, ConsultationListItem, Proposal, Service, TallySettings},
+    model::{Budget, Consultation, ConsultationListItem, Population, Proposal, Service, TallySettings},
 };
 
 /// A service as an organiser enters it (already parsed).
@@ -79,6 +79,16 @@ fn setting(v: i32) -> u32 {
 }
 
 fn assemble(row: consultations::Model, services: Vec<services::Model>, proposals: Vec<proposals::Model>) -> Result<Consultation, AppError> {
+    let mut consultation = assemble_fields(row, services, proposals)?;
+    consultation.fingerprint = consultation.rules_fingerprint();
+    Ok(consultation)
+}
+
+fn assemble_fields(
+    row: consultations::Model,
+    services: Vec<services::Model>,
+    proposals: Vec<proposals::Model>,
+) -> Result<Consultation, AppError> {
     Ok(Consultation {
         id: row.id,
         title: row.title,
@@ -115,6 +125,12 @@ fn assemble(row: consultations::Model, services: Vec<services::Model>, proposals
                 })
             })
             .collect::<Result<_, AppError>>()?,
+        population: Population {
+            areas: serde_json::from_str(&row.area_population).map_err(|e| AppError::internal(format!("stored area population: {e}")))?,
+            services: serde_json::from_str(&row.service_population)
+                .map_err(|e| AppError::internal(format!("stored service population: {e}")))?,
+        },
+        fingerprint: String::new(),
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
@@ -531,4 +547,27 @@ pub(super) async fn lock_open_for_voting(txn: &DatabaseTransaction, id: Uuid, no
     let row = query.one(txn).await?.ok_or_else(|| AppError::not_found("consultation"))?;
     // The phase and times are all `voting_is_open` needs; services and proposals are not read.
     assemble(row, vec![], vec![])?.voting_is_open(now).map_err(AppError::wrong_phase)
+}
+
+/// Record who lives in each area and uses each service (any phase: it is not part of the
+/// count, only shown beside it).
+pub async fn set_population(db: &Db, id: Uuid, population: &Population) -> Result<Consultation, AppError> {
+    let txn = db.begin_write().await?;
+    let found = consultations::Entity::update_many()
+        .col_expr(consultations::Column::AreaPopulation, Expr::value(to_json(&population.areas)))
+        .col_expr(consultations::Column::ServicePopulation, Expr::value(to_json(&population.services)))
+        .filter(consultations::Column::Id.eq(id))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if found == 0 {
+        return Err(AppError::not_found("consultation"));
+    }
+    let after = load(&txn, id).await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+fn to_json(map: &std::collections::BTreeMap<String, u64>) -> String {
+    serde_json::to_string(map).unwrap_or_else(|_| "{}".into())
 }

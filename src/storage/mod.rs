@@ -22,6 +22,7 @@ pub mod notify;
 pub mod paper;
 pub mod rate_limits;
 pub mod receipts;
+pub mod review;
 pub mod voter_codes;
 mod wal_checkpoint;
 

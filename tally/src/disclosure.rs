@@ -44,6 +44,10 @@ pub struct Anonymised {
     pub withheld: Option<Withheld>,
     /// Listed ballots whose area or channel was left out because too few shared it.
     pub generalised: u64,
+    /// The withheld ballots themselves, whole. **Never publish these**: they are here so
+    /// that the service can count figures over groups of at least `min_group` that include
+    /// them (e.g. how many of the withheld ballots had a wish granted).
+    pub pooled: Vec<Ballot>,
 }
 
 /// Makes `ballots` safe to publish under `paper`'s `min_group` (see the module
@@ -67,7 +71,7 @@ pub fn anonymise(paper: &BallotPaper, ballots: Vec<Ballot>) -> Result<Anonymised
     let ballots: Vec<Ballot> = keyed.into_iter().map(|(_, ballot)| ballot).collect();
     let m = paper.config().min_group as usize;
     if m <= 1 {
-        return Ok(Anonymised { ballots, withheld: None, generalised: 0 });
+        return Ok(Anonymised { ballots, withheld: None, generalised: 0, pooled: Vec::new() });
     }
     let mut state = State::new(m, paper, &ballots);
     // Each pass either leaves out an area or channel, or withholds more ballots, and
@@ -77,6 +81,7 @@ pub fn anonymise(paper: &BallotPaper, ballots: Vec<Ballot>) -> Result<Anonymised
     let total_users = state.total_users.clone();
     let mut sums = Count::new(paper);
     let mut listed = Vec::with_capacity(ballots.len());
+    let mut pooled = Vec::new();
     let mut generalised = 0;
     for (i, mut ballot) in ballots.into_iter().enumerate() {
         let seen = state.seen[i];
@@ -84,6 +89,7 @@ pub fn anonymise(paper: &BallotPaper, ballots: Vec<Ballot>) -> Result<Anonymised
             // Valid: checked above.
             sums.add_ids(&ballot.want, &ballot.dont_want, &ballot.uses, None, None)
                 .map_err(|error| TallyError::Ballot { index: i, error })?;
+            pooled.push(ballot);
             continue;
         }
         if seen.area.is_none() && ballot.area.is_some() || seen.channel.is_none() && ballot.channel.is_some() {
@@ -98,7 +104,7 @@ pub fn anonymise(paper: &BallotPaper, ballots: Vec<Ballot>) -> Result<Anonymised
         listed.push(ballot);
     }
     let withheld = (sums.ballots() > 0).then(|| sums.as_withheld(&|s| total_users[s as usize] >= m));
-    Ok(Anonymised { ballots: listed, withheld, generalised })
+    Ok(Anonymised { ballots: listed, withheld, generalised, pooled })
 }
 
 /// [`anonymise`] for a whole election: the same paper, the ballots made safe to publish,

@@ -11,6 +11,7 @@ mod meetings;
 mod openapi;
 mod operations;
 mod results;
+mod review;
 mod secrecy;
 mod slow_clients;
 mod staff_auth;

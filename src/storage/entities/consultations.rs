@@ -23,6 +23,10 @@ pub struct Model {
     pub closes_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// JSON objects, name → number: who lives where and uses what (for turnout against
+    /// population; never part of the count).
+    pub area_population: String,
+    pub service_population: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

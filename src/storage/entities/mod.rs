@@ -3,6 +3,7 @@
 //! `storage`, and nothing outside `storage` sees these types.
 pub mod ballots;
 pub mod consultations;
+pub mod decisions;
 pub mod device_tokens;
 pub mod meeting_events;
 pub mod meeting_joins;
@@ -15,5 +16,7 @@ pub mod rate_limits;
 pub mod receipts;
 pub mod services;
 pub mod sessions;
+pub mod stored_results;
+pub mod updates;
 pub mod users;
 pub mod voter_codes;
