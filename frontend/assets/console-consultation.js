@@ -292,10 +292,9 @@ function serviceForm() {
     if (d) body.description = d;
     if (fid && fid.input.value.trim()) body.id = fid.input.value.trim();
     try {
-      const r = s
-        ? await api(`/consultations/${enc(C.id)}/services/${enc(s.id)}`, { method: 'PUT', body })
-        : await api(`/consultations/${enc(C.id)}/services`, { method: 'POST', body });
-      flash = { section: 'services', text: fill(s ? TEXT.serviceSaved : TEXT.serviceAdded, { name: r?.name ?? body.name }) };
+      if (s) await api(`/consultations/${enc(C.id)}/services/${enc(s.id)}`, { method: 'PUT', body });
+      else await api(`/consultations/${enc(C.id)}/services`, { method: 'POST', body });
+      flash = { section: 'services', text: fill(s ? TEXT.serviceSaved : TEXT.serviceAdded, { name: body.name }) };
       editingService = null;
       // After adding, focus goes to the empty form for the next one, so the message is announced;
       // after a change, focus goes to the message itself.
@@ -385,10 +384,10 @@ function proposalForm() {
     if (service.input.value) body.service = service.input.value;
     if (fid && fid.input.value.trim()) body.id = fid.input.value.trim();
     try {
-      const r = p
-        ? await api(`/consultations/${enc(C.id)}/proposals/${enc(p.id)}`, { method: 'PUT', body })
-        : await api(`/consultations/${enc(C.id)}/proposals`, { method: 'POST', body });
-      flash = { section: 'proposals', text: fill(p ? TEXT.proposalSaved : TEXT.proposalAdded, { name: r?.title ?? body.title }) };
+      if (p) await api(`/consultations/${enc(C.id)}/proposals/${enc(p.id)}`, { method: 'PUT', body });
+      else await api(`/consultations/${enc(C.id)}/proposals`, { method: 'POST', body });
+      // The answer is the whole consultation: its `title` is the consultation's, not the proposal's.
+      flash = { section: 'proposals', text: fill(p ? TEXT.proposalSaved : TEXT.proposalAdded, { name: body.title }) };
       editingProposal = null;
       if (!p) announce(flash.text); // see the services form
       await reload(p ? '#proposals-flash' : '#prop-title');
