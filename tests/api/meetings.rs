@@ -435,6 +435,24 @@ async fn short_links_find_where_a_code_votes_and_join_codes_find_the_meeting() {
     app.post("/api/v1/qr", &json!({"links": [link]}), None).await.problem(401);
 }
 
+#[tokio::test]
+async fn each_unsettled_paper_is_listed_once_among_the_mismatches() {
+    let app = spawn_app().await;
+    let (organiser, _id, mid) = with_meeting(&app, true).await;
+    let (first, second) = (officer(&app, &organiser, &mid).await, officer(&app, &organiser, &mid).await);
+    meeting_action(&app, &organiser, &mid, "open").await;
+    // Typed in the order a desk works: both papers once, then both again, differently.
+    for serial in ["P1", "P2"] {
+        paper(&app, &first, &mid, json!({"serial": serial, "want": ["S1"]})).await.ok(201);
+    }
+    for serial in ["P1", "P2"] {
+        assert_eq!(paper(&app, &second, &mid, json!({"serial": serial, "want": ["S2"]})).await.ok(201)["status"], "mismatched");
+    }
+    let listed = app.get(&format!("/api/v1/meetings/{mid}/paper"), Some(&organiser)).await.ok(200).clone();
+    assert_eq!(listed["mismatches"], json!(["P1", "P2"]));
+    assert_eq!(record(&app, &organiser, &mid).await["reconciliation"]["open_mismatches"], 2);
+}
+
 /// Two instances on one PostgreSQL: a projector on B sees a ballot cast through A within a
 /// second (LISTEN/NOTIFY). SQLite runs one instance, so there is nothing to show there.
 #[tokio::test]
