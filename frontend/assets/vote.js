@@ -1,6 +1,6 @@
 // The ballot: residents rank what they WANT and what they DON'T WANT, then send it with their voter code.
 import { api, param } from './api.js';
-import { h, srOnly, focusEl, announce, field, setFieldError, icon, replace } from './dom.js';
+import { h, srOnly, focusEl, announce, quiet, field, setFieldError, icon, replace } from './dom.js';
 import { layout } from './layout.js';
 import { formatMoney, formatDateTime, fill } from './format.js';
 
@@ -113,6 +113,7 @@ const TEXT = {
   errorUses: 'There is a problem with the services you ticked: {detail}',
   errorArea: 'There is a problem with your area: {detail}',
   errorSummary: 'There is a problem',
+  closedNoSend: 'Voting has closed, so votes can no longer be sent.',
 };
 
 const main = layout({ title: TEXT.title });
@@ -130,6 +131,7 @@ const state = { want: [], dont: [], uses: [], area: '' };
 const ui = {}; // elements we update
 let baseTitle = '';
 let sending = false;
+let closedNow = false; // the server said voting has closed while this page was open
 
 const draftKey = () => `pbvote.draft.${id}`;
 
@@ -521,6 +523,7 @@ function showReview() {
   const heading = h('h2', { tabindex: '-1' }, TEXT.reviewHeading);
   const sendBtn = h('button', { type: 'button', id: 'send-button', onclick: () => send(sendBtn) }, TEXT.submit);
   ui.sendBtn = sendBtn;
+  ui.reviewAgain = h('p', { id: 'review-again' }, TEXT.reviewAgain);
   replace(ui.review, 
     heading,
     !state.want.length && !state.dont.length ? message('warning', TEXT.reviewEmpty) : null,
@@ -530,12 +533,23 @@ function showReview() {
       services.size ? [h('h3', {}, TEXT.reviewUses), state.uses.length ? h('ul', {}, state.uses.map((s) => h('li', {}, services.get(s)?.name ?? s))) : h('p', {}, TEXT.reviewNoUses)] : null,
       (C.areas || []).length ? [h('h3', {}, TEXT.reviewArea), h('p', {}, state.area || TEXT.areaNone)] : null,
       h('h3', {}, TEXT.reviewCode), h('p', { class: 'code-text' }, ui.code.input.value.trim().toUpperCase())),
-    h('p', {}, TEXT.reviewAgain),
+    closedNow ? message('warning', TEXT.closedNoSend) : ui.reviewAgain,
     h('div', { class: 'btn-row' },
       h('button', { type: 'button', class: 'btn--secondary', id: 'change-button', onclick: () => { clearErrors(); showStep('choose'); focusEl(document.getElementById('review-button')); } }, TEXT.change),
-      sendBtn));
+      closedNow ? null : sendBtn));
   showStep('review');
   focusEl(heading);
+}
+
+/**
+ * Voting has closed while the page was open: take away everything that offers to send a vote
+ * or promises another go, so the page says only what is true.
+ */
+function votingClosed() {
+  closedNow = true;
+  ui.sendBtn?.remove();
+  ui.sendBtn = null;
+  ui.reviewAgain?.remove();
 }
 
 /**
@@ -558,10 +572,14 @@ async function send(btn) {
     sending = false;
     btn.removeAttribute('aria-disabled');
     btn.textContent = label;
+    // "Sending your vote…" is no longer true: the error (or the field it is about) is read
+    // out where focus goes next.
+    quiet();
     showSendError(e);
     return;
   }
   sending = false;
+  quiet();
   try { sessionStorage.removeItem(draftKey()); } catch { /* ignore */ }
   showReceipt(r);
 }
@@ -607,6 +625,7 @@ function showSendError(e) {
   else text = fill(TEXT.errorGeneric, { detail });
   // Trying again cannot help once voting has closed.
   const retry = e.type !== 'wrong-phase';
+  if (!retry) votingClosed();
   const again = retry ? h('button', { type: 'button', id: 'retry-button', onclick: () => send(again) }, TEXT.tryAgain) : null;
   replace(ui.formError,
     h('h2', {}, TEXT.errorSummary),
