@@ -448,7 +448,10 @@ function csvCell(v) {
 }
 
 function downloadCsv(batch) {
-  const lines = ['code,ballot_url', ...batch.codes.map((c) => `${csvCell(c)},${csvCell(batch.ballot_url)}`)];
+  // Batches made before short links existed have none: the column is then left out.
+  const links = Array.isArray(batch.links) && batch.links.length === batch.codes.length ? batch.links : null;
+  const lines = [links ? 'code,ballot_url,short_link' : 'code,ballot_url',
+    ...batch.codes.map((c, i) => `${csvCell(c)},${csvCell(batch.ballot_url)}${links ? `,${csvCell(links[i])}` : ''}`)];
   const blob = new Blob([lines.join('\r\n') + '\r\n'], { type: 'text/csv;charset=utf-8' });
   const url = URL.createObjectURL(blob);
   const slug = (C.title || 'consultation').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'consultation';
@@ -478,7 +481,7 @@ function codesSection() {
       button.textContent = TEXT.generating; // aria-disabled meanwhile (oneAtATime), so focus stays
       try {
         const r = await api(`/consultations/${enc(C.id)}/voter-codes`, { method: 'POST', body: { count: n } });
-        sessionStorage.setItem(CODES_KEY, JSON.stringify({ consultation_id: C.id, title: C.title, ballot_url: r.ballot_url, codes: r.codes }));
+        sessionStorage.setItem(CODES_KEY, JSON.stringify({ consultation_id: C.id, title: C.title, ballot_url: r.ballot_url, codes: r.codes, links: r.links }));
         await reload('#new-codes-heading'); // focus on the heading reads it out: no announcement as well
       } catch (err) {
         button.textContent = TEXT.generate;
