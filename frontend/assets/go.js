@@ -110,4 +110,6 @@ async function start() {
   }
 }
 
+// Another short link opened in this tab while the page is showing (only the part after # changes).
+window.addEventListener('hashchange', start);
 start();
