@@ -248,3 +248,27 @@ test('with fewer votes than the smallest group the projector says so instead of 
   assertClean(projector);
   await projector.context().close();
 });
+
+test('the projector reconnects by itself when the server refuses its stream for a while', { timeout: 120000 }, async () => {
+  const id = await openConsultation('Reconnecting');
+  const meeting = await meetingByApi(id);
+  const { slips } = await ok('POST', `/meetings/${meeting.id}/slips`, { token, body: { count: 1 } }, [201]);
+  await ok('POST', `/meetings/${meeting.id}/open`, { token });
+  const projector = await newPage(browser, { width: 1920, height: 1080 });
+  // A proxy in front of a restarting server answers 503: the browser's EventSource gives up on
+  // such an answer, so the page must start a new one itself.
+  let refused = 0;
+  await projector.route(`**/api/v1/meetings/${meeting.id}/stream`, (route) => {
+    if (refused < 2) { refused++; return route.fulfill({ status: 503, contentType: 'application/problem+json', body: '{"status":503}' }); }
+    return route.continue();
+  });
+  await projector.goto(url(`projector.html?m=${meeting.id}`));
+  await projector.locator('#projector-offline').waitFor({ state: 'visible' });
+  await ok('POST', `/meetings/${meeting.id}/ballots`, { body: { voter_code: slips[0].code, want: ['S1'], dont_want: [], uses: [] } }, [201]);
+  await projector.locator('#count-voted', { hasText: '1' }).waitFor({ timeout: 15000 });
+  assert.equal(refused, 2);
+  assert.equal(await projector.locator('#projector-offline').isVisible(), false, 'the reconnecting notice goes once it is back');
+  projector.errors = projector.errors.filter((e) => !/status of 503|EventSource/.test(e));
+  assertClean(projector);
+  await projector.context().close();
+});
