@@ -149,6 +149,8 @@ let officers = [];
 let mismatches = [];
 let live = null;
 let flash = null; // {section, text, kind}
+let shownFlash = null; // the message on the page now
+let loading = null; // the reload in progress
 let showOverride = false;
 let stream = null;
 const ui = {};
@@ -172,6 +174,12 @@ function notice(kind, text, id) {
 
 /** Read everything again and draw the page; then focus `focusSelector` if given. */
 async function reload(focusSelector) {
+  const p = readAndDraw(focusSelector);
+  loading = p;
+  try { await p; } finally { if (loading === p) loading = null; }
+}
+
+async function readAndDraw(focusSelector) {
   try {
     R = await api(`/meetings/${enc(mid)}/record`);
     M = R.meeting;
@@ -225,6 +233,7 @@ function render() {
     officersSection(),
     reconciliationSection(),
     h('p', {}, h('a', { href: `consultation.html?c=${enc(C.id)}` }, TEXT.back)));
+  shownFlash = flash;
   flash = null;
   showCounts();
 }
@@ -243,15 +252,38 @@ function showCounts() {
   ui.counts.textContent = fill(TEXT.counts, { admitted: s.admitted ?? 0, voted: s.voted ?? 0, phones: s.phones ?? 0, paper: s.paper ?? 0 });
 }
 
+function movedOn(m) {
+  return m.phase !== M.phase || m.revealed !== M.revealed || m.generation !== M.generation;
+}
+
+/**
+ * The stream says the meeting moved on. Usually it is this page's own action, which draws the
+ * page itself; if not (another organiser's window), draw it again without losing the reader's
+ * place: focus returns to the same control and the last message stays.
+ */
+let syncTimer = null;
+function syncSoon() {
+  if (syncTimer) return;
+  syncTimer = setTimeout(async () => {
+    syncTimer = null;
+    if (loading) await loading;
+    if (!movedOn(live.meeting)) return;
+    const keep = document.activeElement?.id;
+    flash = shownFlash;
+    await reload();
+    const el = keep && document.getElementById(keep);
+    if (el) el.focus({ preventScroll: true });
+  }, 300);
+}
+
 let recordTimer = null;
 function onState(state) {
   const changed = live && (live.voted !== state.voted || live.admitted !== state.admitted);
   live = state;
   showCounts();
   const m = state.meeting;
-  // Someone else (another organiser's window) moved the meeting on: draw it again.
-  if (m.phase !== M.phase || m.revealed !== M.revealed || m.generation !== M.generation) {
-    reload();
+  if (movedOn(m)) {
+    syncSoon();
     return;
   }
   const onScreen = state.focus ? state.focus.id : null;

@@ -98,6 +98,10 @@ test('a meeting in a hall: slips on three phones, the projector counts them live
   await console_.locator('#open-button').click();
   await console_.locator('#meeting-phase', { hasText: 'Voting' }).waitFor();
   await projector.locator('#projector-phase', { hasText: 'Voting is open' }).waitFor();
+  // The stream also says the meeting moved on; the page is not drawn again under the reader.
+  await console_.waitForTimeout(1000);
+  assert.equal(await console_.evaluate(() => document.activeElement.id), 'stage-flash', 'focus stays on the message');
+  assert.equal((await console_.locator('#stage-flash').innerText()).trim(), 'Voting is now open.');
   await checkAxe(console_, 'meeting console');
   await screenshot(console_, 'meeting-console');
 
@@ -271,4 +275,21 @@ test('the projector reconnects by itself when the server refuses its stream for 
   projector.errors = projector.errors.filter((e) => !/status of 503|EventSource/.test(e));
   assertClean(projector);
   await projector.context().close();
+});
+
+test('the meeting’s page follows what another organiser does without losing the reader’s place', { timeout: 120000 }, async () => {
+  const id = await openConsultation('Two organisers');
+  const meeting = await meetingByApi(id);
+  const page = await newPage(browser, { width: 1280, height: 900 });
+  await useSession(page, ORGANISER);
+  await page.goto(url(`console/meeting.html?m=${meeting.id}`));
+  await page.locator('#focus-next').waitFor();
+  await page.locator('#focus-next').focus();
+  // Another organiser (another window) opens voting: the stream tells this page.
+  await ok('POST', `/meetings/${meeting.id}/open`, { token });
+  await page.locator('#meeting-phase', { hasText: 'Voting' }).waitFor();
+  await page.locator('#close-button').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'focus-next', 'focus stays where it was');
+  assertClean(page);
+  await page.context().close();
 });
