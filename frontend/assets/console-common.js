@@ -5,7 +5,7 @@ import { fill } from './format.js';
 
 export const COMMON_TEXT = {
   signedInAs: 'Signed in as {email} ({role})',
-  role: { organiser: 'organiser', commissioner: 'commissioner' },
+  role: { organiser: 'organiser', commissioner: 'commissioner', officer: 'officer' },
   signOut: 'Sign out',
   console: 'Console home',
 };
@@ -56,6 +56,7 @@ const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-
 // filter for "another site" lets `/%09/evil.example` through as `//evil.example`.
 const NEXT_PAGES = [
   new RegExp(`^(consultation|letters)\\.html\\?c=(${UUID})$`),
+  new RegExp(`^(meeting|paper|slips)\\.html\\?m=(${UUID})$`),
   new RegExp(`^\\.\\./(results)\\.html\\?c=(${UUID})$`),
   /^(new|index)\.html$/,
 ];
@@ -66,6 +67,7 @@ function safePath(path) {
     const m = pattern.exec(path);
     if (!m) continue;
     if (m[1] === 'results') return `../results.html?c=${m[2].toLowerCase()}`;
+    if (['meeting', 'paper', 'slips'].includes(m[1])) return `${m[1]}.html?m=${m[2].toLowerCase()}`;
     return m[2] ? `${m[1]}.html?c=${m[2].toLowerCase()}` : `${m[1]}.html`;
   }
   return null;

@@ -1,4 +1,5 @@
-// Manage one consultation: details, services, proposals, stages (open / close / publish) and voter codes.
+// Manage one consultation: details, services, proposals, stages (open / close / publish), voter codes
+// and meetings in a hall.
 import { api, param } from './api.js';
 import { h, field, setFieldError, focusEl, announce, replace, oneAtATime, showErrorSummary } from './dom.js';
 import { layout } from './layout.js';
@@ -116,6 +117,28 @@ const TEXT = {
   ballotAddress: 'Ballot page address: {url}',
   error: 'Something went wrong: {detail}',
   problem: 'There is a problem',
+  meetingsHeading: 'Meetings in a hall',
+  meetingsIntro: 'At a meeting, people vote on their phones with an admission slip or their letter, or on paper that an officer types in. Every vote counts in this consultation, one per person.',
+  meetingsLoading: 'Loading the meetings…',
+  meetingsError: 'We could not load the meetings: {detail}',
+  noMeetings: 'No meetings yet.',
+  meetingPhase: { planned: 'Planned', voting: 'Voting', closed: 'Closed' },
+  meetingWhen: '{place}, starting {date}',
+  runMeeting: 'Run this meeting',
+  addMeetingHeading: 'Add a meeting',
+  meetingTitle: 'Name of the meeting',
+  meetingTitleHint: 'For example “Riverside community meeting”.',
+  meetingPlace: 'Place',
+  meetingPlaceHint: 'For example “Riverside library, Mill Street”.',
+  meetingStart: 'Starts (optional)',
+  meetingStartHint: 'Times are in {zone}, the time zone this computer is set to.',
+  doubleEntry: 'Two officers type in each paper ballot, and they must agree (double entry)',
+  addMeeting: 'Add meeting',
+  meetingAdded: 'Meeting “{name}” added.',
+  needMeetingTitle: 'Type a name for the meeting.',
+  needPlace: 'Type where the meeting is.',
+  badStart: 'Type a date and time, or leave it empty.',
+  meetingsNotNow: 'Meetings can be added while the consultation is a draft or open.',
 };
 
 const main = layout({ title: TEXT.title, root: '../', current: 'console' });
@@ -189,6 +212,7 @@ function render() {
     servicesSection(),
     proposalsSection(),
     codesSection(),
+    meetingsSection(),
     h('p', {}, h('a', { href: 'index.html' }, TEXT.back)));
   flash = null;
 }
@@ -292,10 +316,9 @@ function serviceForm() {
     if (d) body.description = d;
     if (fid && fid.input.value.trim()) body.id = fid.input.value.trim();
     try {
-      const r = s
-        ? await api(`/consultations/${enc(C.id)}/services/${enc(s.id)}`, { method: 'PUT', body })
-        : await api(`/consultations/${enc(C.id)}/services`, { method: 'POST', body });
-      flash = { section: 'services', text: fill(s ? TEXT.serviceSaved : TEXT.serviceAdded, { name: r?.name ?? body.name }) };
+      if (s) await api(`/consultations/${enc(C.id)}/services/${enc(s.id)}`, { method: 'PUT', body });
+      else await api(`/consultations/${enc(C.id)}/services`, { method: 'POST', body });
+      flash = { section: 'services', text: fill(s ? TEXT.serviceSaved : TEXT.serviceAdded, { name: body.name }) };
       editingService = null;
       // After adding, focus goes to the empty form for the next one, so the message is announced;
       // after a change, focus goes to the message itself.
@@ -385,10 +408,10 @@ function proposalForm() {
     if (service.input.value) body.service = service.input.value;
     if (fid && fid.input.value.trim()) body.id = fid.input.value.trim();
     try {
-      const r = p
-        ? await api(`/consultations/${enc(C.id)}/proposals/${enc(p.id)}`, { method: 'PUT', body })
-        : await api(`/consultations/${enc(C.id)}/proposals`, { method: 'POST', body });
-      flash = { section: 'proposals', text: fill(p ? TEXT.proposalSaved : TEXT.proposalAdded, { name: r?.title ?? body.title }) };
+      if (p) await api(`/consultations/${enc(C.id)}/proposals/${enc(p.id)}`, { method: 'PUT', body });
+      else await api(`/consultations/${enc(C.id)}/proposals`, { method: 'POST', body });
+      // The answer is the whole consultation: its `title` is the consultation's, not the proposal's.
+      flash = { section: 'proposals', text: fill(p ? TEXT.proposalSaved : TEXT.proposalAdded, { name: body.title }) };
       editingProposal = null;
       if (!p) announce(flash.text); // see the services form
       await reload(p ? '#proposals-flash' : '#prop-title');
@@ -449,7 +472,10 @@ function csvCell(v) {
 }
 
 function downloadCsv(batch) {
-  const lines = ['code,ballot_url', ...batch.codes.map((c) => `${csvCell(c)},${csvCell(batch.ballot_url)}`)];
+  // Batches made before short links existed have none: the column is then left out.
+  const links = Array.isArray(batch.links) && batch.links.length === batch.codes.length ? batch.links : null;
+  const lines = [links ? 'code,ballot_url,short_link' : 'code,ballot_url',
+    ...batch.codes.map((c, i) => `${csvCell(c)},${csvCell(batch.ballot_url)}${links ? `,${csvCell(links[i])}` : ''}`)];
   const blob = new Blob([lines.join('\r\n') + '\r\n'], { type: 'text/csv;charset=utf-8' });
   const url = URL.createObjectURL(blob);
   const slug = (C.title || 'consultation').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'consultation';
@@ -479,7 +505,7 @@ function codesSection() {
       button.textContent = TEXT.generating; // aria-disabled meanwhile (oneAtATime), so focus stays
       try {
         const r = await api(`/consultations/${enc(C.id)}/voter-codes`, { method: 'POST', body: { count: n } });
-        sessionStorage.setItem(CODES_KEY, JSON.stringify({ consultation_id: C.id, title: C.title, ballot_url: r.ballot_url, codes: r.codes }));
+        sessionStorage.setItem(CODES_KEY, JSON.stringify({ consultation_id: C.id, title: C.title, ballot_url: r.ballot_url, codes: r.codes, links: r.links }));
         await reload('#new-codes-heading'); // focus on the heading reads it out: no announcement as well
       } catch (err) {
         button.textContent = TEXT.generate;
@@ -505,6 +531,66 @@ function codesSection() {
     stats,
     panel,
     form || h('p', { class: 'hint' }, TEXT.codesNotNow));
+}
+
+// ---------- meetings ----------
+
+function meetingsSection() {
+  const list = h('div', { id: 'meetings' }, h('p', { role: 'status' }, TEXT.meetingsLoading));
+  api(`/consultations/${enc(C.id)}/meetings`).then((meetings) => {
+    replace(list, meetings.length ? h('ul', { class: 'card-list', role: 'list', id: 'meetings-list' }, meetings.map((m) => h('li', { class: 'card', 'data-id': m.id },
+      h('h3', { style: 'margin:0 0 0.25rem' }, h('a', { href: `meeting.html?m=${enc(m.id)}` }, m.title)),
+      h('p', { class: 'status-line', style: 'margin:0' }, `${TEXT.status} `, h('strong', { class: 'tag tag--phase' }, TEXT.meetingPhase[m.phase] || m.phase)),
+      h('p', { style: 'margin:0' }, m.starts_at ? fill(TEXT.meetingWhen, { place: m.place, date: formatDateTime(m.starts_at) }) : m.place),
+      user.role === 'organiser' ? h('p', { style: 'margin:0.25rem 0 0' }, h('a', { href: `meeting.html?m=${enc(m.id)}` }, TEXT.runMeeting, h('span', { class: 'visually-hidden' }, `: ${m.title}`))) : null)))
+      : h('p', {}, TEXT.noMeetings));
+  }).catch((e) => {
+    replace(list, h('p', { class: 'field-error' }, fill(TEXT.meetingsError, { detail: e.detail || e.message })));
+  });
+  const canAdd = user.role === 'organiser' && (C.phase === 'draft' || C.phase === 'open');
+  return h('section', { 'aria-labelledby': 'meetings-heading' },
+    h('h2', { id: 'meetings-heading' }, TEXT.meetingsHeading),
+    h('p', {}, TEXT.meetingsIntro),
+    flashFor('meetings'),
+    list,
+    canAdd ? meetingForm() : (user.role === 'organiser' ? h('p', { class: 'hint' }, TEXT.meetingsNotNow) : null));
+}
+
+function meetingForm() {
+  const title = field({ id: 'meeting-title', label: TEXT.meetingTitle, hint: TEXT.meetingTitleHint, attrs: { autocomplete: 'off' } });
+  const place = field({ id: 'meeting-place', label: TEXT.meetingPlace, hint: TEXT.meetingPlaceHint, attrs: { autocomplete: 'off' } });
+  const startsAt = field({ id: 'meeting-start', label: TEXT.meetingStart, hint: fill(TEXT.meetingStartHint, { zone: localTimeZone() }), type: 'datetime-local' });
+  const double = h('input', { type: 'checkbox', id: 'meeting-double', name: 'meeting-double' });
+  const error = h('div', { class: 'notice notice--error', hidden: true, tabindex: '-1' });
+  const fields = { title, place, starts_at: startsAt };
+  return h('form', { novalidate: true, id: 'meeting-form', class: 'panel', onsubmit: oneAtATime(async () => {
+    error.hidden = true;
+    for (const f of Object.values(fields)) setFieldError(f, '');
+    const body = { title: title.input.value.trim(), place: place.input.value.trim(), double_entry: double.checked };
+    const bad = [];
+    const problem = (f, text) => { setFieldError(f, text); bad.push([text, f.input]); };
+    if (!body.title) problem(title, TEXT.needMeetingTitle);
+    if (!body.place) problem(place, TEXT.needPlace);
+    if (startsAt.input.value) {
+      const d = new Date(startsAt.input.value);
+      if (Number.isNaN(d.getTime())) problem(startsAt, TEXT.badStart);
+      else body.starts_at = d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    }
+    if (bad.length) { showErrorSummary(error, TEXT.problem, bad, { level: 'h4' }); return; }
+    try {
+      await api(`/consultations/${enc(C.id)}/meetings`, { method: 'POST', body });
+      flash = { section: 'meetings', text: fill(TEXT.meetingAdded, { name: body.title }) };
+      announce(flash.text); // focus goes to the empty form for the next one, as with services
+      await reload('#meeting-title');
+    } catch (err) {
+      showProblem(err, fields, error);
+    }
+  }) },
+  h('h3', {}, TEXT.addMeetingHeading),
+  error,
+  title.wrap, place.wrap, startsAt.wrap,
+  h('div', { class: 'field' }, h('label', { class: 'check', for: 'meeting-double' }, double, h('span', {}, TEXT.doubleEntry))),
+  h('div', { class: 'btn-row' }, h('button', { type: 'submit', id: 'meeting-submit' }, TEXT.addMeeting)));
 }
 
 start();

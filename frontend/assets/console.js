@@ -8,7 +8,7 @@ import { consoleBar, safeNext } from './console-common.js';
 const TEXT = {
   title: 'Organiser console',
   signInHeading: 'Sign in',
-  signInIntro: 'For council organisers and commissioners. Residents don’t need to sign in: your voter code is all you need to vote.',
+  signInIntro: 'For council organisers, commissioners and meeting officers. Residents don’t need to sign in: your voter code is all you need to vote.',
   email: 'Email address',
   password: 'Password',
   signIn: 'Sign in',
@@ -29,6 +29,13 @@ const TEXT = {
   results: 'Results',
   status: 'Status:',
   phase: { draft: 'Draft', open: 'Open for votes', closed: 'Voting closed', published: 'Results published' },
+  meetingsHeading: 'Your meetings',
+  meetingsIntro: 'You are an officer of these meetings: type in their paper ballots.',
+  noMeetings: 'You are not an officer of any meeting yet. Ask the meeting’s organiser to assign you.',
+  meetingsError: 'We could not load your meetings: {detail}',
+  meetingPhase: { planned: 'Planned', voting: 'Voting', closed: 'Closed' },
+  meetingWhen: '{place}, starting {date}',
+  paper: 'Type in paper ballots',
 };
 
 const main = layout({ title: TEXT.title, root: '../', current: 'console' });
@@ -91,7 +98,34 @@ function signInForm() {
   replace(main, h('h1', {}, TEXT.title), h('h2', {}, TEXT.signInHeading), h('p', {}, TEXT.signInIntro), form);
 }
 
+/** An officer's console: the meetings they type paper ballots for. */
+async function officerDashboard(user) {
+  const status = h('p', { role: 'status' }, TEXT.loading);
+  replace(main,
+    h('h1', { tabindex: '-1', id: 'console-heading' }, TEXT.title),
+    consoleBar(user, { home: false }),
+    h('h2', {}, TEXT.meetingsHeading),
+    status);
+  document.getElementById('console-heading').focus();
+  let meetings;
+  try {
+    meetings = await api('/meetings/assigned');
+  } catch (e) {
+    if (e.status === 401) { signInForm(); return; }
+    status.replaceWith(h('div', { class: 'notice notice--error', role: 'alert' }, h('p', {}, fill(TEXT.meetingsError, { detail: e.detail || e.message }))));
+    return;
+  }
+  if (!meetings.length) { status.replaceWith(h('p', {}, TEXT.noMeetings)); return; }
+  const enc = encodeURIComponent;
+  status.replaceWith(h('p', {}, TEXT.meetingsIntro), h('ul', { class: 'card-list card-list--grid', role: 'list', id: 'meetings' }, meetings.map((m) => h('li', { class: 'card', 'data-id': m.id },
+    h('h3', {}, h('a', { href: `paper.html?m=${enc(m.id)}` }, m.title)),
+    h('p', { class: 'status-line' }, `${TEXT.status} `, h('strong', { class: 'tag tag--phase' }, TEXT.meetingPhase[m.phase] || m.phase)),
+    h('p', {}, m.starts_at ? fill(TEXT.meetingWhen, { place: m.place, date: formatDateTime(m.starts_at) }) : m.place),
+    h('p', { style: 'margin:0' }, h('a', { class: 'btn btn--small', href: `paper.html?m=${enc(m.id)}` }, TEXT.paper, h('span', { class: 'visually-hidden' }, `: ${m.title}`)))))));
+}
+
 async function dashboard(user) {
+  if (user.role === 'officer') { officerDashboard(user); return; }
   const status = h('p', { role: 'status' }, TEXT.loading);
   replace(main, 
     h('h1', { tabindex: '-1', id: 'console-heading' }, TEXT.title),

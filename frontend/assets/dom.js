@@ -84,14 +84,25 @@ export function focusEl(el) {
 
 /** Announce a message through a polite live region (created once per page). */
 let liveRegion;
+let pending = null;
 export function announce(message) {
-  if (!liveRegion) {
+  if (!liveRegion || !liveRegion.isConnected) {
     liveRegion = document.getElementById('announcer') || h('div', { id: 'announcer', class: 'visually-hidden', 'aria-live': 'polite', role: 'status' });
     if (!liveRegion.isConnected) document.body.append(liveRegion);
   }
-  // Clear then set, so the same message twice is still read out.
+  // Clear then set, so the same message twice is still read out. A message still on its way
+  // is dropped: the newer one is what is true now.
+  clearTimeout(pending);
   liveRegion.textContent = '';
-  setTimeout(() => { liveRegion.textContent = message; }, 50);
+  pending = message ? setTimeout(() => { pending = null; liveRegion.textContent = message; }, 50) : null;
+}
+
+/**
+ * Empty the live region (and drop a message still on its way), so that a status that is no
+ * longer true ("Sending your vote…") is not left there to be read out later.
+ */
+export function quiet() {
+  announce('');
 }
 
 /**

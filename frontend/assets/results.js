@@ -3,6 +3,7 @@ import { api, param, getUser } from './api.js';
 import { h, icon, srOnly, replace } from './dom.js';
 import { layout } from './layout.js';
 import { formatMoney, formatScore, fill } from './format.js';
+import { scoreScale, scoreChart } from './bars.js';
 
 const TEXT = {
   title: 'Results',
@@ -232,7 +233,7 @@ function render(R) {
 
 function section(key, heading, list, money) {
   const hid = `${key}-heading`;
-  const max = Math.max(1, ...list.flatMap((p) => [Math.abs(num(p.score)), Math.abs(num(p.plain_score))]));
+  const max = scoreScale(list);
   return h('section', { 'aria-labelledby': hid },
     h('h2', { id: hid }, heading),
     list.length ? h('ol', { class: 'card-list', role: 'list', id: `${key}-results` }, list.map((p) => result(p, money, max))) : h('p', {}, TEXT.none));
@@ -242,17 +243,6 @@ function outcome(label, yes, cls) {
   return h('li', { class: `outcome ${yes ? 'outcome--yes' : 'outcome--no'} ${cls}` },
     icon(yes ? 'check' : 'cross'),
     h('span', {}, h('span', { class: 'muted', style: 'font-weight:400' }, `${label}: `), yes ? TEXT.adopted : TEXT.notAdopted));
-}
-
-function bar(label, value, max, kind) {
-  const v = num(value);
-  const width = (Math.abs(v) / max) * 50;
-  const style = v >= 0 ? `left:50%;width:${width}%` : `left:${50 - width}%;width:${width}%`;
-  return h('div', { class: 'chart__row' },
-    h('div', { class: 'chart__label' }, h('span', {}, label), h('b', {}, formatScore(v))),
-    h('div', { class: 'chart__track', 'aria-hidden': 'true' },
-      h('div', { class: `chart__bar chart__bar--${kind}`, style }),
-      h('div', { class: 'chart__zero' })));
 }
 
 function result(p, money, max) {
@@ -271,12 +261,7 @@ function result(p, money, max) {
       outcome(TEXT.plainLabel, p.plain_adopted, 'outcome-plain')),
     changed ? h('p', { class: 'small' }, h('strong', {}, TEXT.changed)) : null,
     p.protected ? h('p', { class: 'protected-note' }, h('strong', {}, TEXT.protectedNote), ' ', p.explanation || '') : null,
-    h('div', { class: 'chart' },
-      bar(TEXT.scoreProtected, p.score, max, 'protected'),
-      bar(TEXT.scorePlain, p.plain_score, max, 'plain'),
-      h('div', { class: 'chart__row', 'aria-hidden': 'true' }, h('span', {}),
-        h('div', { class: 'chart__axis' },
-          h('span', {}, formatScore(-max)), h('span', {}, '0'), h('span', {}, formatScore(max))))),
+    scoreChart(p, max, { protectedLabel: TEXT.scoreProtected, plainLabel: TEXT.scorePlain }),
     h('p', { class: 'numbers' },
       fill(TEXT.counts, { want: p.want_count ?? 0, dont: p.dont_want_count ?? 0 }),
       num(p.users) > 0 ? ' ' + fill(weight > 1 ? TEXT.users : TEXT.usersSmall, { users: p.users, service: p.service_name || p.service, weight: formatScore(weight) }) : ''),

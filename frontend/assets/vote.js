@@ -1,8 +1,11 @@
 // The ballot: residents rank what they WANT and what they DON'T WANT, then send it with their voter code.
+// With `m=<meeting>` it is the hall's ballot at a live meeting: large type, the code from the
+// slip's link filled in, sent to the meeting, and the meeting's state followed live.
 import { api, param } from './api.js';
-import { h, srOnly, focusEl, announce, field, setFieldError, icon, replace } from './dom.js';
+import { h, srOnly, focusEl, announce, quiet, field, setFieldError, icon, replace, oneAtATime } from './dom.js';
 import { layout } from './layout.js';
 import { formatMoney, formatDateTime, fill } from './format.js';
+import { followMeeting } from './meeting-live.js';
 
 const TEXT = {
   title: 'Your vote',
@@ -113,10 +116,43 @@ const TEXT = {
   errorUses: 'There is a problem with the services you ticked: {detail}',
   errorArea: 'There is a problem with your area: {detail}',
   errorSummary: 'There is a problem',
+  closedNoSend: 'Voting has closed, so votes can no longer be sent.',
+  hall: {
+    loadError: 'We could not find this meeting. The link may be wrong or out of date: ask a member of staff.',
+    meeting: '{title}, {place}',
+    phase: {
+      planned: 'Voting has not started yet',
+      voting: 'Voting is open',
+      closed: 'Voting has closed',
+    },
+    more: {
+      planned: 'You can make your choices now, and send your vote when the chair opens voting. This page changes by itself.',
+      voting: 'Make your choices, check them and send your vote.',
+      closed: 'Voting at this meeting has closed. Thank you for taking part.',
+    },
+    revealed: 'The meeting’s result is on the screen in the hall.',
+    resultLink: 'See the meeting’s result',
+    reset: 'The chair has started the vote again. Votes sent before at this meeting no longer count: please send yours again once voting is open.',
+    offline: 'This page has lost touch with the meeting. It is trying again.',
+    announce: {
+      planned: 'Voting has not started yet.',
+      voting: 'Voting is open. You can send your vote now.',
+      closed: 'Voting at this meeting has closed.',
+      revealed: 'The meeting’s result is ready.',
+    },
+    codeLabel: 'Your code',
+    codeHint: 'It is on your admission slip or on your letter, for example K7QF-M2XD-9PRT. Capital or small letters, with or without the dashes.',
+    codeFilled: 'The code from your slip’s link is filled in.',
+    codeInvalid: 'We don’t recognise this code for this meeting. Check it against your slip or letter: it has 12 letters and numbers, for example K7QF-M2XD-9PRT.',
+    waitToSend: 'Voting has not started yet. Your choices are kept: you can send your vote as soon as the chair opens voting. This page changes by itself.',
+    closedError: 'Voting at this meeting has closed, so your vote could not be sent.',
+    again: 'While voting is open at this meeting you can change your vote: send it again with the same code, and your newest vote replaces the older one.',
+  },
 };
 
 const main = layout({ title: TEXT.title });
-const id = param('c');
+let id = param('c');
+const meetingId = param('m');
 const LISTS = ['want', 'dont'];
 const SEND_TIMEOUT = 30000; // milliseconds before we stop waiting for the server
 
@@ -130,6 +166,23 @@ const state = { want: [], dont: [], uses: [], area: '' };
 const ui = {}; // elements we update
 let baseTitle = '';
 let sending = false;
+let closedNow = false; // the server said voting has closed while this page was open
+// The hall: the meeting's live state, the code that joined it, and the code from the link.
+let hall = null;
+let joinedCode = '';
+const codeFromLink = takeCodeFromAddress();
+
+/**
+ * A short link (`/go#CODE`) opens this page with `#code=…`: take the code and remove it from
+ * the address bar at once, so it is not left in the browser's history or shown on screen.
+ */
+function takeCodeFromAddress() {
+  const fragment = new URLSearchParams(location.hash.replace(/^#/, ''));
+  const code = fragment.get('code');
+  if (code === null) return '';
+  history.replaceState(history.state, '', location.pathname + location.search);
+  return code.trim();
+}
 
 const draftKey = () => `pbvote.draft.${id}`;
 
@@ -172,6 +225,17 @@ function message(kind, text, { alert = false } = {}) {
 
 async function start() {
   replace(main, h('h1', {}, TEXT.title), h('p', { role: 'status' }, TEXT.loading));
+  if (meetingId) {
+    document.body.classList.add('hall');
+    try {
+      hall = await api(`/meetings/${encodeURIComponent(meetingId)}/live`, { auth: false });
+    } catch (e) {
+      const text = e.status === 404 ? TEXT.hall.loadError : fill(TEXT.loadError, { detail: e.detail || e.message });
+      replace(main, h('h1', {}, TEXT.title), message('error', text, { alert: true }), h('p', {}, h('a', { href: 'index.html' }, TEXT.backHome)));
+      return;
+    }
+    id = hall.consultation.id;
+  }
   if (!id) {
     replace(main, h('h1', {}, TEXT.title), message('error', TEXT.noId), h('p', {}, h('a', { href: 'index.html' }, TEXT.backHome)));
     return;
@@ -190,6 +254,10 @@ async function start() {
   depth = Number(C.settings?.rank_depth) || 5;
   loadDraft();
   render();
+  if (meetingId) {
+    followMeeting(meetingId, { onState: applyHall, onConnection: (up) => { if (ui.hallOffline) ui.hallOffline.hidden = up; } });
+    if (codeFromLink && ui.code) joinMeeting(codeFromLink, { onLoad: true });
+  }
 }
 
 function budgetPanel() {
@@ -221,7 +289,7 @@ function render() {
   const intro = C.description ? h('p', { class: 'lead' }, C.description) : null;
   const reason = notOpenReason();
   if (reason) {
-    replace(main, heading, intro || '', budgetPanel(), message('warning', reason),
+    replace(main, heading, hallBanner(), intro || '', budgetPanel(), message('warning', reason),
       C.phase === 'published' ? h('p', {}, h('a', { class: 'btn', href: `results.html?c=${encodeURIComponent(C.id)}` }, TEXT.resultsLink)) : null,
       h('p', {}, h('a', { href: 'index.html' }, TEXT.backHome)));
     return;
@@ -231,7 +299,7 @@ function render() {
   ui.choose = h('div', { id: 'step-choose' });
   ui.review = h('div', { id: 'step-review', hidden: true });
   ui.done = h('div', { id: 'step-done', hidden: true });
-  replace(main, heading, intro || '', ui.formError, ui.choose, ui.review, ui.done);
+  replace(main, heading, hallBanner(), intro || '', ui.formError, ui.choose, ui.review, ui.done);
 
   const savings = [...proposals.values()].filter((p) => p.kind === 'saving');
   const devs = [...proposals.values()].filter((p) => p.kind !== 'saving');
@@ -262,6 +330,7 @@ function render() {
     aboutForm());
 
   refresh();
+  if (hall) showHallPhase();
 }
 
 function card(p) {
@@ -319,9 +388,11 @@ function aboutForm() {
     ui.area.input.addEventListener('change', () => { state.area = ui.area.input.value; saveDraft(); });
     parts.push(ui.area.wrap);
   }
-  ui.code = field({ id: 'voter-code', label: TEXT.codeLabel, hint: TEXT.codeHint,
+  ui.code = field({ id: 'voter-code', label: hall ? TEXT.hall.codeLabel : TEXT.codeLabel,
+    hint: hall ? `${TEXT.hall.codeHint}${codeFromLink ? ` ${TEXT.hall.codeFilled}` : ''}` : TEXT.codeHint,
+    value: codeFromLink,
     attrs: { class: 'input--code', autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false', inputmode: 'text' } });
-  const form = h('form', { id: 'ballot-form', novalidate: true, onsubmit: (e) => { e.preventDefault(); toReview(); } },
+  const form = h('form', { id: 'ballot-form', novalidate: true, onsubmit: oneAtATime(toReview) },
     parts.length ? h('section', { 'aria-labelledby': 'about-heading' }, h('h2', { id: 'about-heading' }, TEXT.aboutHeading), parts) : null,
     h('section', { 'aria-labelledby': 'code-heading' }, h('h2', { id: 'code-heading' }, TEXT.codeHeading), ui.code.wrap),
     h('div', { class: 'btn-row' }, h('button', { type: 'submit', id: 'review-button' }, TEXT.review)));
@@ -491,12 +562,15 @@ function clearErrors() {
   if (ui.area) setFieldError(ui.area, '');
 }
 
-function toReview() {
+async function toReview() {
   clearErrors();
   const code = normaliseCode(ui.code.input.value);
   if (!code) return showCodeError(TEXT.codeEmpty);
   if (code.length !== 12 || !/^[A-Z0-9]+$/.test(code)) return showCodeError(TEXT.codeShape);
-  showReview();
+  // In the hall a typed code joins the meeting first (it counts as admitted), which also
+  // tells the person at once if the code is wrong.
+  if (hall && code !== joinedCode && !(await joinMeeting(ui.code.input.value))) return undefined;
+  return showReview();
 }
 
 function showCodeError(text) {
@@ -521,6 +595,8 @@ function showReview() {
   const heading = h('h2', { tabindex: '-1' }, TEXT.reviewHeading);
   const sendBtn = h('button', { type: 'button', id: 'send-button', onclick: () => send(sendBtn) }, TEXT.submit);
   ui.sendBtn = sendBtn;
+  ui.waitToSend = hall ? h('div', { class: 'notice notice--warning', id: 'wait-to-send', hidden: true }, h('p', {}, TEXT.hall.waitToSend)) : null;
+  ui.reviewAgain = h('p', { id: 'review-again' }, hall ? TEXT.hall.again : TEXT.reviewAgain);
   replace(ui.review, 
     heading,
     !state.want.length && !state.dont.length ? message('warning', TEXT.reviewEmpty) : null,
@@ -530,12 +606,26 @@ function showReview() {
       services.size ? [h('h3', {}, TEXT.reviewUses), state.uses.length ? h('ul', {}, state.uses.map((s) => h('li', {}, services.get(s)?.name ?? s))) : h('p', {}, TEXT.reviewNoUses)] : null,
       (C.areas || []).length ? [h('h3', {}, TEXT.reviewArea), h('p', {}, state.area || TEXT.areaNone)] : null,
       h('h3', {}, TEXT.reviewCode), h('p', { class: 'code-text' }, ui.code.input.value.trim().toUpperCase())),
-    h('p', {}, TEXT.reviewAgain),
+    closedNow ? message('warning', TEXT.closedNoSend) : ui.reviewAgain,
+    ui.waitToSend,
     h('div', { class: 'btn-row' },
       h('button', { type: 'button', class: 'btn--secondary', id: 'change-button', onclick: () => { clearErrors(); showStep('choose'); focusEl(document.getElementById('review-button')); } }, TEXT.change),
-      sendBtn));
+      closedNow ? null : sendBtn));
   showStep('review');
+  updateSending();
   focusEl(heading);
+}
+
+/**
+ * Voting has closed while the page was open: take away everything that offers to send a vote
+ * or promises another go, so the page says only what is true.
+ */
+function votingClosed() {
+  closedNow = true;
+  ui.sendBtn?.remove();
+  ui.sendBtn = null;
+  ui.reviewAgain?.remove();
+  ui.waitToSend?.remove();
 }
 
 /**
@@ -551,17 +641,22 @@ async function send(btn) {
   announce(TEXT.announceSending);
   const body = { voter_code: ui.code.input.value.trim(), want: [...state.want], dont_want: [...state.dont], uses: [...state.uses] };
   if (state.area) body.area = state.area;
+  const where = hall ? `/meetings/${encodeURIComponent(meetingId)}/ballots` : `/consultations/${encodeURIComponent(C.id)}/ballots`;
   let r;
   try {
-    r = await api(`/consultations/${encodeURIComponent(C.id)}/ballots`, { method: 'POST', body, auth: false, timeout: SEND_TIMEOUT });
+    r = await api(where, { method: 'POST', body, auth: false, timeout: SEND_TIMEOUT });
   } catch (e) {
     sending = false;
     btn.removeAttribute('aria-disabled');
     btn.textContent = label;
-    showSendError(e);
+    // "Sending your vote…" is no longer true: the error (or the field it is about) is read
+    // out where focus goes next.
+    quiet();
+    await showSendError(e);
     return;
   }
   sending = false;
+  quiet();
   try { sessionStorage.removeItem(draftKey()); } catch { /* ignore */ }
   showReceipt(r);
 }
@@ -570,11 +665,11 @@ async function send(btn) {
  * A problem the resident can fix goes next to the field it is about (the voter code, a list);
  * anything else keeps them on the review step, with a summary and a "Try again" button.
  */
-function showSendError(e) {
+async function showSendError(e) {
   const f = String(e.field || '');
   const detail = e.detail || e.message;
   if (e.type === 'invalid-voter-code' || f === 'voter_code') {
-    return showCodeError(e.type === 'invalid-voter-code' ? TEXT.codeInvalid : detail);
+    return showCodeError(e.type === 'invalid-voter-code' ? (hall ? TEXT.hall.codeInvalid : TEXT.codeInvalid) : detail);
   }
   if (e.type === 'rate-limited') {
     return showCodeError(fill(TEXT.rateLimited, { seconds: e.retryAfter || 60 }));
@@ -600,18 +695,31 @@ function showSendError(e) {
     }
   }
   let text;
-  if (e.type === 'wrong-phase') text = TEXT.errorWrongPhase;
+  let closed = e.type === 'wrong-phase';
+  if (e.type === 'wrong-phase' && hall) {
+    // The meeting has not opened yet, or has closed: ask where it is now.
+    try { applyHall(await api(`/meetings/${encodeURIComponent(meetingId)}/live`, { auth: false })); } catch { /* the stream will tell */ }
+    if (hall.meeting.phase === 'planned' && hall.consultation.phase === 'open') {
+      closed = false;
+      text = TEXT.hall.waitToSend;
+    } else {
+      text = hall.meeting.phase === 'closed' ? TEXT.hall.closedError : TEXT.errorWrongPhase;
+    }
+  } else if (e.type === 'wrong-phase') text = TEXT.errorWrongPhase;
   else if (e.type === 'network') text = TEXT.errorNetwork;
   else if (e.type === 'timeout') text = TEXT.errorTimeout;
   else if (e.type === 'unavailable') text = TEXT.errorBusy;
   else text = fill(TEXT.errorGeneric, { detail });
-  // Trying again cannot help once voting has closed.
+  // Trying again cannot help once voting has closed (nor before it opens: the send button
+  // comes back by itself then).
+  if (closed) votingClosed();
   const retry = e.type !== 'wrong-phase';
   const again = retry ? h('button', { type: 'button', id: 'retry-button', onclick: () => send(again) }, TEXT.tryAgain) : null;
   replace(ui.formError,
     h('h2', {}, TEXT.errorSummary),
     h('p', {}, text),
-    retry ? h('p', {}, TEXT.errorSafe) : h('p', {}, h('a', { href: 'index.html' }, TEXT.backHome)),
+    retry ? h('p', {}, TEXT.errorSafe) : null,
+    closed ? h('p', {}, h('a', { href: 'index.html' }, TEXT.backHome)) : null,
     again ? h('div', { class: 'btn-row' }, again) : null);
   ui.formError.hidden = false;
   showStep('review', { error: true });
@@ -635,6 +743,105 @@ function showReceipt(r) {
   ui.formError.hidden = true;
   showStep('done');
   focusEl(heading);
+}
+
+// ---------- the hall ----------
+
+/** The meeting's state at the top of the hall's ballot: which meeting, and whether it votes. */
+function hallBanner() {
+  if (!hall) return null;
+  ui.hallPhase = h('h2', { id: 'hall-phase' });
+  ui.hallMore = h('p', { id: 'hall-more' });
+  ui.hallReset = h('p', { id: 'hall-reset', hidden: true }, h('strong', {}, TEXT.hall.reset));
+  ui.hallOffline = h('p', { id: 'hall-offline', class: 'small', hidden: true }, TEXT.hall.offline);
+  ui.hallResult = h('div', { id: 'hall-result', hidden: true },
+    h('p', {}, TEXT.hall.revealed),
+    h('p', {}, h('a', { class: 'btn', id: 'hall-result-link', href: `projector.html?m=${encodeURIComponent(meetingId)}` }, TEXT.hall.resultLink)));
+  ui.hall = h('section', { class: 'hall-banner', id: 'hall-banner', 'aria-labelledby': 'hall-phase' },
+    h('p', { class: 'hall-meeting' }, fill(TEXT.hall.meeting, { title: hall.meeting.title, place: hall.meeting.place })),
+    ui.hallPhase, ui.hallMore, ui.hallReset, ui.hallResult, ui.hallOffline);
+  updateBanner();
+  return ui.hall;
+}
+
+function updateBanner() {
+  if (!ui.hall) return;
+  const m = hall.meeting;
+  ui.hall.className = `hall-banner hall-banner--${m.phase}`;
+  ui.hallPhase.textContent = TEXT.hall.phase[m.phase] || m.phase;
+  ui.hallMore.textContent = TEXT.hall.more[m.phase] || '';
+  ui.hallResult.hidden = !(m.phase === 'closed' && m.revealed);
+}
+
+/** A new state from the meeting's stream. */
+function applyHall(next) {
+  const before = hall;
+  hall = next;
+  updateBanner();
+  if (!before || !ui.choose) return;
+  const was = before.meeting;
+  const now = next.meeting;
+  if (now.generation !== was.generation) {
+    // A reset deleted the meeting's ballots: a receipt shown here no longer counts.
+    ui.hallReset.hidden = false;
+    joinedCode = '';
+    if (!ui.done.hidden) showStep('choose');
+  }
+  if (now.phase !== was.phase) announce(TEXT.hall.announce[now.phase] || '');
+  else if (now.revealed && !was.revealed) announce(TEXT.hall.announce.revealed);
+  if (now.phase !== was.phase) showHallPhase();
+  else updateSending();
+}
+
+/** Show the steps the meeting's phase allows: none to vote with once it has closed. */
+function showHallPhase() {
+  if (!ui.choose) return;
+  if (hall.meeting.phase === 'closed') {
+    votingClosed();
+    // Someone who has just voted keeps their receipt on the screen.
+    if (ui.done.hidden) {
+      ui.choose.hidden = true;
+      ui.review.hidden = true;
+      ui.formError.hidden = true;
+    }
+    return;
+  }
+  if (ui.choose.hidden && ui.review.hidden && ui.done.hidden) showStep('choose');
+  updateSending();
+}
+
+/** In the hall, "Send my vote" is there only while the meeting votes. */
+function updateSending() {
+  if (!hall || !ui.sendBtn) return;
+  const voting = hall.meeting.phase === 'voting';
+  ui.sendBtn.hidden = !voting;
+  if (ui.waitToSend) ui.waitToSend.hidden = voting;
+}
+
+/**
+ * Join the meeting with a code (a slip of this meeting, or a resident's letter): it is counted
+ * as admitted. Returns true when it worked (or could not be checked now: sending checks again).
+ */
+async function joinMeeting(code, { onLoad = false } = {}) {
+  try {
+    await api(`/meetings/${encodeURIComponent(meetingId)}/join`, { method: 'POST', body: { voter_code: code }, auth: false });
+    joinedCode = normaliseCode(code);
+    return true;
+  } catch (e) {
+    let text = null;
+    if (e.type === 'invalid-voter-code') text = TEXT.hall.codeInvalid;
+    else if (String(e.field || '') === 'voter_code') text = e.detail || e.message;
+    else if (e.type === 'rate-limited') text = fill(TEXT.rateLimited, { seconds: e.retryAfter || 60 });
+    if (!text) return true; // closed, or the network: the banner and sending say what to do
+    if (onLoad) {
+      // Not a focus move while the page is still being read: the field shows it, and it is said.
+      setFieldError(ui.code, text);
+      announce(text);
+    } else {
+      showCodeError(text);
+    }
+    return false;
+  }
 }
 
 start();

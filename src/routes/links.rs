@@ -3,6 +3,7 @@
 //! asks where it votes and opens the right ballot page.
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -95,4 +96,13 @@ pub async fn qr(ctx: web::Data<AppContext>, req: HttpRequest, staff: SignedInJso
         qr.push(crate::qr::svg_data_uri(link)?);
     }
     Ok(HttpResponse::Ok().json(QrCodes { qr }))
+}
+
+/// `/go` (the short links' address, with the code after `#`) is the page `go.html`.
+pub fn short_link_page(cfg: &mut web::ServiceConfig, frontend_dir: &Path) {
+    let page: PathBuf = frontend_dir.join("go.html");
+    cfg.service(web::resource("/go").route(web::get().to(move || {
+        let page = page.clone();
+        async move { actix_files::NamedFile::open_async(page).await.map(|file| file.prefer_utf8(true)) }
+    })));
 }

@@ -757,6 +757,8 @@ pub async fn paper_entries(ctx: web::Data<AppContext>, mid: web::Path<Uuid>, use
     service::check_officer(&ctx, *mid, &user.0).await?;
     let entries = storage::paper::entries(&ctx.db, *mid).await?;
     let mut mismatches: Vec<String> = entries.iter().filter(|e| e.status == "mismatched").map(|e| e.serial.clone()).collect();
+    // Entries are in the order typed, so one paper's two entries need not be neighbours.
+    mismatches.sort();
     mismatches.dedup();
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(PaperRecord { entries, mismatches }))
 }

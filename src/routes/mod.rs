@@ -146,6 +146,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, frontend_dir: std::path::PathBuf)
     // The same paths with any other method: 405 with `Allow` (a resource whose method guard
     // fails is passed over, so these only see what the real routes above did not take).
     cfg.service(web::resource(methods::paths_outside_api()).to(problem::no_such_route));
+    links::short_link_page(cfg, &frontend_dir);
     let not_found_page = frontend_dir.join("404.html");
     cfg.service(actix_files::Files::new("/", frontend_dir).index_file("index.html").prefer_utf8(true).default_handler(web::to(
         move |req: actix_web::HttpRequest| {

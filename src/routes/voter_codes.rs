@@ -36,6 +36,9 @@ pub struct IssuedCodes {
     pub ballot_url: String,
     /// The codes, shown this once only.
     pub codes: Vec<String>,
+    /// Each code's short link (`{base}/go#K7QFM2XD9PRT`), in the order of `codes`: it opens
+    /// the ballot with the code filled in. Their QR codes come from `POST /api/v1/qr`.
+    pub links: Vec<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -133,6 +136,7 @@ pub async fn issue(
     storage::voter_codes::issue(&ctx.db, id, hashes).await?;
     let url = ballot_url(&ctx, &req, id);
     let shown: Vec<String> = codes.iter().map(VoterCode::display).collect();
+    let base = public_base(&ctx, &req);
     if csv {
         let mut body = String::from("code,ballot_url\r\n");
         for code in &shown {
@@ -149,6 +153,7 @@ pub async fn issue(
         count,
         ballot_url: url,
         codes: shown,
+        links: codes.iter().map(|c| crate::meetings::code_link(&base, c)).collect(),
     }))
 }
 

@@ -435,6 +435,46 @@ async fn short_links_find_where_a_code_votes_and_join_codes_find_the_meeting() {
     app.post("/api/v1/qr", &json!({"links": [link]}), None).await.problem(401);
 }
 
+#[tokio::test]
+async fn letters_get_short_links_and_the_short_link_address_is_the_page_that_follows_them() {
+    let app = spawn_app().await;
+    let organiser = app.organiser().await;
+    let id = app.create_consultation(&organiser, &worked_example()).await;
+    let issued = app.post(&format!("/api/v1/consultations/{id}/voter-codes"), &json!({"count": 3}), Some(&organiser)).await.ok(201).clone();
+    let codes = issued["codes"].as_array().unwrap();
+    let links = issued["links"].as_array().expect("a short link for each code");
+    assert_eq!(links.len(), codes.len());
+    for (code, link) in codes.iter().zip(links) {
+        assert_eq!(link.as_str().unwrap(), format!("{}/go#{}", app.address, code.as_str().unwrap().replace('-', "")));
+    }
+    // The links are this service's own, so staff can have them drawn as QR codes.
+    let qr = app.post("/api/v1/qr", &json!({"links": links}), Some(&organiser)).await;
+    assert_eq!(qr.ok(200)["qr"].as_array().unwrap().len(), 3);
+    // `/go` is the page that reads the code after `#` (which never reaches the server).
+    let page = app.get("/go", None).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.content_type.starts_with("text/html"), "{}", page.content_type);
+    assert!(page.text.contains("assets/go.js"), "{}", page.text);
+}
+
+#[tokio::test]
+async fn each_unsettled_paper_is_listed_once_among_the_mismatches() {
+    let app = spawn_app().await;
+    let (organiser, _id, mid) = with_meeting(&app, true).await;
+    let (first, second) = (officer(&app, &organiser, &mid).await, officer(&app, &organiser, &mid).await);
+    meeting_action(&app, &organiser, &mid, "open").await;
+    // Typed in the order a desk works: both papers once, then both again, differently.
+    for serial in ["P1", "P2"] {
+        paper(&app, &first, &mid, json!({"serial": serial, "want": ["S1"]})).await.ok(201);
+    }
+    for serial in ["P1", "P2"] {
+        assert_eq!(paper(&app, &second, &mid, json!({"serial": serial, "want": ["S2"]})).await.ok(201)["status"], "mismatched");
+    }
+    let listed = app.get(&format!("/api/v1/meetings/{mid}/paper"), Some(&organiser)).await.ok(200).clone();
+    assert_eq!(listed["mismatches"], json!(["P1", "P2"]));
+    assert_eq!(record(&app, &organiser, &mid).await["reconciliation"]["open_mismatches"], 2);
+}
+
 /// Two instances on one PostgreSQL: a projector on B sees a ballot cast through A within a
 /// second (LISTEN/NOTIFY). SQLite runs one instance, so there is nothing to show there.
 #[tokio::test]

@@ -295,3 +295,21 @@ test('every focus stop on the ballot shows a focus indicator of at least 3:1, he
   assertClean(page);
   await page.context().close();
 });
+
+test('after a refused code the screen-reader status no longer says “Sending your vote…”', { timeout: 60000 }, async () => {
+  const { id } = await openBallot('Refused code');
+  const page = await newPage(browser, { width: 360, height: 740 });
+  await page.goto(url(`vote.html?c=${id}`));
+  await page.locator('[data-proposal]').first().waitFor();
+  // A well-formed code that was never issued: the server refuses it quickly.
+  await toReview(page, 'AAAA-BBBB-CCCC');
+  await press(page, '#send-button');
+  await page.locator('#voter-code-error').waitFor({ state: 'visible' });
+  assert.equal((await active(page)).id, 'voter-code', 'focus moves to the code field');
+  // Long enough for an announcement that was still on its way to arrive.
+  await page.waitForTimeout(400);
+  const status = await page.locator('#announcer').textContent();
+  assert.doesNotMatch(status, /Sending/, `the status region says: ${status}`);
+  assertClean(page);
+  await page.context().close();
+});

@@ -212,3 +212,27 @@ test('the console keeps a device token for the account and sends it with the nex
   assertClean(page);
   await page.context().close();
 });
+
+test('“Add proposal” and “Save proposal” confirm with the proposal’s title, not the consultation’s', { timeout: 90000 }, async () => {
+  const id = await draft('Proposal titles');
+  const page = await newPage(browser, { width: 1280, height: 900 });
+  await useSession(page, ORGANISER);
+  await page.goto(url(`console/consultation.html?c=${id}`));
+  await page.locator('#proposal-form').waitFor();
+  await page.locator('#prop-title').fill('Close the library on Mondays');
+  await page.locator('#prop-summary').fill('The library would be closed every Monday.');
+  await page.locator('#prop-amount').fill('250');
+  await page.locator('#proposal-submit').click();
+  await page.locator('#proposals-flash').waitFor();
+  assert.equal((await page.locator('#proposals-flash').textContent()).trim(), 'Proposal “Close the library on Mondays” added.');
+  await page.waitForFunction(() => document.getElementById('announcer')?.textContent.includes('added'));
+  assert.equal(await page.locator('#announcer').textContent(), 'Proposal “Close the library on Mondays” added.');
+
+  await page.locator('#proposals-list button', { hasText: 'Change' }).first().click();
+  await page.locator('#prop-title').fill('Close the library on Mondays and Tuesdays');
+  await page.locator('#proposal-submit').click();
+  await page.locator('#proposals-flash').waitFor();
+  assert.equal((await page.locator('#proposals-flash').textContent()).trim(), 'Proposal “Close the library on Mondays and Tuesdays” saved.');
+  assertClean(page);
+  await page.context().close();
+});

@@ -1,6 +1,7 @@
 // Shared helpers for the browser tests. run.sh starts the server and sets the environment:
 //   PBVOTE_URL                    base address of the running server (http://127.0.0.1:PORT)
 //   PBVOTE_ORGANISER_EMAIL / _PASSWORD, PBVOTE_COMMISSIONER_EMAIL / _PASSWORD
+//   PBVOTE_OFFICER_EMAIL / _PASSWORD, PBVOTE_OFFICER2_EMAIL / _PASSWORD   two meeting officers
 //   PBVOTE_DEMO_ID, PBVOTE_DEMO_CODES (comma separated)   from `pbvote serve --demo`
 //   PBVOTE_SCREENSHOT_DIR         where screenshots go (default <repo>/target/browser-screenshots)
 //   CHROMIUM                      path of the browser (default: `command -v chromium`)
@@ -26,6 +27,8 @@ function need(name) {
 export const BASE = need('PBVOTE_URL').replace(/\/$/, '');
 export const ORGANISER = { email: need('PBVOTE_ORGANISER_EMAIL'), password: need('PBVOTE_ORGANISER_PASSWORD') };
 export const COMMISSIONER = { email: need('PBVOTE_COMMISSIONER_EMAIL'), password: need('PBVOTE_COMMISSIONER_PASSWORD') };
+export const OFFICER = { email: need('PBVOTE_OFFICER_EMAIL'), password: need('PBVOTE_OFFICER_PASSWORD') };
+export const OFFICER2 = { email: need('PBVOTE_OFFICER2_EMAIL'), password: need('PBVOTE_OFFICER2_PASSWORD') };
 export const DEMO_ID = process.env.PBVOTE_DEMO_ID || '';
 const demoCodes = (process.env.PBVOTE_DEMO_CODES || '').split(',').map((s) => s.trim()).filter(Boolean);
 export const SHOT_DIR = process.env.PBVOTE_SCREENSHOT_DIR || path.join(ROOT, 'target', 'browser-screenshots');

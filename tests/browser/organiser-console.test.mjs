@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { launch, newPage, url, assertClean, signInPage, call, ok, ORGANISER } from './lib.mjs';
+import { launch, newPage, url, assertClean, signInPage, call, ok, BASE, ORGANISER } from './lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -111,25 +111,37 @@ test('an organiser creates a consultation, opens it and makes voter codes, CSV a
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#download-csv').click()]);
   assert.match(download.suggestedFilename(), /^voter-codes-.*\.csv$/);
   const csv = (await readFile(await download.path(), 'utf8')).trim().split(/\r?\n/);
-  assert.equal(csv[0], 'code,ballot_url');
+  assert.equal(csv[0], 'code,ballot_url,short_link');
   assert.equal(csv.length, 6);
   const rows = csv.slice(1).map((l) => l.split(','));
   assert.deepEqual(rows.map((r) => r[0]), codes);
   const ballotUrl = rows[0][1];
   assert.ok(ballotUrl.length > 0, 'each row has the ballot address');
   assert.ok(rows.every((r) => r[1] === ballotUrl));
+  const links = rows.map((r) => r[2]);
+  assert.deepEqual(links, codes.map((c) => `${BASE}/go#${c.replace(/-/g, '')}`), 'and the code’s short link');
 
-  // The printable letters: one per code, one per printed page.
+  // The printable letters: one per code, one per printed page, each with its short link and
+  // a QR code of it instead of the long ballot address.
   await page.locator('#letters-link').click();
   await page.waitForURL(/letters\.html/);
-  await page.locator('.letter').first().waitFor();
-  const letters = await page.$$eval('.letter', (els) => els.map((e) => e.textContent));
+  await page.locator('.letter img.letter-qr').first().waitFor();
+  const letters = await page.$$eval('.letter', (els) => els.map((e) => ({ text: e.textContent, qr: e.querySelector('img.letter-qr')?.getAttribute('src') || '' })));
   assert.equal(letters.length, 5);
-  letters.forEach((text, i) => {
+  letters.forEach(({ text, qr }, i) => {
     assert.ok(text.includes(codes[i]), 'the letter has its code');
     assert.ok(text.includes(title), 'the letter has the consultation title');
-    assert.ok(text.includes(ballotUrl), 'the letter has the ballot address');
+    assert.ok(text.includes(links[i]), 'the letter has its short link');
+    assert.ok(!text.includes(ballotUrl), 'and not the long ballot address');
+    assert.match(qr, /^data:image\/svg\+xml;base64,/, 'and a QR code drawn by the server');
   });
+  // The short link (what the QR code holds) opens the ballot with the code filled in.
+  const scanned = await newPage(browser, { width: 360, height: 740 });
+  await scanned.goto(links[0]);
+  await scanned.locator('#voter-code').waitFor();
+  assert.equal(await scanned.locator('#voter-code').inputValue(), codes[0]);
+  assertClean(scanned);
+  await scanned.context().close();
   await page.emulateMedia({ media: 'print' });
   const printed = await page.evaluate(() => ({
     breaks: [...document.querySelectorAll('.letter')].map((e) => getComputedStyle(e).breakAfter),

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { launch, newPage, url, checkAxe, screenshot, assertClean, signInPage, signInApi, ok, demoId, demoCode, workedExample, VIEWPORTS, SHOT_DIR, ORGANISER } from './lib.mjs';
+import { launch, newPage, url, checkAxe, screenshot, assertClean, signInPage, signInApi, useSession, ok, demoId, demoCode, workedExample, VIEWPORTS, SHOT_DIR, ORGANISER, OFFICER } from './lib.mjs';
 
 let browser;
 let data;
@@ -34,7 +34,25 @@ before(async () => {
   for (const _ of VIEWPORTS) codes.push(await demoCode(token));
   const receiptCode = await demoCode(token);
   const r = await ok('POST', `/consultations/${demo}/ballots`, { body: { voter_code: receiptCode, want: [], dont_want: [], uses: [] } }, [201]);
-  data = { demo, published, draft: draft.id, codes, receipt: r.receipt };
+  // A meeting that votes (with a slip for each width, a proposal in focus and an officer), and one
+  // that has closed with its result revealed.
+  const hall = await workedExample(token, { title: `Hall pages ${Date.now()}`, phase: 'open' });
+  const voting = await ok('POST', `/consultations/${hall}/meetings`, { token, body: { title: 'Riverside community meeting', place: 'Riverside library, Mill Street' } }, [201]);
+  const { slips } = await ok('POST', `/meetings/${voting.id}/slips`, { token, body: { count: VIEWPORTS.length } }, [201]);
+  await ok('POST', `/meetings/${voting.id}/officers`, { token, body: { email: OFFICER.email } }, [201]);
+  await ok('PUT', `/meetings/${voting.id}/focus`, { token, body: { proposal: 'S1' } });
+  await ok('POST', `/meetings/${voting.id}/open`, { token });
+  const officer = await signInApi(OFFICER);
+  await ok('POST', `/meetings/${voting.id}/paper`, { token: officer, body: { serial: '0001', want: ['S3'], dont_want: ['S1'], uses: ['day-centre'] } }, [201]);
+  const closed = await ok('POST', `/consultations/${hall}/meetings`, { token, body: { title: 'Northside meeting', place: 'Northside school hall' } }, [201]);
+  const more = await ok('POST', `/meetings/${closed.id}/slips`, { token, body: { count: 5 } }, [201]);
+  await ok('POST', `/meetings/${closed.id}/open`, { token });
+  const wants = [['S3', 'S2'], ['S3', 'D1'], ['S2', 'S3'], ['D1'], ['S3']];
+  for (const [j, s] of more.slips.entries()) await ok('POST', `/meetings/${closed.id}/ballots`, { body: { voter_code: s.code, want: wants[j], dont_want: j % 2 ? ['S1'] : [], uses: [] } }, [201]);
+  await ok('POST', `/meetings/${closed.id}/close`, { token, body: {} });
+  await ok('POST', `/meetings/${closed.id}/reveal`, { token });
+  const letters = await ok('POST', `/consultations/${hall}/voter-codes`, { token, body: { count: VIEWPORTS.length } }, [201]);
+  data = { demo, published, draft: draft.id, codes, receipt: r.receipt, meeting: voting.id, slips, revealed: closed.id, letters: letters.codes };
 });
 
 after(async () => {
@@ -93,6 +111,37 @@ for (const [i, vp] of VIEWPORTS.entries()) {
       await page.locator('#send-button').click();
       await page.locator('#receipt-code').waitFor();
     });
+    await step('go-missing', async () => {
+      await page.goto(url('go'));
+      await page.locator('#code-form').waitFor();
+    });
+    await step('go-wrong', async () => {
+      await page.goto(url('go#2222-3333-4444'));
+      await page.locator('#code-error:not([hidden])').waitFor();
+    });
+    await step('vote-hall', async () => {
+      await page.goto(data.slips[i].link);
+      await page.locator('#hall-phase', { hasText: 'Voting is open' }).waitFor();
+      await page.locator('[data-proposal]').first().waitFor();
+    });
+    await step('vote-hall-review', async () => {
+      await page.locator('button[data-action="want"][data-id="S3"]').click();
+      await page.locator('#review-button').click();
+      await page.locator('#send-button').waitFor();
+    });
+    await step('vote-hall-receipt', async () => {
+      await page.locator('#send-button').click();
+      await page.locator('#receipt-code').waitFor();
+    });
+    await step('projector', async () => {
+      await page.goto(url(`projector.html?m=${data.meeting}`));
+      await page.locator('#focus h2').waitFor();
+      await page.locator('#count-voted', { hasText: /\d/ }).waitFor();
+    });
+    await step('projector-result', async () => {
+      await page.goto(url(`projector.html?m=${data.revealed}`));
+      await page.locator('#savings-results li').first().waitFor();
+    });
     await step('receipt', async () => {
       await page.goto(url(`receipt.html?r=${data.receipt}`));
       await page.locator('#receipt-result h2').waitFor();
@@ -132,6 +181,40 @@ for (const [i, vp] of VIEWPORTS.entries()) {
       await page.goto(url(`results.html?c=${data.published}`));
       await page.locator('#codes-used:not([hidden])').waitFor();
     });
+    await step('console-meetings', async () => {
+      await page.goto(url(`console/consultation.html?c=${data.draft}`));
+      await page.locator('#meeting-form').waitFor();
+      await page.locator('#meeting-title').fill('Lakeside meeting');
+      await page.locator('#meeting-place').fill('Lakeside community centre');
+      await page.locator('#meeting-submit').click();
+      await page.locator('#meetings-list li').first().waitFor();
+    });
+    await step('console-meeting', async () => {
+      await page.goto(url(`console/meeting.html?m=${data.meeting}`));
+      await page.locator('#reconciliation-table').waitFor();
+      await page.locator('#live-counts', { hasText: /voted/ }).waitFor();
+    });
+    await step('console-meeting-exchange', async () => {
+      await page.locator('#letter-code').fill(data.letters[i]);
+      await page.locator('#exchange-button').click();
+      await page.locator('#slip-exchanged img').waitFor();
+    });
+    await step('console-slips', async () => {
+      await page.goto(url(`console/meeting.html?m=${data.meeting}`));
+      await page.locator('#slip-count').fill('3');
+      await page.locator('#slips-button').click();
+      await page.locator('#print-slips-link').click();
+      await page.locator('.slip img').nth(2).waitFor();
+    });
+    await step('console-paper', async () => {
+      await page.goto(url(`console/paper.html?m=${data.meeting}`));
+      await page.locator('#entries-table').waitFor();
+    });
+    await step('console-officer', async () => {
+      await useSession(page, OFFICER);
+      await page.goto(url('console/index.html'));
+      await page.locator('#meetings li').first().waitFor();
+    });
     assertClean(page);
     await page.context().close();
   });
@@ -147,6 +230,11 @@ test('if the scripts do not load, every page still shows a header, a heading, wh
     'console/new.html': 'Create a consultation',
     [`console/consultation.html?c=${data.draft}`]: 'Manage a consultation',
     'console/letters.html': 'Letters with voter codes',
+    go: 'Open your ballot',
+    [`projector.html?m=${data.meeting}`]: 'Meeting screen',
+    [`console/meeting.html?m=${data.meeting}`]: 'Run a meeting',
+    [`console/paper.html?m=${data.meeting}`]: 'Paper ballots',
+    [`console/slips.html?m=${data.meeting}`]: 'Admission slips',
   };
   const page = await newPage(browser, { width: 360, height: 740 });
   await page.route('**/assets/*.js', (route) => route.abort('failed'));
@@ -178,7 +266,9 @@ test('the status on the home page is a plain label, not something that looks lik
 });
 
 test('pages answer at the addresses in the brief', async () => {
-  for (const p of ['', 'index.html', 'vote.html', 'receipt.html', 'results.html', 'console/index.html', 'console/new.html', 'console/consultation.html', 'console/letters.html', 'assets/style.css', 'assets/api.js', 'assets/format.js']) {
+  for (const p of ['', 'index.html', 'vote.html', 'receipt.html', 'results.html', 'console/index.html', 'console/new.html', 'console/consultation.html', 'console/letters.html',
+    'go', 'go.html', 'projector.html', 'console/meeting.html', 'console/paper.html', 'console/slips.html',
+    'assets/style.css', 'assets/api.js', 'assets/format.js', 'assets/go.js', 'assets/projector.js', 'assets/meeting-live.js', 'assets/bars.js', 'assets/printing.js']) {
     const r = await fetch(url(p));
     assert.equal(r.status, 200, `/${p}`);
   }

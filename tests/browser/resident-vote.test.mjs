@@ -190,6 +190,11 @@ test('a ballot sent after voting closed says so and keeps the choices', { timeou
   assert.equal((await active(page)).id, 'form-error', 'focus moves to the message');
   assert.deepEqual(await wantOrder(page), ['S3']);
   assert.deepEqual(await dontOrder(page), ['S1']);
+  // Nothing offers to send, or promises another go, once voting has closed (issue 14).
+  assert.equal(await page.locator('#send-button').count(), 0, 'no “Send my vote” button once voting has closed');
+  assert.equal(await page.locator('#retry-button').count(), 0, 'no “Try again” either');
+  assert.doesNotMatch(await page.locator('main').innerText(), /You can vote again later/);
+  assert.doesNotMatch(await page.locator('main').innerText(), /Send my vote/);
   // Reloading now shows the consultation as closed.
   await page.reload();
   await page.locator('.notice--warning').waitFor();

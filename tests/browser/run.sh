@@ -3,7 +3,8 @@
 #
 # Installs Chromium (Debian's package) and the npm dependencies if they are missing, builds the
 # server, starts it on a free port with a fresh SQLite database and the demo consultation, makes an
-# organiser and a commissioner, runs `node --test` and stops the server. Exits with the tests' status.
+# organiser, a commissioner and two meeting officers, runs `node --test` and stops the server.
+# Exits with the tests' status.
 #
 # Screenshots go to <repo>/target/browser-screenshots/.
 set -euo pipefail
@@ -77,6 +78,13 @@ export PBVOTE_COMMISSIONER_EMAIL="commissioner@example.test"
 export PBVOTE_COMMISSIONER_PASSWORD="commissioner-password-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 printf '%s' "$PBVOTE_ORGANISER_PASSWORD" | "$BIN" user add --email "$PBVOTE_ORGANISER_EMAIL" --role organiser --password-stdin >&2
 printf '%s' "$PBVOTE_COMMISSIONER_PASSWORD" | "$BIN" user add --email "$PBVOTE_COMMISSIONER_EMAIL" --role commissioner --password-stdin >&2
+# Two meeting officers (paper ballots; with double entry, two officers type each paper).
+export PBVOTE_OFFICER_EMAIL="officer@example.test"
+export PBVOTE_OFFICER_PASSWORD="officer-password-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export PBVOTE_OFFICER2_EMAIL="second-officer@example.test"
+export PBVOTE_OFFICER2_PASSWORD="officer-password-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+printf '%s' "$PBVOTE_OFFICER_PASSWORD" | "$BIN" user add --email "$PBVOTE_OFFICER_EMAIL" --role officer --password-stdin >&2
+printf '%s' "$PBVOTE_OFFICER2_PASSWORD" | "$BIN" user add --email "$PBVOTE_OFFICER2_EMAIL" --role officer --password-stdin >&2
 
 log "starting the server"
 "$BIN" serve --demo >"$WORK/server.out" 2>"$WORK/server.err" &
