@@ -5,7 +5,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::{
     config::{
-        DEFAULT_BIND, DEFAULT_DATABASE_URL, DatabaseSettings, MAX_DB_CONNECTIONS, MAX_SESSION_HOURS, Secret, Settings, default_frontend_dir,
+        DEFAULT_BIND, DEFAULT_DATABASE_URL, DEFAULT_DB_TIMEOUT_SECONDS, DatabaseSettings, MAX_DB_CONNECTIONS, MAX_DB_TIMEOUT_SECONDS,
+        MAX_SESSION_HOURS, Secret, Settings, default_frontend_dir,
     },
     domain::{Email, Password, Role},
     rate_limit::{DEFAULT_CODE_FAILURE_LIMIT, DEFAULT_SIGN_IN_LIMIT},
@@ -104,6 +105,10 @@ pub struct ServeArgs {
     /// Most database connections per instance (1 to 1000).
     #[arg(long, env = "PBVOTE_DB_CONNECTIONS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=MAX_DB_CONNECTIONS as i64))]
     pub db_connections: u32,
+    /// Seconds a request waits for the database (a connection, a lock, a statement) before it
+    /// is answered 503 with Retry-After, 1 to 300. A ballot is answered within about twice this.
+    #[arg(long, env = "PBVOTE_DB_TIMEOUT", default_value_t = DEFAULT_DB_TIMEOUT_SECONDS, value_parser = clap::value_parser!(u64).range(1..=MAX_DB_TIMEOUT_SECONDS))]
+    pub db_timeout: u64,
     /// A bearer token (at least 32 characters) that /metrics then requires of every request.
     /// Unset: /metrics answers only requests that did not come through a trusted proxy.
     #[arg(long, env = "PBVOTE_METRICS_TOKEN", hide_env_values = true)]
@@ -212,6 +217,7 @@ impl ServeArgs {
 
 async fn serve(mut database: DatabaseSettings, args: ServeArgs) -> anyhow::Result<ExitCode> {
     database.max_connections = args.db_connections;
+    database.timeout = Duration::from_secs(args.db_timeout);
     let secret = match args.secret {
         Some(s) => Secret::new(s.into_bytes())?,
         None => crate::security::load_or_create_key_file(&args.key_file)?,

@@ -27,6 +27,8 @@ pub struct Db {
     pub(super) write: DatabaseConnection,
     kind: DatabaseKind,
     url: String,
+    /// `PBVOTE_DB_TIMEOUT`: the longest a request waits for the database.
+    pub(super) timeout: Duration,
     /// Where ballots wait to be written together ([`super::group_commit`]); `None` in the
     /// handle the writers themselves use.
     pub(super) ballot_queue: Option<BallotQueue>,
@@ -36,20 +38,34 @@ impl Db {
     pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Self> {
         match settings.kind {
             DatabaseKind::Sqlite => {
-                let write = Database::connect(sqlite_options(&settings.url, 1)).await?;
-                let read = Database::connect(sqlite_options(&settings.url, settings.max_connections.clamp(1, 8))).await?;
-                Ok(Db { read, write, kind: DatabaseKind::Sqlite, url: settings.url.clone(), ballot_queue: None }.with_ballot_queue())
+                let write = Database::connect(sqlite_options(&settings.url, 1, settings.timeout)).await?;
+                let read = Database::connect(sqlite_options(&settings.url, settings.max_connections.clamp(1, 8), settings.timeout)).await?;
+                Ok(Db { read, write, kind: DatabaseKind::Sqlite, url: settings.url.clone(), timeout: settings.timeout, ballot_queue: None }
+                    .with_ballot_queue())
             }
             DatabaseKind::Postgres => {
                 let mut options = ConnectOptions::new(&settings.url);
+                // Waiting for a connection and running a statement (lock waits included) are
+                // both bounded by the timeout, so a slow or stuck database turns into 503s
+                // rather than requests piling up. The statement timeout is a startup option
+                // of each connection; migrations use a connection of their own without it.
+                let statement_timeout = format!("{}ms", settings.timeout.as_millis());
                 options
                     .max_connections(settings.max_connections)
                     .min_connections(1)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .sqlx_logging(false);
+                    .acquire_timeout(settings.timeout)
+                    .sqlx_logging(false)
+                    .map_sqlx_postgres_opts(move |o| o.options([("statement_timeout", statement_timeout.as_str())]));
                 let pool = Database::connect(options).await?;
-                Ok(Db { read: pool.clone(), write: pool, kind: DatabaseKind::Postgres, url: settings.url.clone(), ballot_queue: None }
-                    .with_ballot_queue())
+                Ok(Db {
+                    read: pool.clone(),
+                    write: pool,
+                    kind: DatabaseKind::Postgres,
+                    url: settings.url.clone(),
+                    timeout: settings.timeout,
+                    ballot_queue: None,
+                }
+                .with_ballot_queue())
             }
         }
     }
@@ -119,18 +135,10 @@ impl Db {
     }
 }
 
-fn sqlite_options(url: &str, connections: u32) -> ConnectOptions {
+fn sqlite_options(url: &str, connections: u32, timeout: Duration) -> ConnectOptions {
     let mut options = ConnectOptions::new(url);
-    options
-        .max_connections(connections)
-        .min_connections(1)
-        .acquire_timeout(Duration::from_secs(30))
-        .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10))
-        });
+    options.max_connections(connections).min_connections(1).acquire_timeout(timeout).sqlx_logging(false).map_sqlx_sqlite_opts(move |o| {
+        o.journal_mode(SqliteJournalMode::Wal).synchronous(SqliteSynchronous::Full).foreign_keys(true).busy_timeout(timeout)
+    });
     options
 }

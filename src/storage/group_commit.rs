@@ -57,6 +57,23 @@ struct Job {
     voter_key: String,
     ballot: BallotToStore,
     reply: oneshot::Sender<Result<Stored, AppError>>,
+    /// When the resident has waited `PBVOTE_DB_TIMEOUT`: a ballot not yet being written by
+    /// then is answered `503` and not written, so a slow or unreachable database makes
+    /// answers come sooner rather than ballots pile up in the queue.
+    deadline: Instant,
+}
+
+impl Job {
+    /// Answer `503` without writing, if the deadline has passed; else hand the job back.
+    fn unless_expired(self) -> Option<Job> {
+        if Instant::now() < self.deadline {
+            return Some(self);
+        }
+        let _ = self.reply.send(Err(AppError::Unavailable {
+            detail: "the database is too slow to answer just now, so your ballot was not stored; please send it again in a moment".into(),
+        }));
+        None
+    }
 }
 
 /// The sending end of the ballot queue. Cloning it is cheap; the writer stops when the last
@@ -64,14 +81,16 @@ struct Job {
 #[derive(Clone, Debug)]
 pub(super) struct BallotQueue {
     jobs: mpsc::Sender<Job>,
+    timeout: std::time::Duration,
 }
 
 impl BallotQueue {
     /// Start the writer task. `db` is a handle without a queue, which the writer uses.
     pub(super) fn start(db: Db) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE_SLOTS);
+        let timeout = db.timeout;
         tokio::spawn(write_batches(db, queue));
-        BallotQueue { jobs }
+        BallotQueue { jobs, timeout }
     }
 
     /// Queue a ballot and wait until it is committed (or refused).
@@ -83,7 +102,8 @@ impl BallotQueue {
         ballot: BallotToStore,
     ) -> Result<Stored, AppError> {
         let (reply, answer) = oneshot::channel();
-        let job = Job { consultation, code_hash: code_hash.to_owned(), voter_key: voter_key.to_owned(), ballot, reply };
+        let deadline = Instant::now() + self.timeout;
+        let job = Job { consultation, code_hash: code_hash.to_owned(), voter_key: voter_key.to_owned(), ballot, reply, deadline };
         self.jobs.send(job).await.map_err(|_| AppError::Unavailable { detail: "the service is shutting down; please try again".into() })?;
         answer.await.map_err(|_| AppError::internal("the ballot writer stopped before answering"))?
     }
@@ -111,7 +131,10 @@ async fn write_batches(db: Db, mut queue: mpsc::Receiver<Job>) {
             let Ok(job) = queue.try_recv() else { break };
             held.extend(batch.offer(job));
         }
-        let batch = batch.jobs;
+        let batch: Vec<Job> = batch.jobs.into_iter().filter_map(Job::unless_expired).collect();
+        if batch.is_empty() {
+            continue;
+        }
         let started = Instant::now();
         METRICS.ballot_batch_size.observe(batch.len() as f64);
         write_batch(&db, batch).await;
@@ -274,9 +297,10 @@ async fn write_batch_sqlite(db: &Db, batch: Vec<Job>) {
     }
 }
 
-/// Write each ballot in its own transaction, through the one-ballot path.
+/// Write each ballot in its own transaction, through the one-ballot path (those still
+/// within their deadline: after a batch that failed slowly, the rest are answered at once).
 async fn one_by_one(db: &Db, batch: Vec<Job>) {
-    for job in batch {
+    for job in batch.into_iter().filter_map(Job::unless_expired) {
         let outcome = ballots::cast_now(db, job.consultation, &job.code_hash, &job.voter_key, job.ballot).await;
         let _ = job.reply.send(outcome);
     }
