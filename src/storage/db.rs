@@ -135,10 +135,36 @@ impl Db {
     }
 }
 
+/// Whether a SQLite connection coming back to the pool may be used again.
+///
+/// When a statement fails with "disk full" (or an I/O error), SQLite may roll back the whole
+/// transaction by itself. sqlx's count of open transactions and savepoints on the connection
+/// then no longer matches SQLite's: the rollbacks sqlx sends fail ("no such savepoint"), its
+/// count stays above zero, and later transactions on that connection no longer commit as
+/// they should: the disk-full test (tests/faults) saw ballots answered as stored and then
+/// missing. Every pbvote transaction has ended by the time its connection returns, so a
+/// count above zero (after the queued rollback has run) means the connection is out of
+/// step: it is closed, and the pool opens a fresh one.
+async fn sqlite_connection_is_reusable(conn: &mut sea_orm::sqlx::SqliteConnection) -> Result<bool, sea_orm::sqlx::Error> {
+    use sea_orm::sqlx::Connection;
+    conn.ping().await?;
+    let out_of_step = conn.is_in_transaction();
+    if out_of_step {
+        tracing::warn!("a SQLite connection came back inside a transaction (after a failed write); closing it");
+    }
+    Ok(!out_of_step)
+}
+
 fn sqlite_options(url: &str, connections: u32, timeout: Duration) -> ConnectOptions {
     let mut options = ConnectOptions::new(url);
-    options.max_connections(connections).min_connections(1).acquire_timeout(timeout).sqlx_logging(false).map_sqlx_sqlite_opts(move |o| {
-        o.journal_mode(SqliteJournalMode::Wal).synchronous(SqliteSynchronous::Full).foreign_keys(true).busy_timeout(timeout)
-    });
+    options
+        .max_connections(connections)
+        .min_connections(1)
+        .acquire_timeout(timeout)
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(move |o| {
+            o.journal_mode(SqliteJournalMode::Wal).synchronous(SqliteSynchronous::Full).foreign_keys(true).busy_timeout(timeout)
+        })
+        .map_sqlx_sqlite_pool_opts(|pool| pool.after_release(|conn, _| Box::pin(sqlite_connection_is_reusable(conn))));
     options
 }
