@@ -100,8 +100,20 @@ impl Db {
     /// Apply every pending migration. Safe to run from several instances at once on
     /// PostgreSQL: they take turns under an advisory lock.
     pub async fn migrate(&self) -> anyhow::Result<()> {
+        self.migrate_with::<Migrator>().await
+    }
+
+    /// [`Db::migrate`] with another list of migrations: a later version's (the upgrade test
+    /// runs the service with the migrations of a "next version" this way).
+    ///
+    /// Migrations that the database has but `M` does not know were applied by a newer
+    /// version that is being rolled out beside this one. Its migrations only add to the
+    /// schema (expand, then contract a release later: docs/reliability.md), so this version
+    /// starts and serves on it; it refuses only a database that lacks one of its own
+    /// migrations while holding newer ones, which no order of upgrades produces.
+    pub async fn migrate_with<M: MigratorTrait>(&self) -> anyhow::Result<()> {
         match self.kind {
-            DatabaseKind::Sqlite => Migrator::up(&self.write, None).await?,
+            DatabaseKind::Sqlite => up_known::<M>(&self.write).await?,
             DatabaseKind::Postgres => {
                 // A dedicated one-connection pool so the lock and the migrations share a session.
                 let mut options = ConnectOptions::new(&self.url);
@@ -109,7 +121,7 @@ impl Db {
                 let conn = Database::connect(options).await?;
                 let lock = Statement::from_string(DbBackend::Postgres, "SELECT pg_advisory_lock(7243911)");
                 conn.execute_raw(lock).await?;
-                let outcome = Migrator::up(&conn, None).await;
+                let outcome = up_known::<M>(&conn).await;
                 let unlock = Statement::from_string(DbBackend::Postgres, "SELECT pg_advisory_unlock(7243911)");
                 conn.execute_raw(unlock).await?;
                 conn.close().await?;
@@ -119,11 +131,22 @@ impl Db {
         Ok(())
     }
 
-    /// Whether the database answers and no migration is pending (for `/ready`).
+    /// Whether the database answers and every migration of this version is applied (for
+    /// `/ready`). Migrations of a newer version do not make it unready (see
+    /// [`Db::migrate_with`]). Answers within two seconds: a load balancer asking while the
+    /// database is down hears "not ready" before its own check times out.
     pub async fn is_ready(&self) -> bool {
-        match Migrator::get_pending_migrations(&self.read).await {
-            Ok(pending) => pending.is_empty(),
-            Err(_) => false,
+        let known = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect::<Vec<_>>();
+        match tokio::time::timeout(Duration::from_secs(2), applied_migrations(&self.read)).await {
+            Ok(Ok(applied)) => known.iter().all(|name| applied.contains(name)),
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "not ready: cannot read the applied migrations");
+                false
+            }
+            Err(_) => {
+                tracing::warn!("not ready: the database did not answer within 2 s");
+                false
+            }
         }
     }
 
@@ -133,6 +156,49 @@ impl Db {
             let _ = self.write.close().await;
         }
     }
+}
+
+/// The names of the migrations recorded in the database (none before the first).
+async fn applied_migrations(conn: &impl ConnectionTrait) -> Result<std::collections::HashSet<String>, DbErr> {
+    let backend = conn.get_database_backend();
+    let exists = match backend {
+        DbBackend::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'seaql_migrations'",
+        _ => "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'seaql_migrations'",
+    };
+    let found: i64 = match conn.query_one_raw(Statement::from_string(backend, exists)).await? {
+        Some(row) => row.try_get_by_index(0)?,
+        None => 0,
+    };
+    if found == 0 {
+        return Ok(Default::default());
+    }
+    let rows = conn.query_all_raw(Statement::from_string(backend, "SELECT version FROM seaql_migrations")).await?;
+    rows.iter().map(|row| row.try_get_by_index::<String>(0)).collect()
+}
+
+/// Apply `M`'s pending migrations, tolerating newer ones already applied (see
+/// [`Db::migrate_with`]).
+async fn up_known<M: MigratorTrait>(conn: &DatabaseConnection) -> anyhow::Result<()> {
+    let applied = applied_migrations(conn).await?;
+    let known: Vec<String> = M::migrations().iter().map(|m| m.name().to_owned()).collect();
+    let mut newer: Vec<&String> = applied.iter().filter(|name| !known.contains(name)).collect();
+    if newer.is_empty() {
+        // The usual case: sea-orm's own bookkeeping.
+        return Ok(M::up(conn, None).await?);
+    }
+    newer.sort();
+    let missing: Vec<&String> = known.iter().filter(|name| !applied.contains(*name)).collect();
+    anyhow::ensure!(
+        missing.is_empty(),
+        "the database has migrations of a newer version ({}) but lacks this version's {}; start the newer version instead",
+        newer.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+        missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+    );
+    tracing::warn!(
+        newer = %newer.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+        "the database has migrations of a newer version; serving on it (an upgrade is under way)"
+    );
+    Ok(())
 }
 
 /// Whether a SQLite connection coming back to the pool may be used again.
