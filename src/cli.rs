@@ -1,4 +1,5 @@
-//! The `pbvote` command line: `serve` (the default), `migrate`, `user add` and `tally`.
+//! The `pbvote` command line: `serve` (the default), `migrate`, `user add`, `backup`, `restore`
+//! and `tally`.
 use std::{io::Read, path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
@@ -53,6 +54,21 @@ pub enum Command {
     User(UserCommand),
     /// Count an election file in the exchange format (docs/tally.md) and print the result as JSON.
     Tally(TallyArgs),
+    /// Copy the SQLite database into a new FILE while pbvote keeps serving (a consistent copy
+    /// as of one moment). Keep the key with it: PBVOTE_SECRET or the key file (pbvote.key) —
+    /// without it the copy's voter codes and receipts cannot be checked. On PostgreSQL use
+    /// pg_dump (docs/reliability.md).
+    Backup {
+        /// The new backup file (never overwritten).
+        file: PathBuf,
+    },
+    /// Put a backup made by `pbvote backup` where DATABASE_URL points, which must be free:
+    /// stop pbvote and move the old database files aside first. Then start pbvote with the key
+    /// the backup was made with. On PostgreSQL use pg_restore (docs/reliability.md).
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Args, Debug, Default)]
@@ -197,6 +213,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let user =
                 storage::accounts::create_user(&db, &email, hash_password(&password)?, role).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("added {} ({})", user.email, user.role.as_str());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup { file } => {
+            let contents = storage::backup::backup(&database, &file).await?;
+            println!(
+                "backed up to {}: {} consultations, {} ballots. Keep PBVOTE_SECRET or the key file with it (apart from it): without the key its voter codes and receipts cannot be checked.",
+                file.display(),
+                contents.consultations,
+                contents.ballots
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { file } => {
+            let contents = storage::backup::restore(&database, &file).await?;
+            println!(
+                "restored {}: {} consultations, {} ballots. Start pbvote with the PBVOTE_SECRET or key file it was backed up with.",
+                file.display(),
+                contents.consultations,
+                contents.ballots
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Tally(_) => unreachable!("handled above"),
