@@ -55,9 +55,9 @@ pub enum Command {
     /// Count an election file in the exchange format (docs/tally.md) and print the result as JSON.
     Tally(TallyArgs),
     /// Copy the SQLite database into a new FILE while pbvote keeps serving (a consistent copy
-    /// as of one moment). Keep the key with it: PBVOTE_SECRET or the key file (pbvote.key) —
-    /// without it the copy's voter codes and receipts cannot be checked. On PostgreSQL use
-    /// pg_dump (docs/reliability.md).
+    /// as of one moment). Keep the key as well, stored apart from the backup: PBVOTE_SECRET or
+    /// the key file (pbvote.key) — without it the copy's voter codes and receipts cannot be
+    /// checked. On PostgreSQL use pg_dump (docs/reliability.md).
     Backup {
         /// The new backup file (never overwritten).
         file: PathBuf,
@@ -218,7 +218,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Backup { file } => {
             let contents = storage::backup::backup(&database, &file).await?;
             println!(
-                "backed up to {}: {} consultations, {} ballots. Keep PBVOTE_SECRET or the key file with it (apart from it): without the key its voter codes and receipts cannot be checked.",
+                "backed up to {}: {} consultations, {} ballots. Keep PBVOTE_SECRET or the key file as well, stored apart from the backup: without the key its voter codes and receipts cannot be checked.",
                 file.display(),
                 contents.consultations,
                 contents.ballots
