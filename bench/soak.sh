@@ -33,6 +33,7 @@ CODES=${CODES:-200000}
 CLOSED_BALLOTS=${CLOSED_BALLOTS:-20000}
 READS_PER_SECOND=${READS_PER_SECOND:-10}
 SIGN_INS_PER_SECOND=${SIGN_INS_PER_SECOND:-2}
+MAX_IN_FLIGHT=${MAX_IN_FLIGHT:-2048}      # the load generator's own limit; beyond it a request is shed
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 RESULTS_DIR=${RESULTS_DIR:-$TARGET_DIR/soak}
 
@@ -135,7 +136,7 @@ log "Soak: ${SOAK_SECONDS}s — $RATE ballots/s, $READS_PER_SECOND result reads/
 bounded $((SOAK_SECONDS + 180)) "$LOADGEN" soak --base "$BASE_A" --base "$BASE_B" --consultation "$OPEN_ID" --codes "$TMP/codes-open.txt" \
   --closed "$CLOSED_ID" --email "$COM" --password "$PASSWORD" --ballots-per-second "$RATE" --reads-per-second "$READS_PER_SECOND" \
   --sign-ins-per-second "$SIGN_INS_PER_SECOND" --duration "$SOAK_SECONDS" --pid "$PID_A" --pid "$PID_B" \
-  --memory-out "$RESULTS_DIR/memory.csv" | tee "$RESULTS_DIR/soak.txt"
+  --max-in-flight "$MAX_IN_FLIGHT" --memory-out "$RESULTS_DIR/memory.csv" | tee "$RESULTS_DIR/soak.txt"
 
 log "Checks"
 acked_first=$(value "$RESULTS_DIR/soak.txt" soak_ballots status201)

@@ -125,7 +125,16 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
     for (kind, rate) in rates {
         ensure!(rate.is_finite() && (0.0..=100_000.0).contains(&rate), "{}: a rate from 0 to 100,000 per second", kind.name());
     }
-    let client = api::client(args.max_in_flight)?;
+    // Idle connections are dropped after 2 s, before the server's keep-alive (5 s) closes
+    // them: reusing one the server is closing at that moment fails the request ("connection
+    // closed before message completed", counted as `closed`).
+    let client = Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(args.max_in_flight.max(1))
+        .pool_idle_timeout(Duration::from_secs(2))
+        .tcp_nodelay(true)
+        .timeout(Duration::from_secs(60))
+        .build()?;
     let codes = api::read_codes(&args.codes, 0, None)?;
     let paper = api::paper(&client, &bases[0], &args.consultation).await?;
     let token = api::sign_in(&client, &bases[0], &args.email, &args.password).await?;
