@@ -21,7 +21,10 @@
 //!   one-ballot path, which says why (voting closed, not a code of this consultation). On
 //!   SQLite each ballot runs under its own `SAVEPOINT`, so a refused ballot does not undo
 //!   the others. If a whole batch fails (a deadlock, a lost connection), every ballot in it
-//!   is tried again on its own.
+//!   is tried again on its own (within its deadline). A connection lost during `COMMIT` may
+//!   have committed the batch after all: the ballot written again then finds its receipt
+//!   there and replaces itself with the same contents, so it is counted once and its
+//!   resident hears it arrived (`200`), rather than a conflict.
 //! - **One ballot per code.** Two submissions with the same code never share a batch (the
 //!   later one waits for the next), and the unique index decides as before.
 use std::{
@@ -195,6 +198,8 @@ WITH input AS (
 ), receipt AS (
     INSERT INTO receipts (receipt_hash, consultation_id, received_on)
     SELECT receipt_hash, consultation_id, $3 FROM input WHERE code_hash IN (SELECT code_hash FROM code)
+    -- There already when a batch whose COMMIT was cut off is written again (group_commit.rs).
+    ON CONFLICT (receipt_hash) DO NOTHING
 )
 INSERT INTO ballots (id, consultation_id, voter_key, want, dont_want, uses, channel, area, version, created_at, updated_at)
 SELECT id, consultation_id, voter_key, want, dont_want, uses, channel, area, 1, $2, $2

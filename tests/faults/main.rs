@@ -61,6 +61,12 @@ fn ledger_of(submissions: &[Submission], refusal: Refusal, context: &str) -> (Le
     for s in submissions {
         match &s.outcome {
             Outcome::Answer(a) if a.status == 201 => ledger.add(std::slice::from_ref(s)),
+            // A batch whose COMMIT was cut off by the restart but went through, written again
+            // (storage/group_commit.rs): the code's ballot replaced by itself, stored once.
+            Outcome::Answer(a) if a.status == 200 && refusal == Refusal::MaybeStored && a.body["replaced"] == json!(true) => {
+                let receipt = a.body["receipt"].as_str().unwrap_or_else(|| panic!("{context}: 200 without a receipt: {}", a.text));
+                ledger.acknowledged.push((receipt.to_owned(), s.key.clone()));
+            }
             Outcome::Answer(a) if a.status == 503 => {
                 assert_eq!(a.body["type"], json!("urn:pbvote:problem:unavailable"), "{context}: a 503 that is not a problem: {}", a.text);
                 assert!(a.retry_after.is_some(), "{context}: a 503 without Retry-After: {}", a.text);
