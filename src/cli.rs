@@ -1,11 +1,13 @@
-//! The `pbvote` command line: `serve` (the default), `migrate`, `user add` and `tally`.
+//! The `pbvote` command line: `serve` (the default), `migrate`, `user add`, `backup`, `restore`
+//! and `tally`.
 use std::{io::Read, path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::{
     config::{
-        DEFAULT_BIND, DEFAULT_BODY_TIMEOUT_SECONDS, DEFAULT_DATABASE_URL, DatabaseSettings, MAX_BODY_TIMEOUT_SECONDS, MAX_DB_CONNECTIONS,
+        DEFAULT_BIND, DEFAULT_BODY_TIMEOUT_SECONDS, DEFAULT_DATABASE_URL, DEFAULT_DB_TIMEOUT_SECONDS, DatabaseSettings, MAX_BODY_TIMEOUT_SECONDS,
+        MAX_DB_CONNECTIONS, MAX_DB_TIMEOUT_SECONDS,
         MAX_SESSION_HOURS, Secret, Settings, default_frontend_dir,
     },
     domain::{Email, Password, Role},
@@ -53,6 +55,21 @@ pub enum Command {
     User(UserCommand),
     /// Count an election file in the exchange format (docs/tally.md) and print the result as JSON.
     Tally(TallyArgs),
+    /// Copy the SQLite database into a new FILE while pbvote keeps serving (a consistent copy
+    /// as of one moment). Keep the key as well, stored apart from the backup: PBVOTE_SECRET or
+    /// the key file (pbvote.key) — without it the copy's voter codes and receipts cannot be
+    /// checked. On PostgreSQL use pg_dump (docs/reliability.md).
+    Backup {
+        /// The new backup file (never overwritten).
+        file: PathBuf,
+    },
+    /// Put a backup made by `pbvote backup` where DATABASE_URL points, which must be free:
+    /// stop pbvote and move the old database files aside first. Then start pbvote with the key
+    /// the backup was made with. On PostgreSQL use pg_restore (docs/reliability.md).
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Args, Debug, Default)]
@@ -109,6 +126,10 @@ pub struct ServeArgs {
     /// Most database connections per instance (1 to 1000).
     #[arg(long, env = "PBVOTE_DB_CONNECTIONS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=MAX_DB_CONNECTIONS as i64))]
     pub db_connections: u32,
+    /// Seconds a request waits for the database (a connection, a lock, a statement) before it
+    /// is answered 503 with Retry-After, 1 to 300. A ballot is answered within about twice this.
+    #[arg(long, env = "PBVOTE_DB_TIMEOUT", default_value_t = DEFAULT_DB_TIMEOUT_SECONDS, value_parser = clap::value_parser!(u64).range(1..=MAX_DB_TIMEOUT_SECONDS))]
+    pub db_timeout: u64,
     /// A bearer token (at least 32 characters) that /metrics then requires of every request.
     /// Unset: /metrics answers only requests that did not come through a trusted proxy.
     #[arg(long, env = "PBVOTE_METRICS_TOKEN", hide_env_values = true)]
@@ -212,6 +233,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("added {} ({})", user.email, user.role.as_str());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Backup { file } => {
+            let contents = storage::backup::backup(&database, &file).await?;
+            println!(
+                "backed up to {}: {} consultations, {} ballots. Keep PBVOTE_SECRET or the key file as well, stored apart from the backup: without the key its voter codes and receipts cannot be checked.",
+                file.display(),
+                contents.consultations,
+                contents.ballots
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { file } => {
+            let contents = storage::backup::restore(&database, &file).await?;
+            println!(
+                "restored {}: {} consultations, {} ballots. Start pbvote with the PBVOTE_SECRET or key file it was backed up with.",
+                file.display(),
+                contents.consultations,
+                contents.ballots
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Tally(_) => unreachable!("handled above"),
     }
 }
@@ -231,6 +272,7 @@ impl ServeArgs {
 async fn serve(mut database: DatabaseSettings, args: ServeArgs) -> anyhow::Result<ExitCode> {
     database.max_connections = args.db_connections;
     let council = council(&args)?;
+    database.timeout = Duration::from_secs(args.db_timeout);
     let secret = match args.secret {
         Some(s) => Secret::new(s.into_bytes())?,
         None => crate::security::load_or_create_key_file(&args.key_file)?,

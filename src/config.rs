@@ -18,14 +18,24 @@ pub struct DatabaseSettings {
     pub kind: DatabaseKind,
     /// Most connections in the pool (PostgreSQL; SQLite readers).
     pub max_connections: u32,
+    /// How long a request waits for the database — for a connection, a lock, a statement —
+    /// before it is answered `503` (`PBVOTE_DB_TIMEOUT`). See docs/reliability.md.
+    pub timeout: Duration,
 }
 
 impl DatabaseSettings {
     pub fn from_url(url: &str) -> anyhow::Result<Self> {
         let kind = database_kind(url)?;
-        Ok(DatabaseSettings { url: url.to_owned(), kind, max_connections: 10 })
+        Ok(DatabaseSettings { url: url.to_owned(), kind, max_connections: 10, timeout: Duration::from_secs(DEFAULT_DB_TIMEOUT_SECONDS) })
     }
 }
+
+/// `PBVOTE_DB_TIMEOUT`'s default: long enough for any statement pbvote runs on a healthy
+/// database (the slowest, reading 150,000 ballots for a count, takes well under a second),
+/// short enough that a resident hears "try again" before giving up on the page.
+pub const DEFAULT_DB_TIMEOUT_SECONDS: u64 = 5;
+/// The longest `PBVOTE_DB_TIMEOUT` allows.
+pub const MAX_DB_TIMEOUT_SECONDS: u64 = 300;
 
 /// The default database: a SQLite file `pbvote.db` in the working directory, created if
 /// it is missing, so `cargo run` works on a fresh machine.
@@ -149,6 +159,11 @@ impl Settings {
             (1..=MAX_DB_CONNECTIONS).contains(&self.database.max_connections),
             "PBVOTE_DB_CONNECTIONS must be 1 to {MAX_DB_CONNECTIONS}, got {}",
             self.database.max_connections
+        );
+        anyhow::ensure!(
+            self.database.timeout >= Duration::from_secs(1) && self.database.timeout <= Duration::from_secs(MAX_DB_TIMEOUT_SECONDS),
+            "PBVOTE_DB_TIMEOUT must be 1 to {MAX_DB_TIMEOUT_SECONDS} seconds, got {}",
+            self.database.timeout.as_secs()
         );
         anyhow::ensure!(self.max_body_bytes >= 1024, "the body limit must be at least 1 KiB");
         anyhow::ensure!(

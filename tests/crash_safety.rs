@@ -13,8 +13,8 @@
 //!
 //! Four kill/restart cycles per database. On SQLite the file is then checked with a
 //! connection of our own: still in WAL mode, `PRAGMA integrity_check` = ok, no dangling
-//! foreign keys. SQLite always; PostgreSQL when
-//! `TEST_DATABASE_URL` is set (e.g. postgres://postgres@127.0.0.1:5432/test).
+//! foreign keys. SQLite always; PostgreSQL with `--include-ignored` and
+//! `TEST_DATABASE_URL` (e.g. postgres://postgres@127.0.0.1:5432/test).
 mod common;
 
 use std::{
@@ -37,11 +37,9 @@ async fn acknowledged_ballots_survive_sigkill_on_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set TEST_DATABASE_URL and pass --include-ignored"]
 async fn acknowledged_ballots_survive_sigkill_on_postgres() {
-    let Some(db) = TestDb::postgres().await else {
-        skip_without_postgres("acknowledged_ballots_survive_sigkill_on_postgres");
-        return;
-    };
+    let db = TestDb::required_postgres().await;
     within(Duration::from_secs(55), "the PostgreSQL crash test", kill_and_restart_cycles(&db, "postgres")).await;
 }
 

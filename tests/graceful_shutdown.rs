@@ -16,7 +16,7 @@
 //! - After a restart, every acknowledged ballot is there (receipts, stored ballots, code stats),
 //!   and nothing else but ballots whose answer was lost.
 //!
-//! SQLite always; PostgreSQL too when `TEST_DATABASE_URL` is set.
+//! SQLite always; PostgreSQL with `TEST_DATABASE_URL` and `--include-ignored`.
 mod common;
 
 use std::{
@@ -55,11 +55,9 @@ async fn ctrl_c_finishes_requests_in_flight_on_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set TEST_DATABASE_URL and pass --include-ignored"]
 async fn sigterm_finishes_requests_in_flight_on_postgres() {
-    let Some(db) = TestDb::postgres().await else {
-        skip_without_postgres("sigterm_finishes_requests_in_flight_on_postgres");
-        return;
-    };
+    let db = TestDb::required_postgres().await;
     within(Duration::from_secs(55), "the PostgreSQL graceful-shutdown test", sigterm_with_ballots_in_flight(&db, "postgres", "TERM")).await;
 }
 

@@ -1,6 +1,6 @@
 //! Several instances: two `pbvote serve` processes on different ports sharing one
 //! PostgreSQL database, as behind a load balancer. PostgreSQL only (SQLite is one
-//! process's file); skipped with a message when `TEST_DATABASE_URL` is not set.
+//! process's file); ignored unless run with `--include-ignored` and `TEST_DATABASE_URL`.
 //!
 //! - Start-up: both processes start at the same moment on a fresh, empty database and
 //!   both run the migrations (they take turns under an advisory lock); both come up
@@ -27,13 +27,11 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set TEST_DATABASE_URL and pass --include-ignored"]
 async fn two_instances_start_at_once_on_a_fresh_database() {
     within(Duration::from_secs(55), "the concurrent start-up test", async {
         for round in 1..=3 {
-            let Some(db) = TestDb::postgres().await else {
-                skip_without_postgres("two_instances_start_at_once_on_a_fresh_database");
-                return;
-            };
+            let db = TestDb::required_postgres().await;
             // Spawned back to back: both run the migrations against an empty database.
             let (a, b) = (Server::spawn(&db.url), Server::spawn(&db.url));
             let (a, b) = tokio::join!(a.ready(), b.ready());
@@ -49,11 +47,9 @@ async fn two_instances_start_at_once_on_a_fresh_database() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set TEST_DATABASE_URL and pass --include-ignored"]
 async fn two_instances_share_one_database() {
-    let Some(db) = TestDb::postgres().await else {
-        skip_without_postgres("two_instances_share_one_database");
-        return;
-    };
+    let db = TestDb::required_postgres().await;
     within(Duration::from_secs(55), "the two-instance test", share_one_database(&db)).await;
 }
 

@@ -20,7 +20,7 @@ use crate::{
 };
 
 /// A plausible ballot: a few WANTs and DON'T WANTs in random order, a service or two, an area.
-fn ballot(rng: &mut StdRng, paper: &Paper, code: &str) -> String {
+pub(crate) fn ballot(rng: &mut StdRng, paper: &Paper, code: &str) -> String {
     let mut ids: Vec<&String> = paper.proposals.iter().collect();
     ids.shuffle(rng);
     let depth = paper.rank_depth.max(1);

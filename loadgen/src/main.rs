@@ -11,6 +11,8 @@
 //! - `meeting`: a hall meeting under load — phones with slips vote through one or more
 //!   instances while stream clients follow it; how soon the projectors see the count, a
 //!   reconnect storm, close and reveal (see `meeting.rs`).
+//! - `soak`: ballots, result reads and sign-ins at fixed rates against several instances
+//!   for up to two hours, sampling each instance's memory (bench/soak.sh).
 //!
 //! Every run is bounded in count and time, and every target must be a loopback address.
 mod api;
@@ -18,6 +20,7 @@ mod cast;
 mod ceiling;
 mod meeting;
 mod results;
+mod soak;
 mod stats;
 
 use std::{path::PathBuf, time::Duration};
@@ -46,6 +49,9 @@ enum Command {
     SqliteCeiling(CeilingArgs),
     /// A hall meeting: phones with slips vote while stream clients follow it.
     Meeting(MeetingArgs),
+    /// Ballots, result reads and sign-ins at fixed rates against several instances, for a
+    /// long time, sampling each instance's memory.
+    Soak(SoakArgs),
 }
 
 #[derive(Args)]
@@ -192,6 +198,50 @@ pub struct CeilingArgs {
     pub rows_per_txn: usize,
 }
 
+#[derive(Args)]
+pub struct SoakArgs {
+    /// An instance, e.g. http://127.0.0.1:8080 (loopback only); give one --base per instance.
+    #[arg(long, required = true)]
+    pub base: Vec<String>,
+    /// The open consultation to vote in.
+    #[arg(long)]
+    pub consultation: String,
+    /// Its voter codes, one a line; cycled through (a code's later ballots replace its first).
+    #[arg(long)]
+    pub codes: PathBuf,
+    /// A closed consultation whose results are read.
+    #[arg(long)]
+    pub closed: String,
+    /// The account that reads the results and signs in (a commissioner).
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub password: String,
+    #[arg(long, default_value_t = 100.0)]
+    pub ballots_per_second: f64,
+    #[arg(long, default_value_t = 5.0)]
+    pub reads_per_second: f64,
+    #[arg(long, default_value_t = 1.0)]
+    pub sign_ins_per_second: f64,
+    /// Seconds to run (at most two hours).
+    #[arg(long, default_value_t = 1800.0)]
+    pub duration: f64,
+    /// Requests in flight at most; one due beyond that is counted as shed.
+    #[arg(long, default_value_t = 512)]
+    pub max_in_flight: usize,
+    /// Process ids whose memory (VmRSS) to sample.
+    #[arg(long)]
+    pub pid: Vec<u32>,
+    /// Seconds between memory samples.
+    #[arg(long, default_value_t = 10.0)]
+    pub sample_seconds: f64,
+    /// Where to write the samples (CSV: seconds,pid,rss_kib).
+    #[arg(long)]
+    pub memory_out: Option<PathBuf>,
+    #[arg(long, default_value_t = 5)]
+    pub seed: u64,
+}
+
 pub fn bounded(seconds: f64) -> anyhow::Result<Duration> {
     anyhow::ensure!(seconds.is_finite() && seconds > 0.0, "a duration must be a positive number of seconds");
     Ok(Duration::from_secs_f64(seconds).min(MAX_RUN))
@@ -206,5 +256,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Results(args) => results::run(args).await,
         Command::SqliteCeiling(args) => ceiling::run(args).await,
         Command::Meeting(args) => meeting::run(args).await,
+        Command::Soak(args) => soak::run(args).await,
     }
 }

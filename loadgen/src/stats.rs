@@ -32,10 +32,20 @@ impl Tally {
     }
 
     pub fn failed(&mut self, err: &reqwest::Error) {
+        // The whole chain of causes: hyper's "connection closed before message completed"
+        // (a kept-alive connection the server closed as it was reused) is only in a source.
+        let mut chain = err.to_string();
+        let mut source = std::error::Error::source(err);
+        while let Some(s) = source {
+            chain.push_str(&format!(": {s}"));
+            source = s.source();
+        }
         let kind = if err.is_timeout() {
             "timeout"
         } else if err.is_connect() {
             "connect"
+        } else if chain.contains("connection closed before message completed") || chain.contains("IncompleteMessage") {
+            "closed"
         } else {
             "other"
         };

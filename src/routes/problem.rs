@@ -22,6 +22,10 @@ pub struct Problem {
     pub field: Option<String>,
 }
 
+/// `Retry-After` on every `503`: long enough for a restarting database to come back,
+/// short enough that a resident's retry is soon.
+pub const UNAVAILABLE_RETRY_AFTER_SECONDS: u64 = 5;
+
 impl AppError {
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
@@ -79,6 +83,11 @@ impl ResponseError for AppError {
         response.content_type("application/problem+json");
         if let AppError::RateLimited { retry_after_seconds } = self {
             response.insert_header(("Retry-After", retry_after_seconds.to_string()));
+        }
+        if let AppError::Unavailable { .. } = self {
+            // The database restarting, slow or out of disk: say when to come back, so
+            // clients and proxies retry rather than give up (and never see a 500).
+            response.insert_header(("Retry-After", UNAVAILABLE_RETRY_AFTER_SECONDS.to_string()));
         }
         if let AppError::MethodNotAllowed { allowed, .. } = self {
             response.insert_header(("Allow", allowed.join(", ")));

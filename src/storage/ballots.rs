@@ -102,6 +102,8 @@ WITH open AS (
     RETURNING consultation_id
 ), receipt AS (
     INSERT INTO receipts (receipt_hash, consultation_id, received_on) SELECT $11, consultation_id, $12 FROM code
+    -- There already when a batch whose COMMIT was cut off is written again (group_commit.rs).
+    ON CONFLICT (receipt_hash) DO NOTHING
 )
 INSERT INTO ballots (id, consultation_id, voter_key, want, dont_want, uses, channel, area, version, created_at, updated_at)
 SELECT $4, consultation_id, $5, $6, $7, $8, $9, $10, 1, $2, $2 FROM code

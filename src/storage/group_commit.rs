@@ -21,7 +21,10 @@
 //!   one-ballot path, which says why (voting closed, not a code of this consultation). On
 //!   SQLite each ballot runs under its own `SAVEPOINT`, so a refused ballot does not undo
 //!   the others. If a whole batch fails (a deadlock, a lost connection), every ballot in it
-//!   is tried again on its own.
+//!   is tried again on its own (within its deadline). A connection lost during `COMMIT` may
+//!   have committed the batch after all: the ballot written again then finds its receipt
+//!   there and replaces itself with the same contents, so it is counted once and its
+//!   resident hears it arrived (`200`), rather than a conflict.
 //! - **One ballot per code.** Two submissions with the same code never share a batch (the
 //!   later one waits for the next), and the unique index decides as before.
 use std::{
@@ -57,6 +60,23 @@ struct Job {
     voter_key: String,
     ballot: BallotToStore,
     reply: oneshot::Sender<Result<Stored, AppError>>,
+    /// When the resident has waited `PBVOTE_DB_TIMEOUT`: a ballot not yet being written by
+    /// then is answered `503` and not written, so a slow or unreachable database makes
+    /// answers come sooner rather than ballots pile up in the queue.
+    deadline: Instant,
+}
+
+impl Job {
+    /// Answer `503` without writing, if the deadline has passed; else hand the job back.
+    fn unless_expired(self) -> Option<Job> {
+        if Instant::now() < self.deadline {
+            return Some(self);
+        }
+        let _ = self.reply.send(Err(AppError::Unavailable {
+            detail: "the database is too slow to answer just now, so your ballot was not stored; please send it again in a moment".into(),
+        }));
+        None
+    }
 }
 
 /// The sending end of the ballot queue. Cloning it is cheap; the writer stops when the last
@@ -65,6 +85,7 @@ struct Job {
 pub(super) struct BallotQueue {
     jobs: mpsc::Sender<Job>,
     checkpointer: Option<super::wal_checkpoint::Checkpointer>,
+    timeout: std::time::Duration,
 }
 
 impl BallotQueue {
@@ -72,8 +93,9 @@ impl BallotQueue {
     pub(super) fn start(db: Db) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE_SLOTS);
         let checkpointer = db.checkpointer.clone();
+        let timeout = db.timeout;
         tokio::spawn(write_batches(db, queue));
-        BallotQueue { jobs, checkpointer }
+        BallotQueue { jobs, checkpointer, timeout }
     }
 
     /// Queue a ballot and wait until it is committed (or refused).
@@ -85,7 +107,8 @@ impl BallotQueue {
         ballot: BallotToStore,
     ) -> Result<Stored, AppError> {
         let (reply, answer) = oneshot::channel();
-        let job = Job { consultation, code_hash: code_hash.to_owned(), voter_key: voter_key.to_owned(), ballot, reply };
+        let deadline = Instant::now() + self.timeout;
+        let job = Job { consultation, code_hash: code_hash.to_owned(), voter_key: voter_key.to_owned(), ballot, reply, deadline };
         self.jobs.send(job).await.map_err(|_| AppError::Unavailable { detail: "the service is shutting down; please try again".into() })?;
         let stored = answer.await.map_err(|_| AppError::internal("the ballot writer stopped before answering"))?;
         if let (Ok(Stored { replaced: true, .. }), Some(checkpointer)) = (&stored, &self.checkpointer) {
@@ -117,7 +140,10 @@ async fn write_batches(db: Db, mut queue: mpsc::Receiver<Job>) {
             let Ok(job) = queue.try_recv() else { break };
             held.extend(batch.offer(job));
         }
-        let batch = batch.jobs;
+        let batch: Vec<Job> = batch.jobs.into_iter().filter_map(Job::unless_expired).collect();
+        if batch.is_empty() {
+            continue;
+        }
         let started = Instant::now();
         METRICS.ballot_batch_size.observe(batch.len() as f64);
         write_batch(&db, batch).await;
@@ -179,6 +205,8 @@ WITH input AS (
 ), receipt AS (
     INSERT INTO receipts (receipt_hash, consultation_id, received_on)
     SELECT receipt_hash, consultation_id, $3 FROM input WHERE code_hash IN (SELECT code_hash FROM code)
+    -- There already when a batch whose COMMIT was cut off is written again (group_commit.rs).
+    ON CONFLICT (receipt_hash) DO NOTHING
 )
 INSERT INTO ballots (id, consultation_id, voter_key, want, dont_want, uses, channel, area, version, created_at, updated_at)
 SELECT id, consultation_id, voter_key, want, dont_want, uses, channel, area, 1, $2, $2
@@ -294,9 +322,10 @@ async fn write_batch_sqlite(db: &Db, batch: Vec<Job>) {
     }
 }
 
-/// Write each ballot in its own transaction, through the one-ballot path.
+/// Write each ballot in its own transaction, through the one-ballot path (those still
+/// within their deadline: after a batch that failed slowly, the rest are answered at once).
 async fn one_by_one(db: &Db, batch: Vec<Job>) {
-    for job in batch {
+    for job in batch.into_iter().filter_map(Job::unless_expired) {
         let outcome = ballots::cast_now(db, job.consultation, &job.code_hash, &job.voter_key, job.ballot).await;
         let _ = job.reply.send(outcome);
     }

@@ -12,6 +12,7 @@
 //! Every operation that writes more than one row runs in one transaction, so a request
 //! either happens completely or not at all. Database errors become [`AppError`] here, once.
 pub mod accounts;
+pub mod backup;
 pub mod ballots;
 pub mod consultations;
 mod db;
@@ -49,6 +50,9 @@ impl From<DbErr> for AppError {
             tracing::warn!(error = %err, "database busy");
             return AppError::Unavailable { detail: "the database is busy; please try again in a moment".into() };
         }
+        if let Some(trouble) = trouble(&err) {
+            return trouble.into_error(&err);
+        }
         match err {
             DbErr::RecordNotFound(what) => AppError::not_found(what),
             DbErr::ConnectionAcquire(e) => {
@@ -66,13 +70,86 @@ impl From<DbErr> for AppError {
 
 /// SQLite's "database is locked" / "busy" (codes 5, 517, 6): a wait that ran out, not a bug.
 fn is_busy(err: &DbErr) -> bool {
-    use sea_orm::{RuntimeErr, sqlx};
+    matches!(sqlx_error(err), Some(sea_orm::sqlx::Error::Database(d)) if d.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>().is_some()
+        && matches!(d.code().as_deref(), Some("5" | "517" | "6" | "262")))
+}
+
+/// The sqlx error inside a database error, if there is one.
+fn sqlx_error(err: &DbErr) -> Option<&sea_orm::sqlx::Error> {
+    use sea_orm::RuntimeErr;
     match err {
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Conn(RuntimeErr::SqlxError(e)) => {
-            matches!(&**e, sqlx::Error::Database(d) if d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
-                && matches!(d.code().as_deref(), Some("5" | "517" | "6" | "262")))
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Conn(RuntimeErr::SqlxError(e)) => Some(e),
+        _ => None,
+    }
+}
+
+/// Trouble with the database itself rather than with the request: the answer is `503` with
+/// `Retry-After` (never a 500), and the request can be sent again once it has passed.
+enum Trouble {
+    /// The connection broke or could not be made (PostgreSQL restarting, the network).
+    Unreachable,
+    /// The statement ran out of `PBVOTE_DB_TIMEOUT` (a lock held too long, an overloaded
+    /// server), or lost a deadlock or serialisation race.
+    Slow,
+    /// The disk is full (SQLite's file system, or PostgreSQL's).
+    DiskFull,
+    /// The disk failed to read or write.
+    DiskError,
+}
+
+impl Trouble {
+    fn into_error(self, err: &DbErr) -> AppError {
+        let detail = match self {
+            Trouble::Unreachable => {
+                tracing::error!(error = %err, "the database is unreachable");
+                "the database cannot be reached just now; please try again in a moment (sending a ballot again is safe: only the latest ballot for a code counts)"
+            }
+            Trouble::Slow => {
+                tracing::error!(error = %err, "the database did not answer in time");
+                "the database is too slow to answer just now; nothing was changed by this request; please try again in a moment"
+            }
+            Trouble::DiskFull => {
+                tracing::error!(error = %err, "the database's disk is full: free some space; nothing is written until then");
+                "the server's disk is full, so nothing can be stored just now; nothing was changed by this request, and everything stored before is safe; please try again later"
+            }
+            Trouble::DiskError => {
+                tracing::error!(error = %err, "the database's disk failed to read or write");
+                "the server could not read or write its disk; nothing was changed by this request; please try again later"
+            }
+        };
+        AppError::Unavailable { detail: detail.into() }
+    }
+}
+
+fn trouble(err: &DbErr) -> Option<Trouble> {
+    use sea_orm::sqlx::Error;
+    match sqlx_error(err)? {
+        Error::Io(_) | Error::Tls(_) | Error::PoolTimedOut | Error::PoolClosed | Error::WorkerCrashed | Error::Protocol(_) => {
+            Some(Trouble::Unreachable)
         }
-        _ => false,
+        Error::Database(d) => {
+            let code = d.code()?;
+            if d.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>().is_some() {
+                // Primary result code in the low byte: 13 SQLITE_FULL, 10 SQLITE_IOERR.
+                return match code.parse::<i32>().ok()? & 0xff {
+                    13 => Some(Trouble::DiskFull),
+                    10 => Some(Trouble::DiskError),
+                    _ => None,
+                };
+            }
+            // PostgreSQL's SQLSTATE: 08 connection exceptions; 57P01-57P03 the server
+            // shutting down, crashed or starting; 53 out of resources (53100 disk full);
+            // 57014 a statement cancelled by statement_timeout; 55P03 a lock wait cut short;
+            // 40001 / 40P01 serialisation failure and deadlock.
+            match code.as_ref() {
+                "53100" => Some(Trouble::DiskFull),
+                "58030" => Some(Trouble::DiskError),
+                c if c.starts_with("08") || c.starts_with("57P") || c.starts_with("53") => Some(Trouble::Unreachable),
+                "57014" | "55P03" | "40001" | "40P01" => Some(Trouble::Slow),
+                _ => None,
+            }
+        }
+        _ => None,
     }
 }
 

@@ -68,7 +68,7 @@ impl TestDb {
     }
 
     /// A new database on the server named by `TEST_DATABASE_URL`, or `None` when it is
-    /// not set (the caller prints that it skipped).
+    /// not set.
     pub async fn postgres() -> Option<TestDb> {
         let admin = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
         use sea_orm::ConnectionTrait;
@@ -80,12 +80,32 @@ impl TestDb {
         Some(TestDb { url: format!("{base}/{name}"), backend: Backend::Postgres, _dir: None, pg: Some((admin, name)) })
     }
 
+    /// A database made elsewhere (a throwaway PostgreSQL cluster, a restored backup): the
+    /// test cleans it up itself.
+    pub fn existing(url: &str, backend: Backend) -> TestDb {
+        TestDb { url: url.to_owned(), backend, _dir: None, pg: None }
+    }
+
     /// Whichever the environment asks for: PostgreSQL when `TEST_DATABASE_URL` is set,
     /// else SQLite.
     pub async fn fresh() -> TestDb {
         match TestDb::postgres().await {
             Some(db) => db,
             None => TestDb::sqlite(),
+        }
+    }
+
+    /// A new PostgreSQL database for a test that needs one. Such tests are marked
+    /// `#[ignore = "needs PostgreSQL …"]`, so plain `cargo test` lists them as ignored, with
+    /// the reason, instead of passing them unseen; run with `--include-ignored`, a missing
+    /// `TEST_DATABASE_URL` is a failure that says what to set.
+    pub async fn required_postgres() -> TestDb {
+        match TestDb::postgres().await {
+            Some(db) => db,
+            None => panic!(
+                "this test needs PostgreSQL: set TEST_DATABASE_URL (e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test; \
+                 the role needs CREATEDB), or run without --include-ignored to leave it out"
+            ),
         }
     }
 }
@@ -108,11 +128,6 @@ impl Drop for TestDb {
             .join();
         }
     }
-}
-
-/// Print why a PostgreSQL-only test did nothing.
-pub fn skip_without_postgres(test: &str) {
-    eprintln!("{test}: skipped: TEST_DATABASE_URL not set (e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test)");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -320,6 +335,8 @@ pub struct Answer {
     pub status: u16,
     pub body: Value,
     pub text: String,
+    /// The `Retry-After` header, if any.
+    pub retry_after: Option<String>,
 }
 
 /// What came back for one request.
@@ -345,12 +362,13 @@ pub async fn send(request: reqwest::RequestBuilder) -> Outcome {
         Err(e) => return Outcome::NoAnswer(format!("{e:?}")),
     };
     let status = response.status().as_u16();
+    let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let text = match response.text().await {
         Ok(t) => t,
         Err(e) => return Outcome::HalfAnswer { status, error: format!("body: {e:?}") },
     };
     match serde_json::from_str::<Value>(&text) {
-        Ok(body) => Outcome::Answer(Answer { status, body, text }),
+        Ok(body) => Outcome::Answer(Answer { status, body, text, retry_after }),
         Err(e) => Outcome::HalfAnswer { status, error: format!("not JSON ({e}): {text:?}") },
     }
 }
