@@ -6,9 +6,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::{
     config::{
-        DEFAULT_BIND, DEFAULT_BODY_TIMEOUT_SECONDS, DEFAULT_DATABASE_URL, DEFAULT_DB_TIMEOUT_SECONDS, DatabaseSettings, MAX_BODY_TIMEOUT_SECONDS,
-        MAX_DB_CONNECTIONS, MAX_DB_TIMEOUT_SECONDS,
-        MAX_SESSION_HOURS, Secret, Settings, default_frontend_dir,
+        DEFAULT_BIND, DEFAULT_BODY_TIMEOUT_SECONDS, DEFAULT_DATABASE_URL, DEFAULT_DB_TIMEOUT_SECONDS, DatabaseSettings,
+        MAX_BODY_TIMEOUT_SECONDS, MAX_DB_CONNECTIONS, MAX_DB_TIMEOUT_SECONDS, MAX_SESSION_HOURS, Secret, Settings, default_frontend_dir,
     },
     domain::{Email, Password, Role},
     rate_limit::{DEFAULT_CODE_FAILURE_LIMIT, DEFAULT_SIGN_IN_LIMIT},

@@ -67,7 +67,7 @@ impl Db {
                     checkpointer,
                     changes,
                 }
-                    .with_ballot_queue())
+                .with_ballot_queue())
             }
             DatabaseKind::Postgres => {
                 let mut options = ConnectOptions::new(&settings.url);

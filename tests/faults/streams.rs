@@ -54,7 +54,9 @@ async fn streams_through_a_restart(cluster: &Cluster) {
     let setup = set_up_consultation(&db.url, &api_a, 10).await;
     let id = &setup.consultation;
     let meeting = Api::expect(
-        api_a.post(&format!("/api/v1/consultations/{id}/meetings"), &json!({"title": "Hall", "place": "Town hall"}), Some(&setup.organiser)).await,
+        api_a
+            .post(&format!("/api/v1/consultations/{id}/meetings"), &json!({"title": "Hall", "place": "Town hall"}), Some(&setup.organiser))
+            .await,
         201,
         "add a meeting",
     );
