@@ -86,8 +86,7 @@ async fn streams_through_a_restart(cluster: &Cluster) {
 
     // Ballots through A again (retrying while the instances find the database again).
     let back = Instant::now();
-    let mut counted = 3;
-    for code in &slips[3..6] {
+    for (counted, code) in (4..).zip(&slips[3..6]) {
         loop {
             match cast(&api_a, code).await {
                 Outcome::Answer(answer) if answer.status == 201 => break,
@@ -97,7 +96,6 @@ async fn streams_through_a_restart(cluster: &Cluster) {
             assert!(back.elapsed() < Duration::from_secs(10), "instance A took no ballot within 10 s of the database's return");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        counted += 1;
         // B's stream — the same connection, or a new one as a browser would open — has the
         // exact count within a second of the ballot.
         let seen = on_b.until(Duration::from_secs(1), |s| s["voted"] == counted).await;
