@@ -318,9 +318,11 @@ async fn serve(mut database: DatabaseSettings, args: ServeArgs) -> anyhow::Resul
             println!("demo account: {email} password: {password}");
         }
     }
+    // Watch for a stop signal before saying "listening", so a stop sent at once is graceful.
+    let running = app.run_until_stopped();
     println!("pbvote listening on {address}");
     tracing::info!(%address, "listening");
-    app.run_until_stopped().await?;
+    running.await?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

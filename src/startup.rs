@@ -80,36 +80,49 @@ impl Application {
         &self.context
     }
 
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+    /// Serve until SIGTERM or SIGINT, then finish the requests in flight. The signals are
+    /// watched from this call, before the returned future is first polled, so a caller can
+    /// say "listening" after calling it and a stop sent at once is still graceful (not the
+    /// default action, which kills the process).
+    pub fn run_until_stopped(self) -> impl std::future::Future<Output = std::io::Result<()>> {
+        let stop_signal = watch_stop_signals();
         let handle = self.server.handle();
         let context = self.context.clone();
-        tokio::spawn(async move {
-            if wait_for_stop_signal().await {
-                tracing::info!("stop signal received; finishing requests in flight");
-                // Meeting streams never finish by themselves: end them, so the drain is quick
-                // and their clients reconnect to another instance.
-                context.begin_stopping();
-                handle.stop(true).await;
-            }
-        });
-        self.server.await
+        let server = self.server;
+        async move {
+            tokio::spawn(async move {
+                if stop_signal.await {
+                    tracing::info!("stop signal received; finishing requests in flight");
+                    // Meeting streams never finish by themselves: end them, so the drain is
+                    // quick and their clients reconnect to another instance.
+                    context.begin_stopping();
+                    handle.stop(true).await;
+                }
+            });
+            server.await
+        }
     }
 }
 
-/// Wait for SIGTERM or SIGINT. Returns false if signals cannot be watched.
-async fn wait_for_stop_signal() -> bool {
+/// Start watching for SIGTERM or SIGINT now; the future says true when one arrives, or false
+/// at once if signals cannot be watched.
+fn watch_stop_signals() -> impl std::future::Future<Output = bool> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut terminate) = signal(SignalKind::terminate()) else { return false };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => true,
-            _ = terminate.recv() => true,
+        let terminate = signal(SignalKind::terminate());
+        let interrupt = signal(SignalKind::interrupt());
+        async move {
+            let (Ok(mut terminate), Ok(mut interrupt)) = (terminate, interrupt) else { return false };
+            tokio::select! {
+                _ = interrupt.recv() => true,
+                _ = terminate.recv() => true,
+            }
         }
     }
     #[cfg(not(unix))]
     {
-        tokio::signal::ctrl_c().await.is_ok()
+        async { tokio::signal::ctrl_c().await.is_ok() }
     }
 }
 
