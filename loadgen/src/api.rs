@@ -115,13 +115,18 @@ pub async fn setup(args: SetupArgs) -> anyhow::Result<()> {
             "summary": "Spend money on something new.", "amount": 500_000 + 100_000 * i as i64, "service": service,
         }));
     }
+    let areas: Vec<String> = if args.areas == 4 {
+        ["North", "South", "East", "West"].map(String::from).to_vec()
+    } else {
+        (1..=args.areas).map(|i| format!("Area {i}")).collect()
+    };
     let savings_total: i64 = proposals.iter().filter(|p| p["kind"] == "saving").map(|p| p["amount"].as_i64().unwrap_or(0)).sum();
     let body = json!({
         "title": format!("Load test {}", uuid::Uuid::new_v4()),
         "description": "Made by pbvote-loadgen.",
         "currency": "GBP",
         "budget": {"overall_budget": 10_000_000_000i64, "savings_target": savings_total / 2, "development_budget": 1_500_000},
-        "areas": ["North", "South", "East", "West"],
+        "areas": areas,
         "services": services,
         "proposals": proposals,
     });

@@ -108,6 +108,10 @@ pub struct SetupArgs {
     /// Number of services the proposals touch.
     #[arg(long, default_value_t = 4)]
     pub services: usize,
+    /// Number of areas on the ballot: 4 gives North, South, East and West; any other number
+    /// "Area 1", "Area 2", …
+    #[arg(long, default_value_t = 4)]
+    pub areas: usize,
 }
 
 #[derive(Args, Clone)]
@@ -156,6 +160,10 @@ pub struct ResultsArgs {
     pub email: String,
     #[arg(long)]
     pub password: String,
+    /// What to read: a path on the server, `{id}` standing for the consultation (e.g.
+    /// `/api/v1/consultations/{id}/breakdowns` or `/published/{id}`).
+    #[arg(long, default_value = "/api/v1/consultations/{id}/results")]
+    pub path: String,
     /// Most reads.
     #[arg(long, default_value_t = 100)]
     pub reads: usize,

@@ -18,7 +18,7 @@ pub async fn run(args: ResultsArgs) -> anyhow::Result<()> {
     let duration = bounded(args.duration)?;
     let client = api::client(args.cast_concurrency + 2)?;
     let token = api::sign_in(&client, &base, &args.email, &args.password).await?;
-    let url = api::endpoint(&base, &format!("/api/v1/consultations/{}/results", args.consultation))?;
+    let url = api::endpoint(&base, &args.path.replace("{id}", &args.consultation))?;
 
     // Optionally, keep casting ballots in the background for as long as the reads go on.
     let caster = match &args.cast_codes {
@@ -67,8 +67,12 @@ pub async fn run(args: ResultsArgs) -> anyhow::Result<()> {
                 tally.record(took, status);
                 bytes = body.len();
                 if status == 200 {
-                    let value: serde_json::Value = serde_json::from_slice(&body).context("results are not JSON")?;
-                    let n = value["summary"]["ballots"].as_u64().unwrap_or(0);
+                    // The results say how many ballots they count; other answers (a page, the
+                    // breakdowns) are timed without looking inside.
+                    let n = serde_json::from_slice::<serde_json::Value>(&body)
+                        .ok()
+                        .and_then(|value| value["summary"]["ballots"].as_u64())
+                        .unwrap_or(0);
                     ballots_seen = (ballots_seen.0.min(n), ballots_seen.1.max(n));
                     if first.is_none() {
                         first = Some((took.as_secs_f64() * 1000.0, n));
