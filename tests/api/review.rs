@@ -45,7 +45,9 @@ async fn decisions_need_a_reason_where_they_depart_from_the_result_and_history_i
     let commissioner = app.commissioner().await;
     decide(&app, &commissioner, &open, json!({"proposal": "S2", "decision": "adopt"})).await.problem(409);
     let (organiser, commissioner, id, _) = closed_worked_example(&app).await;
-    decide(&app, &organiser, &id, json!({"proposal": "S2", "decision": "adopt"})).await.problem(403);
+    let forbidden = decide(&app, &organiser, &id, json!({"proposal": "S2", "decision": "adopt"})).await;
+    // Plain English: "only commissioners can …", never "only commissioner can …".
+    assert_eq!(forbidden.problem(403)["detail"], "only commissioners can record decisions");
     // S1 is protected: every decision on it needs a reason.
     let refused = decide(&app, &commissioner, &id, json!({"proposal": "S1", "decision": "reject"})).await;
     assert!(refused.problem_field(422, "reason")["detail"].as_str().unwrap().contains("protected"));
