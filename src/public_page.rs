@@ -83,7 +83,8 @@ pub struct Text {
     pub file_names: [(&'static str, &'static str); 5],
     pub privacy: &'static str,
     pub contact: &'static str,
-    pub fewer_than: &'static str,
+    /// Under the areas: `{n}` is `min_group`, `{none}` the name of the no-area group.
+    pub small_areas: &'static str,
     pub withheld_group: &'static str,
 }
 
@@ -167,7 +168,7 @@ pub const EN: Text = Text {
     ],
     privacy: "Privacy notice",
     contact: "Contact",
-    fewer_than: "fewer than",
+    small_areas: "An area named by fewer than {n} votes is not shown: its votes are counted under “{none}”.",
     withheld_group: "Not broken down (too few alike to show)",
 };
 
@@ -333,7 +334,7 @@ pub fn record(t: &Text, council: &Council, r: &Record<'_>) -> String {
                             ": " (g["ballots"])
                         }
                     } }
-                    p class="small" { "(" (t.fewer_than) " " (min_group) ": " (t.no_area) ")" }
+                    p class="small" { (t.small_areas.replace("{n}", &min_group.to_string()).replace("{none}", t.no_area)) }
                 }
             }
             h3 { (t.ranked) }

@@ -54,6 +54,9 @@ export const REVIEW_TEXT = {
   repNone: 'No population figures have been entered yet. Organisers can enter them on the consultation’s page in the console.',
   repEnter: 'Enter population figures',
   colArea: 'Area',
+  byAreaCaption: 'Turnout by area',
+  byServiceCaption: 'Turnout of each service’s users',
+  nothingCaption: 'Who got nothing, worst served first',
   colPeople: 'People',
   colTurnout: 'Turnout',
   colShareVotes: 'Share of votes',
@@ -256,7 +259,7 @@ function nothingSection(ctx, B) {
   return h('section', { 'aria-labelledby': 'nothing-heading', id: 'who-got-nothing' },
     h('h3', { id: 'nothing-heading' }, T.nothingHeading),
     h('p', {}, T.nothingIntro),
-    tableBox('nothing-table', T.nothingHeading, [T.colGroup, T.colVotes, T.colWish, T.colSpared], [
+    tableBox('nothing-table', T.nothingCaption, [T.colGroup, T.colVotes, T.colWish, T.colSpared], [
       h('tbody', {}, s.everyone ? row(s.everyone, 'total') : null, (s.groups || []).map((g) => row(g)))]));
 }
 
@@ -273,7 +276,7 @@ function representativenessSection(ctx, B) {
     h('h3', { id: 'rep-heading' }, T.repHeading),
     h('p', {}, T.repIntro),
     anyPopulation ? null : h('p', { id: 'rep-none' }, T.repNone, organiser ? [' ', h('a', { href: `console/consultation.html?c=${enc(ctx.C.id)}#population-heading` }, T.repEnter)] : null),
-    (r.areas || []).length ? tableBox('rep-areas', T.repHeading, [T.colArea, T.colVotes, T.colPeople, T.colTurnout, T.colShareVotes, T.colSharePeople, T.colFlag], [
+    (r.areas || []).length ? tableBox('rep-areas', T.byAreaCaption, [T.colArea, T.colVotes, T.colPeople, T.colTurnout, T.colShareVotes, T.colSharePeople, T.colFlag], [
       h('tbody', {}, r.areas.map((a) => h('tr', { class: a.under_represented ? 'flagged' : null, 'data-area': a.area },
         h('th', { scope: 'row' }, a.area),
         h('td', { class: 'num' }, a.ballots == null ? fill(T.fewerThan, { n: a.fewer_than || m }) : String(a.ballots)),
@@ -282,7 +285,7 @@ function representativenessSection(ctx, B) {
         h('td', { class: 'num' }, a.ballots == null ? fill(T.fewerThan, { n: a.fewer_than || m }) : pct(a.share_of_ballots_percent)),
         h('td', { class: 'num' }, pct(a.share_of_population_percent)),
         h('td', {}, a.under_represented == null ? T.unknown : (a.under_represented ? h('strong', { class: 'tag tag--bad' }, T.flagged) : T.notFlagged)))))]) : null,
-    (r.services || []).length ? tableBox('rep-services', T.colService, [T.colService, T.colUsersVoted, T.colKnownUsers, T.colTurnout], [
+    (r.services || []).length ? tableBox('rep-services', T.byServiceCaption, [T.colService, T.colUsersVoted, T.colKnownUsers, T.colTurnout], [
       h('tbody', {}, r.services.map((s) => h('tr', {},
         h('th', { scope: 'row' }, s.name || s.service),
         h('td', { class: 'num' }, s.users_who_voted == null ? fill(T.fewerThan, { n: m }) : String(s.users_who_voted)),
