@@ -110,6 +110,12 @@ export const REVIEW_TEXT = {
   record: 'Record the decision',
   recorded: 'Decision on “{title}” recorded: {decision}.',
   error: 'Something went wrong: {detail}',
+  // downloads
+  filesHeading: 'Download the figures',
+  filesIntro: 'The same figures as files, for your papers or a spreadsheet. Small groups are left out of them as they are here. The SHA-256 lets anyone check they have the same file.',
+  files: { 'results.csv': 'Ranked result (CSV)', 'breakdowns.csv': 'Who said what (CSV)', 'decisions.csv': 'Decisions (CSV)', 'ballots.pb': 'The votes’ “want” lists (pabulib .pb)' },
+  fileSha: 'SHA-256 of the file you downloaded: {sha}',
+  fileError: 'We could not download the file: {detail}',
   // publishing
   publishHeading: 'Publish',
   publishText: 'Publishing makes the results, who said what, the decisions and their reasons public at a permanent address. It cannot be undone. Decisions recorded after publishing are added to the public record too, with their history.',
@@ -182,6 +188,7 @@ export function reviewSections(R, user, { reload } = {}) {
       nothingSection(ctx, B),
       representativenessSection(ctx, B),
       staff ? decisionsSection(ctx, D) : null,
+      staff ? filesSection(ctx) : null,
       publishSection(ctx),
       C.phase === 'published' ? updatesSection(ctx, U) : null);
   }).catch((e) => {
@@ -412,6 +419,44 @@ function decisionForm(ctx, p, saved) {
   }) },
   error, fieldset, amount.wrap, reason.wrap,
   h('div', { class: 'btn-row' }, h('button', { type: 'submit', id: `dec-${k}-submit` }, T.record, srOnly(`: ${p.title}`))));
+}
+
+// ---------- downloads ----------
+
+async function sha256(text) {
+  if (!globalThis.crypto || !crypto.subtle) return null;
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** The files, fetched with the staff member's token (a plain link would not carry it before publication). */
+function filesSection(ctx) {
+  const { C } = ctx;
+  const status = h('p', { id: 'file-status', class: 'small', hidden: true, tabindex: '-1' });
+  const button = (name) => h('button', { type: 'button', class: 'btn--secondary btn--small', 'data-file': name, onclick: oneAtATime(async () => {
+    status.hidden = true;
+    try {
+      const body = await api(`/consultations/${enc(C.id)}/files/${name}`, { raw: true });
+      const blob = new Blob([body], { type: name.endsWith('.csv') ? 'text/csv;charset=utf-8' : 'text/plain;charset=utf-8' });
+      const href = URL.createObjectURL(blob);
+      const a = h('a', { href, download: `consultation-${C.id}-${name}` });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(href), 10000);
+      const sha = await sha256(body);
+      if (sha) { status.textContent = `${T.files[name]}: ${fill(T.fileSha, { sha })}`; status.hidden = false; }
+    } catch (e) {
+      status.textContent = fill(T.fileError, { detail: e.detail || e.message });
+      status.hidden = false;
+      focusEl(status);
+    }
+  }) }, T.files[name]);
+  return h('section', { 'aria-labelledby': 'files-heading', id: 'files' },
+    h('h3', { id: 'files-heading' }, T.filesHeading),
+    h('p', {}, T.filesIntro),
+    h('div', { class: 'btn-row' }, Object.keys(T.files).map(button)),
+    status);
 }
 
 // ---------- publishing ----------

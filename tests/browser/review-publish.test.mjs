@@ -11,9 +11,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  launch, newPage, url, assertClean, checkAxe, screenshot, tabTo, useSession, signInApi, ok, demoId,
+  launch, newPage, url, assertClean, checkAxe, screenshot, tabTo, useSession, signInApi, ok, call, demoId,
   VIEWPORTS, SHOT_DIR, ORGANISER, COMMISSIONER,
 } from './lib.mjs';
 
@@ -216,6 +217,16 @@ test('a commissioner reviews, decides with reasons, publishes and posts an updat
     await checkAxe(page, `review with decisions ${vp.name}`);
     await screenshot(page, 'review-decisions');
   }
+
+  // The figures as files, fetched with the commissioner's token before publication: small
+  // groups stay out, and the page shows the file's SHA-256 as the server computed it.
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.locator('button[data-file="breakdowns.csv"]').click()]);
+  const breakdownsCsv = await readFile(await csv.path(), 'utf8');
+  assert.match(breakdownsCsv, /^by,group,ballots,proposal/);
+  assert.doesNotMatch(breakdownsCsv, /East/);
+  const served = await call('GET', `/consultations/${id}/files/breakdowns.csv`, { token: orgToken, raw: true });
+  await page.locator('#file-status:not([hidden])').waitFor();
+  assert.equal(await text(page.locator('#file-status')), `Who said what (CSV): SHA-256 of the file you downloaded: ${served.headers.get('x-content-sha256')}`);
 
   // Publishing, from the same page.
   await tabTo(page, '#publish-button');
