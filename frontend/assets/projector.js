@@ -8,6 +8,7 @@ import { h, replace } from './dom.js';
 import { formatMoney, fill } from './format.js';
 import { followMeeting, joinLink } from './meeting-live.js';
 import { scoreScale, scoreChart } from './bars.js';
+import { council } from './layout.js';
 
 const TEXT = {
   title: 'Meeting screen',
@@ -76,6 +77,13 @@ function frame() {
   ui.main = h('main', { id: 'main', class: 'projector', tabindex: '-1' });
   ui.said = h('div', { id: 'projector-said', class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
   replace(document.body, ui.main, ui.said);
+  // The council's name (and logo) heads the screen, as it heads every page.
+  ui.council = h('p', { class: 'projector__council', hidden: true });
+  council().then((c) => {
+    if (!c || typeof c.name !== 'string') return;
+    replace(ui.council, c.logo_url ? h('img', { class: 'council-logo', src: c.logo_url, alt: '' }) : null, h('span', { id: 'council-name' }, c.name));
+    ui.council.hidden = false;
+  });
 }
 
 function problem(text) {
@@ -126,7 +134,7 @@ function build() {
   document.addEventListener('fullscreenchange', () => { if (fullScreen) fullScreen.hidden = Boolean(document.fullscreenElement); });
   replace(ui.main,
     h('header', { class: 'projector__top' },
-      h('div', {}, ui.title, ui.where),
+      h('div', {}, ui.council, ui.title, ui.where),
       h('div', { class: 'projector__state' }, ui.phase, fullScreen)),
     ui.offline,
     h('div', { class: 'projector__body' }, ui.focus, ui.join, ui.counts, ui.waiting, ui.result));

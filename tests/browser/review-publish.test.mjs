@@ -319,7 +319,7 @@ test('a commissioner reviews, decides with reasons, publishes and posts an updat
   await printer.context().close();
 });
 
-test('every page carries the council’s name, logo, privacy notice and contact; the ballot shows the fingerprint; an unknown address gets pbvote’s own page', { timeout: 120000 }, async () => {
+test('every page carries the council’s name, logo, privacy notice and contact (the meeting screen its name); the ballot shows the fingerprint; an unknown address gets pbvote’s own page', { timeout: 120000 }, async () => {
   const demo = await demoId();
   const paper = await ok('GET', `/consultations/${demo}`);
   const council = await ok('GET', '/council');
@@ -344,6 +344,13 @@ test('every page carries the council’s name, logo, privacy notice and contact;
     }
   }
   await screenshot(page, 'not-found');
+  // The meeting screen in a hall is headed with the council's name too.
+  const token = await signInApi(ORGANISER);
+  const meeting = await ok('POST', `/consultations/${demo}/meetings`, { token, body: { title: 'Council check meeting', place: 'Town hall' } }, [201]);
+  await page.goto(url(`projector.html?m=${meeting.id}`));
+  await page.locator('#projector-title', { hasText: 'Council check meeting' }).waitFor();
+  await page.locator('#council-name').waitFor();
+  assert.equal(await text(page.locator('#council-name')), DEMO_COUNCIL);
   // The ballot page shows the rules' fingerprint the results will show.
   await page.goto(url(`vote.html?c=${demo}`));
   assert.match(await text(page.locator('#fingerprint')), new RegExp(`Rules fingerprint: ${short(paper.fingerprint)}`));
