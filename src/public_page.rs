@@ -434,3 +434,25 @@ pub fn record(t: &Text, council: &Council, r: &Record<'_>) -> String {
     };
     frame(t, council, &c.title, body).into_string()
 }
+
+/// pbvote's own 404 page (`frontend/404.html`) with the council's name in its header and its
+/// privacy notice and contact in a footer, so that they show without JavaScript too (the
+/// page's script draws the same frame again).
+pub fn not_found(t: &Text, council: &Council, page: &str) -> String {
+    let brand = html! { span class="site-name__council" { (council.name) } " " span class="site-name__site" { (t.site) } };
+    let footer = html! {
+        footer class="site-footer" {
+            div class="wrap" {
+                ul class="site-footer__council" {
+                    @if let Some(url) = &council.privacy_url { li { a href=(url) { (t.privacy) } } }
+                    @if let Some(contact) = &council.contact { li { (t.contact) ": " (contact) } }
+                }
+            }
+        }
+    };
+    page.replacen(&format!(">{}</a>", t.site), &format!(">{}</a>", brand.into_string()), 1).replacen(
+        "</main>",
+        &format!("</main>\n{}", footer.into_string()),
+        1,
+    )
+}

@@ -358,6 +358,14 @@ async fn the_council_is_named_on_every_page_and_an_unknown_address_gets_a_page_o
     let missing = app.get("/no-such-page.html", None).await;
     assert_eq!((missing.status, missing.content_type.as_str()), (404, "text/html"));
     assert!(missing.text.contains("Page not found"));
+    // The council's frame is there without JavaScript too.
+    assert!(
+        missing.text.contains("<span class=\"site-name__council\">Riverside Borough Council</span>")
+            && missing.text.contains("https://riverside.example/privacy")
+            && missing.text.contains("budget@riverside.example"),
+        "{}",
+        missing.text
+    );
     // API addresses still answer with a problem document.
     app.get("/api/v1/no-such-route", None).await.problem(404);
 }
