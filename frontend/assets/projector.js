@@ -5,7 +5,7 @@
 // at 1920 px; it works on a phone too.
 import { api, param, getToken, getUser } from './api.js';
 import { h, replace } from './dom.js';
-import { formatMoney, fill } from './format.js';
+import { formatMoney, fill, plural } from './format.js';
 import { followMeeting, joinLink } from './meeting-live.js';
 import { scoreScale, scoreChart } from './bars.js';
 import { council } from './layout.js';
@@ -40,7 +40,7 @@ const TEXT = {
   service: 'Affects: {name}',
   waitingReveal: 'The meeting’s result will be shown here when the organiser reveals it.',
   resultHeading: 'The meeting’s result',
-  resultIntro: 'Counted from the {n} votes cast at this meeting when voting closed. The consultation’s overall result is counted when voting closes for everyone.',
+  resultIntro: { one: 'Counted from the 1 vote cast at this meeting when voting closed. The consultation’s overall result is counted when voting closes for everyone.', other: 'Counted from the {n} votes cast at this meeting when voting closed. The consultation’s overall result is counted when voting closes for everyone.' },
   tooFew: 'Too few votes were cast at this meeting to show its result: {n}, fewer than {min}. A result from so few would show how each of them voted. Their votes still count in the consultation’s overall result.',
   savingsAgreed: 'Savings agreed: {amount}.',
   devSpent: 'New spending agreed: {amount}.',
@@ -251,7 +251,7 @@ function showResult(R) {
   const summary = R.summary || {};
   replace(ui.result,
     h('h2', { id: 'result-heading' }, TEXT.resultHeading),
-    h('p', {}, fill(TEXT.resultIntro, { n: R.ballots })),
+    h('p', {}, fill(plural(R.ballots, TEXT.resultIntro), { n: R.ballots })),
     h('ul', { class: 'projector__facts' },
       h('li', {}, fill(TEXT.savingsAgreed, { amount: money(summary.savings_adopted ?? 0) })),
       h('li', {}, fill(TEXT.devSpent, { amount: money(summary.development_spent ?? 0) }))),

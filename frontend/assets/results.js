@@ -81,7 +81,8 @@ const TEXT = {
   changedByWeight: 'The simple majority count agreed it. With its users’ extra say its score is {score}, so it would not have been agreed even if it were not protected.',
   scoreProtected: 'Score with protection',
   scorePlain: 'Simple majority score',
-  counts: 'In {want} “want” lists and {dont} “don’t want” lists.',
+  countsWant: { one: 'In 1 “want” list', other: 'In {n} “want” lists' },
+  countsDont: { one: ' and 1 “don’t want” list.', other: ' and {n} “don’t want” lists.' },
   users: { one: '1 person said they or someone they care for use {service}; on this proposal their vote counted {weight} times.', other: '{users} people said they or someone they care for use {service}; on this proposal each of their votes counted {weight} times.' },
   usersSmall: { one: '1 person said they or someone they care for use {service}.', other: '{users} people said they or someone they care for use {service}.' },
   exportHeading: 'Check the count yourself',
@@ -292,7 +293,8 @@ function result(p, money, max) {
     p.protected ? h('p', { class: 'protected-note' }, h('strong', {}, TEXT.protectedNote), ' ', p.explanation || '') : null,
     scoreChart(p, max, { protectedLabel: TEXT.scoreProtected, plainLabel: TEXT.scorePlain }),
     h('p', { class: 'numbers' },
-      fill(TEXT.counts, { want: p.want_count ?? 0, dont: p.dont_want_count ?? 0 }),
+      fill(plural(num(p.want_count), TEXT.countsWant), { n: num(p.want_count) }),
+      fill(plural(num(p.dont_want_count), TEXT.countsDont), { n: num(p.dont_want_count) }),
       num(p.users) > 0 ? ' ' + fill(plural(num(p.users), weight > 1 ? TEXT.users : TEXT.usersSmall), { users: p.users, service: p.service_name || p.service, weight: formatScore(weight) }) : ''),
     !p.protected && p.explanation ? h('p', { class: 'explanation' }, p.explanation) : null);
 }

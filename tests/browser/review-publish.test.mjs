@@ -358,3 +358,26 @@ test('every page carries the council’s name, logo, privacy notice and contact 
   assertClean(page);
   await page.context().close();
 });
+
+test('one user of a service is “1 person”, one vote is “1 list”: never “1 people”', { timeout: 60000 }, async () => {
+  const token = await signInApi(ORGANISER);
+  const c = await ok('POST', '/consultations', { token, body: {
+    title: `One user ${Date.now()}`, description: 'One person who uses the library votes.', currency: 'GBP',
+    budget: { overall_budget: null, savings_target: 1000, development_budget: null },
+    settings: { rank_depth: 3, minority_share_percent: 50, max_weight: 10, min_group: 1, protect_threshold_percent: 50 },
+    areas: [], services: [{ id: 'library', name: 'Library' }],
+    proposals: [{ id: 'S1', kind: 'saving', title: 'Close the library', summary: 'The library would close.', amount: 1000, service: 'library' }],
+  } }, [201]);
+  await ok('POST', `/consultations/${c.id}/open`, { token });
+  const { codes } = await ok('POST', `/consultations/${c.id}/voter-codes`, { token, body: { count: 1 } }, [201]);
+  await ok('POST', `/consultations/${c.id}/ballots`, { body: { voter_code: codes[0], want: ['S1'], uses: ['library'] } }, [201]);
+  await ok('POST', `/consultations/${c.id}/close`, { token });
+  const page = await newPage(browser, { width: 360, height: 740 });
+  await useSession(page, ORGANISER);
+  await page.goto(url(`results.html?c=${c.id}`));
+  const numbers = await text(page.locator('#result-S1 .numbers'));
+  assert.match(numbers, /^In 1 “want” list and 0 “don’t want” lists\. 1 person said they or someone they care for use Library/);
+  assert.doesNotMatch(await text(page.locator('main')), /\b1 people\b|\b1 lists\b/);
+  assertClean(page);
+  await page.context().close();
+});
