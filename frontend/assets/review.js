@@ -14,6 +14,7 @@ export const REVIEW_TEXT = {
   intro: 'Who said what, who came away with nothing, and whether every area took part. Then record a decision with its reason on each proposal, and publish.',
   publicHeading: 'More about how people voted',
   publicIntro: 'Who said what, who came away with nothing, and whether every area took part.',
+  contents: 'In this review',
   saves: 'Saves {amount}',
   costs: 'Costs {amount}',
   loading: 'Loading the review…',
@@ -183,6 +184,12 @@ export function reviewSections(R, user, { reload } = {}) {
     C.phase === 'published' ? api(`/consultations/${enc(C.id)}/updates`, { auth: false }) : Promise.resolve([]),
   ]).then(([B, D, U]) => {
     status.remove();
+    // A short list of the parts, so that a keyboard reader can jump past the long tables.
+    const parts = [['breakdowns', T.breakdownsHeading], ['who-got-nothing', T.nothingHeading], ['representativeness', T.repHeading],
+      staff ? ['decisions', T.decisionsHeading] : null, staff ? ['files', T.filesHeading] : null,
+      C.phase === 'published' || staff ? ['publish', T.publishHeading] : null, C.phase === 'published' ? ['updates', T.updatesHeading] : null].filter(Boolean);
+    box.querySelector('section').append(h('nav', { 'aria-label': T.contents, id: 'review-contents' },
+      h('ul', {}, parts.map(([to, label]) => h('li', {}, h('a', { href: `#${to}` }, label))))));
     box.append(
       breakdownSection(ctx, B),
       nothingSection(ctx, B),

@@ -123,6 +123,11 @@ test('a commissioner reviews, decides with reasons, publishes and posts an updat
   await card.getByRole('link', { name: /^Review, decide and publish\b/ }).click();
   await page.locator('#decision-list').waitFor();
 
+  // A list of the review's parts, each leading to its section.
+  const parts = await page.$$eval('#review-contents a', (as) => as.map((a) => a.getAttribute('href')));
+  assert.deepEqual(parts, ['#breakdowns', '#who-got-nothing', '#representativeness', '#decisions', '#files', '#publish']);
+  for (const part of parts) assert.equal(await page.locator(`section${part}`).count(), 1, part);
+
   // The rules' fingerprint, and the shortfall with what would close it.
   assert.match(await text(page.locator('#fingerprint')), new RegExp(`Rules fingerprint: ${fingerprint}`));
   assert.equal(result.summary.shortfall, 60000);
