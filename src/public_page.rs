@@ -18,6 +18,10 @@ use crate::{
 /// The words of the public pages.
 pub struct Text {
     pub lang: &'static str,
+    pub site: &'static str,
+    pub nav: &'static str,
+    pub nav_home: &'static str,
+    pub nav_receipt: &'static str,
     pub published_title: &'static str,
     pub published_intro: &'static str,
     pub none_published: &'static str,
@@ -79,13 +83,18 @@ pub struct Text {
     pub file_names: [(&'static str, &'static str); 5],
     pub privacy: &'static str,
     pub contact: &'static str,
-    pub fewer_than: &'static str,
+    /// Under the areas: `{n}` is `min_group`, `{none}` the name of the no-area group.
+    pub small_areas: &'static str,
     pub withheld_group: &'static str,
 }
 
 /// English.
 pub const EN: Text = Text {
-    lang: "en",
+    lang: "en-GB",
+    site: "Have your say on the council budget",
+    nav: "Site",
+    nav_home: "Consultations",
+    nav_receipt: "Check a receipt",
     published_title: "Published consultations",
     published_intro: "What we asked residents, what they said, and what we decided.",
     none_published: "No consultation has been published yet.",
@@ -159,7 +168,7 @@ pub const EN: Text = Text {
     ],
     privacy: "Privacy notice",
     contact: "Contact",
-    fewer_than: "fewer than",
+    small_areas: "An area named by fewer than {n} votes is not shown: its votes are counted under “{none}”.",
     withheld_group: "Not broken down (too few alike to show)",
 };
 
@@ -182,17 +191,29 @@ fn frame(t: &Text, council: &Council, title: &str, body: Markup) -> Markup {
             body {
                 a class="skip-link" href="#main" { (t.skip) }
                 header class="site-header" {
-                    div class="container site-header__inner" {
-                        a class="site-header__brand" href="/published/" {
+                    div class="wrap site-header__inner" {
+                        a class="site-name" href="/" {
                             @if council.logo.is_some() { img class="council-logo" src="/council/logo" alt=""; }
-                            span { (council.name) }
+                            span class="site-name__council" { (council.name) }
+                            span class="site-name__site" { (t.site) }
+                        }
+                        nav aria-label=(t.nav) class="no-print" {
+                            ul class="site-nav" {
+                                li { a href="/" { (t.nav_home) } }
+                                li { a href="/published/" { (t.published_title) } }
+                                li { a href="/receipt.html" { (t.nav_receipt) } }
+                            }
                         }
                     }
                 }
-                main id="main" class="container public-record" tabindex="-1" { (body) }
-                footer class="site-footer container" {
-                    @if let Some(url) = &council.privacy_url { a href=(url) { (t.privacy) } }
-                    @if let Some(contact) = &council.contact { p { (t.contact) ": " (contact) } }
+                main id="main" class="wrap public-record" tabindex="-1" { (body) }
+                footer class="site-footer" {
+                    div class="wrap" {
+                        ul class="site-footer__council" {
+                            @if let Some(url) = &council.privacy_url { li { a href=(url) { (t.privacy) } } }
+                            @if let Some(contact) = &council.contact { li { (t.contact) ": " (contact) } }
+                        }
+                    }
                 }
             }
         }
@@ -313,23 +334,27 @@ pub fn record(t: &Text, council: &Council, r: &Record<'_>) -> String {
                             ": " (g["ballots"])
                         }
                     } }
-                    p class="small" { "(" (t.fewer_than) " " (min_group) ": " (t.no_area) ")" }
+                    p class="small" { (t.small_areas.replace("{n}", &min_group.to_string()).replace("{none}", t.no_area)) }
                 }
             }
             h3 { (t.ranked) }
             @for (kind, heading) in [("saving", t.savings), ("development", t.developments)] {
-                table class="ranked" {
-                    caption { (heading) }
-                    thead { tr { th scope="col" { (t.col_rank) } th scope="col" { (t.col_proposal) } th scope="col" { (t.col_score) } th scope="col" { (t.col_plain) } th scope="col" { (t.col_result) } th scope="col" { (t.col_plain_result) } } }
-                    tbody {
-                        @for p in ranked(&proposals, kind) {
-                            tr {
-                                td { (p["rank"]) }
-                                th scope="row" { (title_of(p["id"].as_str().unwrap_or(""))) @if p["protected"] == Value::Bool(true) { " " span class="tag tag--protected" { (t.protected) } } }
-                                td { (score(&p["score"])) }
-                                td { (score(&p["plain_score"])) }
-                                td { @if p["adopted"] == Value::Bool(true) { (t.agreed) } @else { (t.not_agreed) } }
-                                td { @if p["plain_adopted"] == Value::Bool(true) { (t.agreed) } @else { (t.not_agreed) } }
+                // At a phone's width the table scrolls sideways in its own box (reachable by
+                // keyboard) rather than breaking every word.
+                div class="table-wrap" role="region" tabindex="0" aria-labelledby={ "ranked-" (kind) } {
+                    table class="ranked" {
+                        caption id={ "ranked-" (kind) } { (heading) }
+                        thead { tr { th scope="col" { (t.col_rank) } th scope="col" { (t.col_proposal) } th scope="col" { (t.col_score) } th scope="col" { (t.col_plain) } th scope="col" { (t.col_result) } th scope="col" { (t.col_plain_result) } } }
+                        tbody {
+                            @for p in ranked(&proposals, kind) {
+                                tr {
+                                    td { (p["rank"]) }
+                                    th scope="row" { (title_of(p["id"].as_str().unwrap_or(""))) @if p["protected"] == Value::Bool(true) { " " span class="tag tag--protected" { (t.protected) } } }
+                                    td { (score(&p["score"])) }
+                                    td { (score(&p["plain_score"])) }
+                                    td { @if p["adopted"] == Value::Bool(true) { (t.agreed) } @else { (t.not_agreed) } }
+                                    td { @if p["plain_adopted"] == Value::Bool(true) { (t.agreed) } @else { (t.not_agreed) } }
+                                }
                             }
                         }
                     }
@@ -408,4 +433,26 @@ pub fn record(t: &Text, council: &Council, r: &Record<'_>) -> String {
         }
     };
     frame(t, council, &c.title, body).into_string()
+}
+
+/// pbvote's own 404 page (`frontend/404.html`) with the council's name in its header and its
+/// privacy notice and contact in a footer, so that they show without JavaScript too (the
+/// page's script draws the same frame again).
+pub fn not_found(t: &Text, council: &Council, page: &str) -> String {
+    let brand = html! { span class="site-name__council" { (council.name) } " " span class="site-name__site" { (t.site) } };
+    let footer = html! {
+        footer class="site-footer" {
+            div class="wrap" {
+                ul class="site-footer__council" {
+                    @if let Some(url) = &council.privacy_url { li { a href=(url) { (t.privacy) } } }
+                    @if let Some(contact) = &council.contact { li { (t.contact) ": " (contact) } }
+                }
+            }
+        }
+    };
+    page.replacen(&format!(">{}</a>", t.site), &format!(">{}</a>", brand.into_string()), 1).replacen(
+        "</main>",
+        &format!("</main>\n{}", footer.into_string()),
+        1,
+    )
 }

@@ -139,6 +139,18 @@ const TEXT = {
   needPlace: 'Type where the meeting is.',
   badStart: 'Type a date and time, or leave it empty.',
   meetingsNotNow: 'Meetings can be added while the consultation is a draft or open.',
+  populationHeading: 'Who lives here',
+  populationIntro: 'How many people live in each area, and how many use each service, as far as the council knows. The results show turnout against these figures and flag areas that took little part. They are never used to weight votes. You can enter them at any time.',
+  populationAreas: 'People living in each area',
+  populationServices: 'People known to use each service',
+  populationArea: '{area}',
+  populationService: '{name}',
+  populationHint: 'A whole number. Leave it empty if you don’t know.',
+  badPopulation: 'Type a whole number, such as 12500, or leave it empty.',
+  savePopulation: 'Save the population figures',
+  populationSaved: 'The population figures were saved.',
+  populationNone: 'This consultation has no areas or services to give figures for.',
+  reviewLink: 'Review the result, record decisions and publish',
 };
 
 const main = layout({ title: TEXT.title, root: '../', current: 'console' });
@@ -206,9 +218,11 @@ function render() {
     flashFor('top'),
     C.phase !== 'draft' ? h('ul', { class: 'card__meta' },
       h('li', {}, h('a', { href: `../vote.html?c=${enc(C.id)}` }, TEXT.ballotLink)),
-      h('li', {}, h('a', { href: `../results.html?c=${enc(C.id)}`, id: 'results-link' }, TEXT.resultsLink))) : null,
+      h('li', {}, h('a', { href: `../results.html?c=${enc(C.id)}`, id: 'results-link' },
+        (C.phase === 'closed' || C.phase === 'published') ? TEXT.reviewLink : TEXT.resultsLink))) : null,
     stageSection(),
     detailsSection(),
+    user.role === 'organiser' ? populationSection() : null,
     servicesSection(),
     proposalsSection(),
     codesSection(),
@@ -279,6 +293,62 @@ function detailsSection() {
       C.closes_at ? h('li', {}, fill(TEXT.closesAt, { date: formatDateTime(C.closes_at), zone: localTimeZone() })) : null),
     h('h3', {}, TEXT.settingsHeading),
     h('ul', {}, SETTINGS.map(([k, def]) => h('li', {}, `${FORM_TEXT[k]}: ${C.settings?.[k] ?? def}`))));
+}
+
+// ---------- population ----------
+
+function populationSection() {
+  const pop = C.population || { areas: {}, services: {} };
+  const areas = C.areas || [];
+  const services = C.services || [];
+  const fields = new Map(); // key in the request ("areas.North") → field
+  const input = (keyName, i, label, value) => {
+    const f = field({ id: `pop-${keyName.split('.')[0]}-${i}`, label, hint: TEXT.populationHint, value: value == null ? '' : String(value),
+      attrs: { inputmode: 'numeric', class: 'input--short', autocomplete: 'off' } });
+    fields.set(keyName, f);
+    return f.wrap;
+  };
+  if (!areas.length && !services.length) {
+    return h('section', { 'aria-labelledby': 'population-heading', id: 'population' },
+      h('h2', { id: 'population-heading' }, TEXT.populationHeading), h('p', {}, TEXT.populationNone));
+  }
+  const error = h('div', { class: 'notice notice--error', hidden: true, tabindex: '-1' });
+  const form = h('form', { novalidate: true, id: 'population-form', class: 'panel', onsubmit: oneAtATime(async () => {
+    error.hidden = true;
+    const body = { areas: {}, services: {} };
+    const bad = [];
+    for (const [k, f] of fields) {
+      setFieldError(f, '');
+      const raw = f.input.value.trim().replace(/[\s,]/g, '');
+      if (!raw) continue;
+      if (!/^\d{1,10}$/.test(raw)) { setFieldError(f, TEXT.badPopulation); bad.push([`${f.wrap.querySelector('label').textContent}: ${TEXT.badPopulation}`, f.input]); continue; }
+      const [group, ...rest] = k.split('.');
+      body[group][rest.join('.')] = Number(raw);
+    }
+    if (bad.length) { showErrorSummary(error, TEXT.problem, bad, { level: 'h3' }); return; }
+    try {
+      await api(`/consultations/${enc(C.id)}/population`, { method: 'PUT', body });
+      flash = { section: 'population', text: TEXT.populationSaved };
+      await reload('#population-flash');
+    } catch (err) {
+      const f = fields.get(String(err.field || ''));
+      if (f) { setFieldError(f, err.detail || err.message); focusEl(f.input); return; }
+      replace(error, h('p', {}, fill(TEXT.error, { detail: err.detail || err.message })));
+      error.hidden = false;
+      focusEl(error);
+    }
+  }) },
+  error,
+  areas.length ? h('fieldset', { class: 'field' }, h('legend', {}, TEXT.populationAreas),
+    areas.map((a, i) => input(`areas.${a}`, i, fill(TEXT.populationArea, { area: a }), pop.areas?.[a]))) : null,
+  services.length ? h('fieldset', { class: 'field' }, h('legend', {}, TEXT.populationServices),
+    services.map((sv, i) => input(`services.${sv.id}`, i, fill(TEXT.populationService, { name: sv.name }), pop.services?.[sv.id]))) : null,
+  h('div', { class: 'btn-row' }, h('button', { type: 'submit', id: 'population-submit' }, TEXT.savePopulation)));
+  return h('section', { 'aria-labelledby': 'population-heading', id: 'population' },
+    h('h2', { id: 'population-heading' }, TEXT.populationHeading),
+    h('p', {}, TEXT.populationIntro),
+    flashFor('population'),
+    form);
 }
 
 // ---------- services ----------

@@ -4,7 +4,7 @@
 import { api, param } from './api.js';
 import { h, field, setFieldError, focusEl, announce, replace, oneAtATime } from './dom.js';
 import { layout } from './layout.js';
-import { formatMoney, formatDateTime, fill } from './format.js';
+import { formatMoney, formatDateTime, fill, plural } from './format.js';
 import { requireUser, consoleBar } from './console-common.js';
 import { followMeeting } from './meeting-live.js';
 import { slipCard } from './printing.js';
@@ -55,7 +55,7 @@ const TEXT = {
   resetNeedReason: 'Type why you are resetting the meeting.',
   reset: 'Reset the meeting',
   confirmReset: 'Reset “{title}”? Every vote cast at this meeting will be deleted.',
-  resetDone: 'The meeting was reset. {n} votes were deleted.',
+  resetDone: { one: 'The meeting was reset. 1 vote was deleted.', other: 'The meeting was reset. {n} votes were deleted.' },
   focusHeading: 'Focus mode: one proposal on the projector',
   focusIntro: 'Step through the proposals one at a time for discussion. The projector shows the one you choose.',
   focusNow: 'On the screen now:',
@@ -123,10 +123,10 @@ const TEXT = {
     created: 'Meeting added',
     changed: 'Details changed',
     'voting-opened': 'Voting opened',
-    closed: 'Voting closed ({ballots} votes counted)',
+    closed: { one: 'Voting closed (1 vote counted)', other: 'Voting closed ({ballots} votes counted)' },
     'closed-with-mismatches': 'Closed with papers not settled ({serials}). Reason: {reason}',
     revealed: 'Result revealed',
-    reset: 'Meeting reset ({ballots_deleted} votes deleted). Reason: {reason}',
+    reset: { one: 'Meeting reset (1 vote deleted). Reason: {reason}', other: 'Meeting reset ({ballots_deleted} votes deleted). Reason: {reason}' },
     focus: 'On the projector: {proposal}',
     'slips-printed': '{count} slips made',
     'letter-exchanged': 'A letter exchanged for a slip',
@@ -379,7 +379,7 @@ function resetForm() {
     if (!window.confirm(fill(TEXT.confirmReset, { title: M.title }))) return;
     try {
       const r = await api(`/meetings/${enc(mid)}/reset`, { method: 'POST', body: { reason: why } });
-      flash = { section: 'stage', text: fill(TEXT.resetDone, { n: r.ballots_deleted }) };
+      flash = { section: 'stage', text: fill(plural(r.ballots_deleted, TEXT.resetDone), { n: r.ballots_deleted }) };
       await reload('#stage-flash');
     } catch (e) {
       setFieldError(reason, e.detail || e.message);
@@ -592,7 +592,8 @@ function reconciliationSection() {
 function eventText(e) {
   const d = e.detail || {};
   const values = { ...d, serials: (d.serials || []).join(', '), proposal: d.proposal ? proposalTitle(d.proposal) : TEXT.focusNone };
-  return fill(TEXT.event[e.kind] || e.kind, values);
+  // "1 vote counted", never "1 votes": the count that decides the form is the event's own.
+  return fill(plural(d.ballots ?? d.ballots_deleted, TEXT.event[e.kind] || e.kind), values);
 }
 
 function reconciliationContent() {

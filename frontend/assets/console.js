@@ -1,4 +1,5 @@
-// Organiser console: sign in, then the list of every consultation.
+// The council staff's console: sign in, then (headed for the role signed in) the list of every
+// consultation, or an officer's meetings.
 import { api, getToken, saveSession, clearSession, getDeviceToken, saveDeviceToken } from './api.js';
 import { h, field, setFieldError, focusEl, replace, oneAtATime } from './dom.js';
 import { layout } from './layout.js';
@@ -6,7 +7,10 @@ import { formatDateTime, fill } from './format.js';
 import { consoleBar, safeNext } from './console-common.js';
 
 const TEXT = {
-  title: 'Organiser console',
+  title: 'Council staff console',
+  roleTitle: { organiser: 'Organiser console', commissioner: 'Commissioners’ console', officer: 'Meeting officer console' },
+  commissionerIntro: 'Once voting has closed, open a consultation’s review to see who said what, record a decision with its reason on each proposal, publish the results and post updates on what became of them.',
+  review: 'Review, decide and publish',
   signInHeading: 'Sign in',
   signInIntro: 'For council organisers, commissioners and meeting officers. Residents don’t need to sign in: your voter code is all you need to vote.',
   email: 'Email address',
@@ -102,7 +106,7 @@ function signInForm() {
 async function officerDashboard(user) {
   const status = h('p', { role: 'status' }, TEXT.loading);
   replace(main,
-    h('h1', { tabindex: '-1', id: 'console-heading' }, TEXT.title),
+    h('h1', { tabindex: '-1', id: 'console-heading' }, TEXT.roleTitle.officer),
     consoleBar(user, { home: false }),
     h('h2', {}, TEXT.meetingsHeading),
     status);
@@ -127,9 +131,12 @@ async function officerDashboard(user) {
 async function dashboard(user) {
   if (user.role === 'officer') { officerDashboard(user); return; }
   const status = h('p', { role: 'status' }, TEXT.loading);
+  const title = TEXT.roleTitle[user.role] || TEXT.title;
+  document.title = document.title.replace(TEXT.title, title);
   replace(main, 
-    h('h1', { tabindex: '-1', id: 'console-heading' }, TEXT.title),
+    h('h1', { tabindex: '-1', id: 'console-heading' }, title),
     consoleBar(user, { home: false }),
+    user.role === 'commissioner' ? h('p', { id: 'commissioner-intro' }, TEXT.commissionerIntro) : null,
     h('h2', {}, TEXT.heading),
     user.role === 'organiser' ? h('p', {}, h('a', { class: 'btn', href: 'new.html', id: 'create-link' }, TEXT.create)) : null,
     status);
@@ -153,7 +160,8 @@ async function dashboard(user) {
     h('ul', { class: 'card__meta', style: 'margin:0' },
       h('li', {}, h('a', { href: `consultation.html?c=${enc(c.id)}` }, TEXT.manage, hidden(c.title))),
       c.phase !== 'draft' ? h('li', {}, h('a', { href: `../vote.html?c=${enc(c.id)}` }, TEXT.ballot, hidden(c.title))) : null,
-      c.phase !== 'draft' ? h('li', {}, h('a', { href: `../results.html?c=${enc(c.id)}` }, TEXT.results, hidden(c.title))) : null)))));
+      c.phase !== 'draft' ? h('li', {}, h('a', { href: `../results.html?c=${enc(c.id)}` },
+        user.role === 'commissioner' && (c.phase === 'closed' || c.phase === 'published') ? TEXT.review : TEXT.results, hidden(c.title))) : null)))));
 }
 
 async function start() {

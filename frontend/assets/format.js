@@ -104,3 +104,15 @@ export function formatScore(value) {
 export function fill(template, values = {}) {
   return String(template).replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
 }
+
+/** Pick the form for `n` from {one, other} ("1 person", "2 people"). */
+export function plural(n, forms) {
+  if (typeof forms === 'string') return forms;
+  return Number(n) === 1 ? forms.one : forms.other;
+}
+
+/** The rules' fingerprint as people read it: its first 12 hex digits in groups of four ("3f9a 1c07 b2e4"), as the public record shows it. */
+export function shortFingerprint(fingerprint) {
+  const head = String(fingerprint || '').slice(0, 12);
+  return (head.match(/.{1,4}/g) || []).join(' ');
+}

@@ -5,9 +5,10 @@
 // at 1920 px; it works on a phone too.
 import { api, param, getToken, getUser } from './api.js';
 import { h, replace } from './dom.js';
-import { formatMoney, fill } from './format.js';
+import { formatMoney, fill, plural } from './format.js';
 import { followMeeting, joinLink } from './meeting-live.js';
 import { scoreScale, scoreChart } from './bars.js';
+import { council } from './layout.js';
 
 const TEXT = {
   title: 'Meeting screen',
@@ -39,7 +40,7 @@ const TEXT = {
   service: 'Affects: {name}',
   waitingReveal: 'The meeting’s result will be shown here when the organiser reveals it.',
   resultHeading: 'The meeting’s result',
-  resultIntro: 'Counted from the {n} votes cast at this meeting when voting closed. The consultation’s overall result is counted when voting closes for everyone.',
+  resultIntro: { one: 'Counted from the 1 vote cast at this meeting when voting closed. The consultation’s overall result is counted when voting closes for everyone.', other: 'Counted from the {n} votes cast at this meeting when voting closed. The consultation’s overall result is counted when voting closes for everyone.' },
   tooFew: 'Too few votes were cast at this meeting to show its result: {n}, fewer than {min}. A result from so few would show how each of them voted. Their votes still count in the consultation’s overall result.',
   savingsAgreed: 'Savings agreed: {amount}.',
   devSpent: 'New spending agreed: {amount}.',
@@ -76,6 +77,13 @@ function frame() {
   ui.main = h('main', { id: 'main', class: 'projector', tabindex: '-1' });
   ui.said = h('div', { id: 'projector-said', class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
   replace(document.body, ui.main, ui.said);
+  // The council's name (and logo) heads the screen, as it heads every page.
+  ui.council = h('p', { class: 'projector__council', hidden: true });
+  council().then((c) => {
+    if (!c || typeof c.name !== 'string') return;
+    replace(ui.council, c.logo_url ? h('img', { class: 'council-logo', src: c.logo_url, alt: '' }) : null, h('span', { id: 'council-name' }, c.name));
+    ui.council.hidden = false;
+  });
 }
 
 function problem(text) {
@@ -126,7 +134,7 @@ function build() {
   document.addEventListener('fullscreenchange', () => { if (fullScreen) fullScreen.hidden = Boolean(document.fullscreenElement); });
   replace(ui.main,
     h('header', { class: 'projector__top' },
-      h('div', {}, ui.title, ui.where),
+      h('div', {}, ui.council, ui.title, ui.where),
       h('div', { class: 'projector__state' }, ui.phase, fullScreen)),
     ui.offline,
     h('div', { class: 'projector__body' }, ui.focus, ui.join, ui.counts, ui.waiting, ui.result));
@@ -243,7 +251,7 @@ function showResult(R) {
   const summary = R.summary || {};
   replace(ui.result,
     h('h2', { id: 'result-heading' }, TEXT.resultHeading),
-    h('p', {}, fill(TEXT.resultIntro, { n: R.ballots })),
+    h('p', {}, fill(plural(R.ballots, TEXT.resultIntro), { n: R.ballots })),
     h('ul', { class: 'projector__facts' },
       h('li', {}, fill(TEXT.savingsAgreed, { amount: money(summary.savings_adopted ?? 0) })),
       h('li', {}, fill(TEXT.devSpent, { amount: money(summary.development_spent ?? 0) }))),

@@ -2,8 +2,9 @@
 import { api, param, getUser } from './api.js';
 import { h, icon, srOnly, replace } from './dom.js';
 import { layout } from './layout.js';
-import { formatMoney, formatScore, fill } from './format.js';
+import { formatMoney, formatScore, fill, plural, shortFingerprint } from './format.js';
 import { scoreScale, scoreChart } from './bars.js';
+import { reviewSections } from './review.js';
 
 const TEXT = {
   title: 'Results',
@@ -14,7 +15,7 @@ const TEXT = {
   notFound: 'We could not find this consultation.',
   notPublic: 'These results are not public yet. They will appear here once the council publishes them.',
   signInHint: 'Commissioners and organisers can see them before then:',
-  signIn: 'sign in to the organiser console',
+  signIn: 'sign in to the council staff console',
   loadError: 'We could not load the results: {detail}',
   signedInAs: 'You are signed in as {email}.',
   notYet: 'Voting is still open. Results are counted when voting closes, for everyone at once: until then nobody, staff included, sees how people voted.',
@@ -41,7 +42,13 @@ const TEXT = {
   protectedStat: 'Protected cuts',
   protectedCount: { one: '1 cut is protected', other: '{n} cuts are protected' },
   protectedNone: 'No cut is protected.',
-  protectedWhy: 'Most of the people who use the service rejected these cuts, so the count does not agree them. The commissioners must make and record a decision about each one.',
+  protectedWhy: 'Most of the people who use the service rejected these cuts, so the count does not agree them. The commissioners must make and record a decision about each one. Each card says whether it would have been agreed without protection.',
+  shortfallHeading: 'Closing the gap',
+  shortfall: 'The savings agreed are {amount} short of the target. These savings, next in the ranking, would close the gap:',
+  shortfallItem: '{title} ({amount}): savings would then come to {total}.',
+  shortfallProtected: 'Protected: it can be agreed only by a recorded decision of the commissioners.',
+  fingerprint: 'Rules fingerprint: ',
+  fingerprintHelp: 'A short code for the counting rules and the list of proposals. The ballot page showed the same code while people voted; the file of votes carries it too.',
   howHeading: 'How the count works',
   how: [
     'Everyone could list what they want and what they don’t want, most important first. A first choice earns the most points, the next one a little fewer, and so on. Points from “want” lists count for a proposal and points from “don’t want” lists count against it. The score is the difference.',
@@ -70,11 +77,14 @@ const TEXT = {
   protected: 'Protected',
   protectedNote: 'Protected:',
   changed: 'Protection changed the outcome for this proposal.',
+  changedByVeto: 'Protection changed the outcome: the simple majority count agreed it, but most of its users rejected it.',
+  changedByWeight: 'The simple majority count agreed it. With its users’ extra say its score is {score}, so it would not have been agreed even if it were not protected.',
   scoreProtected: 'Score with protection',
   scorePlain: 'Simple majority score',
-  counts: 'In {want} “want” lists and {dont} “don’t want” lists.',
-  users: '{users} people said they or someone they care for use {service}; on this proposal each of their votes counted {weight} times.',
-  usersSmall: '{users} people said they or someone they care for use {service}.',
+  countsWant: { one: 'In 1 “want” list', other: 'In {n} “want” lists' },
+  countsDont: { one: ' and 1 “don’t want” list.', other: ' and {n} “don’t want” lists.' },
+  users: { one: '1 person said they or someone they care for use {service}; on this proposal their vote counted {weight} times.', other: '{users} people said they or someone they care for use {service}; on this proposal each of their votes counted {weight} times.' },
+  usersSmall: { one: '1 person said they or someone they care for use {service}.', other: '{users} people said they or someone they care for use {service}.' },
   exportHeading: 'Check the count yourself',
   export: 'Download every counted vote (to recount it yourself)',
   exportNote: 'The file lists the votes in a fixed order with nothing that shows who voted or when. Anyone can recount it with the pbvote program.',
@@ -185,15 +195,28 @@ function render(R) {
   const exportBtn = canExport ? h('button', { type: 'button', class: 'btn--secondary', id: 'export-button', onclick: () => download(C) }, TEXT.export) : null;
   const exportMsg = h('p', { class: 'field-error', hidden: true, id: 'export-error' });
 
+  const fingerprint = R.fingerprint || C.fingerprint;
+  const closing = Array.isArray(R.closing_the_shortfall) ? R.closing_the_shortfall : [];
+  const titleOf = (pid) => (all.find((p) => p.id === pid) || {}).title || pid;
+  const shortfall = closing.length && num(S.shortfall) > 0 ? h('section', { class: 'panel', 'aria-labelledby': 'shortfall-heading', id: 'shortfall' },
+    h('h2', { id: 'shortfall-heading' }, TEXT.shortfallHeading),
+    h('p', {}, fill(TEXT.shortfall, { amount: money(S.shortfall) })),
+    h('ol', { id: 'shortfall-list' }, closing.map((c) => h('li', { 'data-proposal': c.id },
+      fill(TEXT.shortfallItem, { title: titleOf(c.id), amount: money(c.amount), total: money(c.savings_then) }),
+      c.protected ? [' ', h('strong', {}, TEXT.shortfallProtected)] : null)))) : null;
+
   replace(main, 
     h('h1', {}, fill(TEXT.heading, { title: C.title || '' })),
-    notice(C.phase === 'published' ? 'success' : 'warning', h('p', {}, TEXT.phase[C.phase] || '')),
+    h('div', { class: `notice notice--${C.phase === 'published' ? 'success' : 'warning'}`, id: 'phase-notice', tabindex: '-1' }, h('p', {}, TEXT.phase[C.phase] || '')),
+    fingerprint ? h('p', { class: 'fingerprint', id: 'fingerprint' }, TEXT.fingerprint, h('code', {}, shortFingerprint(fingerprint)),
+      h('br'), h('span', { class: 'small muted' }, TEXT.fingerprintHelp)) : null,
     user ? h('p', { class: 'muted' }, fill(TEXT.signedInAs, { email: user.email })) : null,
     h('section', { 'aria-labelledby': 'summary-heading' },
       h('h2', { id: 'summary-heading' }, TEXT.summaryHeading),
       h('div', { class: 'summary-grid' },
         h('div', { class: 'stat' }, h('h3', {}, TEXT.ballots), h('p', { class: 'big', id: 'ballot-count' }, String(S.ballots ?? 0)), codesLine),
         savingsStat, devStat, protStat)),
+    shortfall,
     how,
     h('section', { 'aria-labelledby': 'legend-heading' },
       h('h2', { id: 'legend-heading', class: 'visually-hidden' }, TEXT.legend),
@@ -205,7 +228,8 @@ function render(R) {
     section('developments', TEXT.devHeading, devs, money),
     h('section', { class: 'panel', 'aria-labelledby': 'export-heading' }, h('h2', { id: 'export-heading' }, TEXT.exportHeading), h('p', {}, TEXT.exportNote),
       R.note ? h('p', { id: 'export-privacy', class: 'small' }, fill(TEXT.exportPrivacy, { note: R.note })) : null,
-      canExport ? null : h('p', { id: 'export-later' }, TEXT.exportLater), exportBtn, exportMsg));
+      canExport ? null : h('p', { id: 'export-later' }, TEXT.exportLater), exportBtn, exportMsg),
+    reviewSections(R, user, { reload: start }));
 
   if (user) {
     api(`/consultations/${encodeURIComponent(C.id || id)}/voter-codes/stats`).then((s) => {
@@ -245,6 +269,12 @@ function outcome(label, yes, cls) {
     h('span', {}, h('span', { class: 'muted', style: 'font-weight:400' }, `${label}: `), yes ? TEXT.adopted : TEXT.notAdopted));
 }
 
+/** What made the protected count and the simple majority count differ, without crediting protection for a cut that would have failed anyway. */
+function changedText(p) {
+  if (!p.protected) return TEXT.changed;
+  return num(p.score) > 0 ? TEXT.changedByVeto : fill(TEXT.changedByWeight, { score: formatScore(p.score) });
+}
+
 function result(p, money, max) {
   const changed = Boolean(p.adopted) !== Boolean(p.plain_adopted);
   const weight = num(p.user_weight);
@@ -259,12 +289,13 @@ function result(p, money, max) {
     h('ul', { class: 'outcomes' },
       outcome(TEXT.resultLabel, p.adopted, 'outcome-result'),
       outcome(TEXT.plainLabel, p.plain_adopted, 'outcome-plain')),
-    changed ? h('p', { class: 'small' }, h('strong', {}, TEXT.changed)) : null,
+    changed ? h('p', { class: 'small changed-note' }, h('strong', {}, changedText(p))) : null,
     p.protected ? h('p', { class: 'protected-note' }, h('strong', {}, TEXT.protectedNote), ' ', p.explanation || '') : null,
     scoreChart(p, max, { protectedLabel: TEXT.scoreProtected, plainLabel: TEXT.scorePlain }),
     h('p', { class: 'numbers' },
-      fill(TEXT.counts, { want: p.want_count ?? 0, dont: p.dont_want_count ?? 0 }),
-      num(p.users) > 0 ? ' ' + fill(weight > 1 ? TEXT.users : TEXT.usersSmall, { users: p.users, service: p.service_name || p.service, weight: formatScore(weight) }) : ''),
+      fill(plural(num(p.want_count), TEXT.countsWant), { n: num(p.want_count) }),
+      fill(plural(num(p.dont_want_count), TEXT.countsDont), { n: num(p.dont_want_count) }),
+      num(p.users) > 0 ? ' ' + fill(plural(num(p.users), weight > 1 ? TEXT.users : TEXT.usersSmall), { users: p.users, service: p.service_name || p.service, weight: formatScore(weight) }) : ''),
     !p.protected && p.explanation ? h('p', { class: 'explanation' }, p.explanation) : null);
 }
 

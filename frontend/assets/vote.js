@@ -4,7 +4,7 @@
 import { api, param } from './api.js';
 import { h, srOnly, focusEl, announce, quiet, field, setFieldError, icon, replace, oneAtATime } from './dom.js';
 import { layout } from './layout.js';
-import { formatMoney, formatDateTime, fill } from './format.js';
+import { formatMoney, formatDateTime, fill, shortFingerprint } from './format.js';
 import { followMeeting } from './meeting-live.js';
 
 const TEXT = {
@@ -21,6 +21,8 @@ const TEXT = {
   noLimit: 'There is no fixed limit on new spending.',
   overall: 'Its overall budget is {amount}.',
   closesAt: 'Voting closes on {date}.',
+  fingerprint: 'Rules fingerprint: ',
+  fingerprintHelp: 'A short code for the counting rules and this list of proposals, which cannot change once voting opens. The results will show the same code.',
   notOpen: {
     draft: 'This consultation is not open for votes yet.',
     closed: 'Voting on this consultation has closed. Thank you to everyone who took part.',
@@ -271,7 +273,8 @@ function budgetPanel() {
   return h('section', { class: 'panel budget', 'aria-labelledby': 'money-heading' },
     h('h2', { id: 'money-heading' }, TEXT.moneyHeading),
     h('p', { class: 'lead', id: 'budget-sentence' }, lines.join(' ')),
-    extra.length ? h('p', {}, extra.join(' ')) : null);
+    extra.length ? h('p', {}, extra.join(' ')) : null,
+    C.fingerprint ? h('p', { class: 'small fingerprint', id: 'fingerprint' }, TEXT.fingerprint, h('code', {}, shortFingerprint(C.fingerprint)), '. ', TEXT.fingerprintHelp) : null);
 }
 
 function notOpenReason() {

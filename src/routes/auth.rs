@@ -26,7 +26,8 @@ impl SignedIn {
         if roles.contains(&self.0.role) {
             Ok(&self.0)
         } else {
-            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            // "only organisers can …", never "only organiser can …".
+            let names: Vec<String> = roles.iter().map(|r| format!("{}s", r.as_str())).collect();
             Err(AppError::forbidden(format!("only {} can {action}", names.join(" or "))))
         }
     }

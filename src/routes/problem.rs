@@ -123,7 +123,13 @@ pub async fn no_such_route(req: actix_web::HttpRequest) -> Result<HttpResponse, 
 /// An address that names no page: pbvote's own "page not found" page, with status 404 (not
 /// the browser's bare one).
 pub async fn not_found_page(req: &actix_web::HttpRequest, page: &std::path::Path) -> actix_web::HttpResponse {
-    let body = tokio::fs::read(page).await.unwrap_or_else(|_| b"Page not found".to_vec());
+    let body = match tokio::fs::read_to_string(page).await {
+        Ok(html) => match req.app_data::<actix_web::web::Data<crate::app::AppContext>>() {
+            Some(ctx) => crate::public_page::not_found(&crate::public_page::EN, &ctx.settings.council, &html),
+            None => html,
+        },
+        Err(_) => "Page not found".to_owned(),
+    };
     let mut response = actix_web::HttpResponse::NotFound();
     response.insert_header(("Cache-Control", "no-cache"));
     if req.method() == actix_web::http::Method::HEAD {

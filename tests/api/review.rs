@@ -45,7 +45,9 @@ async fn decisions_need_a_reason_where_they_depart_from_the_result_and_history_i
     let commissioner = app.commissioner().await;
     decide(&app, &commissioner, &open, json!({"proposal": "S2", "decision": "adopt"})).await.problem(409);
     let (organiser, commissioner, id, _) = closed_worked_example(&app).await;
-    decide(&app, &organiser, &id, json!({"proposal": "S2", "decision": "adopt"})).await.problem(403);
+    let forbidden = decide(&app, &organiser, &id, json!({"proposal": "S2", "decision": "adopt"})).await;
+    // Plain English: "only commissioners can …", never "only commissioner can …".
+    assert_eq!(forbidden.problem(403)["detail"], "only commissioners can record decisions");
     // S1 is protected: every decision on it needs a reason.
     let refused = decide(&app, &commissioner, &id, json!({"proposal": "S1", "decision": "reject"})).await;
     assert!(refused.problem_field(422, "reason")["detail"].as_str().unwrap().contains("protected"));
@@ -356,6 +358,14 @@ async fn the_council_is_named_on_every_page_and_an_unknown_address_gets_a_page_o
     let missing = app.get("/no-such-page.html", None).await;
     assert_eq!((missing.status, missing.content_type.as_str()), (404, "text/html"));
     assert!(missing.text.contains("Page not found"));
+    // The council's frame is there without JavaScript too.
+    assert!(
+        missing.text.contains("<span class=\"site-name__council\">Riverside Borough Council</span>")
+            && missing.text.contains("https://riverside.example/privacy")
+            && missing.text.contains("budget@riverside.example"),
+        "{}",
+        missing.text
+    );
     // API addresses still answer with a problem document.
     app.get("/api/v1/no-such-route", None).await.problem(404);
 }

@@ -33,7 +33,9 @@ test('a commissioner sees S1 protected and not adopted, where the plain count ad
   assert.match(await text(s1.locator('.tag--protected')), /Protected/);
   assert.match(await text(s1.locator('.outcome-result')), /Result \(with protection\): Not agreed/);
   assert.match(await text(s1.locator('.outcome-plain')), /Simple majority count: Agreed/);
-  assert.match(await text(s1), /Protection changed the outcome/);
+  // Its users' extra say already put its score below zero: the card does not credit the veto alone.
+  assert.match(await text(s1.locator('.changed-note')), /^The simple majority count agreed it\. With its users’ extra say its score is −30, so it would not have been agreed even if it were not protected\.$/);
+  assert.doesNotMatch(await text(s1), /Protection changed the outcome/);
   const why = await text(s1.locator('.protected-note'));
   assert.ok(why.length > 'Protected:'.length + 5, `the protected cut shows its reason: ${why}`);
   // Scores side by side: −30 with protection, 50 by simple majority; the negative bar is left of zero.

@@ -149,6 +149,19 @@ for (const [i, vp] of VIEWPORTS.entries()) {
     await step('results', async () => {
       await page.goto(url(`results.html?c=${data.published}`));
       await page.locator('#result-S1').waitFor();
+      await page.locator('#who-got-nothing').waitFor(); // the review below the result, public once published
+    });
+    await step('published-list', async () => {
+      await page.goto(url('published/'));
+      await page.locator(`a[href="/published/${data.published}"]`).waitFor();
+    });
+    await step('published-record', async () => {
+      await page.goto(url(`published/${data.published}`));
+      await page.locator('#we-did').waitFor();
+    });
+    await step('not-found', async () => {
+      await page.goto(url('no/such/page'));
+      await page.locator('#council-name').waitFor();
     });
     await step('console-sign-in', async () => {
       await page.goto(url('console/index.html'));
@@ -180,6 +193,7 @@ for (const [i, vp] of VIEWPORTS.entries()) {
     await step('console-results-signed-in', async () => {
       await page.goto(url(`results.html?c=${data.published}`));
       await page.locator('#codes-used:not([hidden])').waitFor();
+      await page.locator('#decision-list').waitFor(); // an organiser sees the decisions, without the form
     });
     await step('console-meetings', async () => {
       await page.goto(url(`console/consultation.html?c=${data.draft}`));
@@ -226,7 +240,7 @@ test('if the scripts do not load, every page still shows a header, a heading, wh
     [`vote.html?c=${data.demo}`]: 'Your vote',
     'receipt.html': 'Check a receipt',
     [`results.html?c=${data.published}`]: 'Results',
-    'console/index.html': 'Organiser console',
+    'console/index.html': 'Council staff console',
     'console/new.html': 'Create a consultation',
     [`console/consultation.html?c=${data.draft}`]: 'Manage a consultation',
     'console/letters.html': 'Letters with voter codes',

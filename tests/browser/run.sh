@@ -24,6 +24,14 @@ fi
 CHROMIUM="$(command -v chromium)"
 export CHROMIUM
 
+# pdftotext (Debian's poppler-utils) reads back the public record printed to PDF.
+if ! command -v pdftotext >/dev/null 2>&1; then
+  log "installing poppler-utils (pdftotext)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq poppler-utils >/dev/null
+fi
+
 # 2. npm dependencies (playwright-core, axe-core) exactly as locked.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   log "installing nodejs and npm"
