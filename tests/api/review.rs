@@ -302,6 +302,48 @@ async fn the_public_record_reads_without_javascript_and_checks_receipts() {
     assert!(app.get(&format!("/published/{id}?receipt=nonsense"), None).await.text.contains("That is not a receipt"));
 }
 
+/// The recount the public record promises: the ballots file linked from the page (checked
+/// against the SHA-256 printed beside it), counted by the `pbvote tally` program, gives what
+/// the server published for every proposal, explanations included.
+#[tokio::test]
+async fn the_published_ballots_file_recounts_with_the_pbvote_program_to_the_published_result() {
+    let app = spawn_app().await;
+    let (_, commissioner, id, _) = closed_worked_example(&app).await;
+    app.post_empty(&format!("/api/v1/consultations/{id}/publish"), Some(&commissioner)).await.ok(200);
+    let html = app.get(&format!("/published/{id}"), None).await.text.clone();
+    // The link under "Check the count yourself" and the SHA-256 printed under it.
+    let files = &html[html.find("class=\"files\"").expect("the files list")..];
+    let href = files.split("href=\"").nth(1).and_then(|rest| rest.split('"').next()).expect("a link to the ballots file");
+    let sha = files.split("class=\"sha\">").nth(1).and_then(|rest| rest.split('<').next()).expect("its SHA-256");
+    let file = app.get(&href.replace("&amp;", "&"), None).await;
+    assert_eq!(file.status, 200, "{href}");
+    assert_eq!(pbvote::review_files::sha256(&file.text), sha, "the file is the one the page names");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ballots.json");
+    std::fs::write(&path, &file.text).unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_pbvote"))
+        .arg("tally")
+        .arg(&path)
+        .env_remove("DATABASE_URL")
+        .env("PBVOTE_LOG", "warn")
+        .output()
+        .expect("run pbvote tally");
+    assert!(run.status.success(), "pbvote tally failed: {}", String::from_utf8_lossy(&run.stderr));
+    let recount: Value = serde_json::from_slice(&run.stdout).expect("pbvote tally prints JSON");
+    let published = app.get(&format!("/api/v1/consultations/{id}/results"), None).await.ok(200).clone();
+    assert_eq!(recount["summary"], published["summary"]);
+    let recounted = recount["proposals"].as_array().unwrap();
+    assert_eq!(recounted.len(), published["proposals"].as_array().unwrap().len());
+    for p in recounted {
+        let served = published["proposals"].as_array().unwrap().iter().find(|q| q["id"] == p["id"]).unwrap();
+        assert!(p["explanation"].as_str().is_some_and(|e| !e.is_empty()), "an explanation for {}", p["id"]);
+        for (key, value) in p.as_object().unwrap() {
+            assert_eq!(&served[key], value, "{key} of {}", p["id"]);
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_shortfall_is_shown_with_the_savings_that_would_close_it() {
     let app = spawn_app().await;
