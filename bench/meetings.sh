@@ -3,6 +3,7 @@
 #
 #   bash bench/meetings.sh                       # 1,000 phones, 1,000 stream clients
 #   PHONES=300 WATCHERS=300 bash bench/meetings.sh
+#   WITHIN=10 bash bench/meetings.sh             # the phones' votes spread over 10 s, as a hall
 #
 # Makes a fresh PostgreSQL database (127.0.0.1:5432, user postgres, trust auth), adds an
 # organiser, starts two `pbvote serve` (release build) on free ports, and runs
@@ -17,6 +18,7 @@ cd "$(dirname "$0")/.."
 PHONES=${PHONES:-1000}
 WATCHERS=${WATCHERS:-1000}
 CONCURRENCY=${CONCURRENCY:-50}
+WITHIN=${WITHIN:-0}                  # seconds to spread the votes over (0: as fast as CONCURRENCY allows)
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432}
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 
@@ -61,7 +63,7 @@ for i in 1 2; do
   echo "instance $i: ${BASES[-1]}, pid ${PIDS[-1]}"
 done
 
-log "$PHONES phones, $WATCHERS stream clients, $CONCURRENCY phones at a time, two instances"
+log "$PHONES phones, $WATCHERS stream clients, at most $CONCURRENCY phones at a time, spread over ${WITHIN}s, two instances"
 timeout --signal=INT --kill-after=10 600 "$LOADGEN" meeting --base "$(IFS=,; echo "${BASES[*]}")" --email "$ORG" --password "$PASSWORD" \
-  --phones "$PHONES" --watchers "$WATCHERS" --concurrency "$CONCURRENCY" --pids "$(IFS=,; echo "${PIDS[*]}")" | tee "$TMP/out.txt"
+  --phones "$PHONES" --watchers "$WATCHERS" --concurrency "$CONCURRENCY" --within "$WITHIN" --pids "$(IFS=,; echo "${PIDS[*]}")" | tee "$TMP/out.txt"
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) at the end"

@@ -71,9 +71,13 @@ pub struct MeetingArgs {
     /// Stream clients following the meeting (projectors, phones, consoles).
     #[arg(long, default_value_t = 1000)]
     pub watchers: usize,
-    /// Phones voting at once.
+    /// Most phones voting at once.
     #[arg(long, default_value_t = 50)]
     pub concurrency: usize,
+    /// Spread the phones' votes evenly over this many seconds, as a hall votes (0: each as
+    /// soon as one of the `--concurrency` slots is free, which measures the ceiling).
+    #[arg(long, default_value_t = 0.0)]
+    pub within: f64,
     /// Server process ids, comma-separated, to read their memory before and after the
     /// stream clients connect.
     #[arg(long, value_delimiter = ',')]

@@ -165,11 +165,14 @@ pub async fn run(args: MeetingArgs) -> anyhow::Result<()> {
 
     // 3. The phones.
     let gate = Arc::new(Semaphore::new(args.concurrency.max(1)));
+    let within = if args.within == 0.0 { 0.0 } else { crate::bounded(args.within)?.as_secs_f64() };
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(slips.len());
     for (i, code) in slips.iter().enumerate() {
         let (client, gate, base, mid, code) = (client.clone(), gate.clone(), bases[i % bases.len()].clone(), mid.clone(), code.clone());
+        let start_at = started + Duration::from_secs_f64(within * i as f64 / slips.len() as f64);
         tasks.push(tokio::spawn(async move {
+            tokio::time::sleep_until(start_at.into()).await;
             let _slot = gate.acquire_owned().await?;
             let join = api::endpoint(&base, &format!("/api/v1/meetings/{mid}/join"))?;
             client.post(join).json(&json!({"voter_code": code})).send().await?.error_for_status()?;
@@ -200,7 +203,7 @@ pub async fn run(args: MeetingArgs) -> anyhow::Result<()> {
         }
     }
     let voting_took = started.elapsed();
-    tally.report("meeting_ballots", voting_took, &[("instances", bases.len().to_string())]);
+    tally.report("meeting_ballots", voting_took, &[("instances", bases.len().to_string()), ("within_s", format!("{within}"))]);
 
     // 4. Every watcher sees the full count.
     let mut seen_after = Vec::with_capacity(watchers.len());
