@@ -76,7 +76,8 @@ pg_ceiling() { # out
   local db=pbvote_bench_ceiling_$$ out=$1
   PG_DBS+=("$db")
   psql "$PG_ADMIN_URL/postgres" -qAtc "CREATE DATABASE $db"
-  # The service's ballots table (migration m20261125_000001) with its indexes.
+  # The service's ballots table (migration m20261125_000001, without the receipt column that
+  # m20261203_000003 moved into `receipts` as a keyed hash) with its indexes.
   psql "$PG_ADMIN_URL/$db" -q -v ON_ERROR_STOP=1 <<'SQL'
 CREATE TABLE consultations (id uuid PRIMARY KEY, phase varchar NOT NULL, opens_at timestamptz, closes_at timestamptz);
 INSERT INTO consultations VALUES ('00000000-0000-0000-0000-000000000001', 'open', NULL, NULL);
@@ -85,15 +86,17 @@ CREATE TABLE voter_codes (code_hash varchar(64) PRIMARY KEY, consultation_id uui
 INSERT INTO voter_codes SELECT md5(i::text), '00000000-0000-0000-0000-000000000001', false, now() FROM generate_series(1, 500000) i;
 CREATE TABLE ballots (id uuid PRIMARY KEY, consultation_id uuid NOT NULL REFERENCES consultations ON DELETE CASCADE,
   voter_key varchar(64) NOT NULL, want text NOT NULL, dont_want text NOT NULL, uses text NOT NULL, channel varchar(16) NOT NULL,
-  area varchar(100), receipt varchar(40) NOT NULL UNIQUE, version integer NOT NULL,
+  area varchar(100), version integer NOT NULL,
   created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL);
+CREATE TABLE receipts (receipt_hash varchar(64) PRIMARY KEY, consultation_id uuid NOT NULL REFERENCES consultations ON DELETE CASCADE,
+  received_on date NOT NULL);
 CREATE UNIQUE INDEX uq_ballots_one_per_voter ON ballots (consultation_id, voter_key);
 CREATE INDEX idx_ballots_consultation_version ON ballots (consultation_id, version);
 VACUUM ANALYZE;
 SQL
   cat >"$TMP/insert.sql" <<'SQL'
-INSERT INTO ballots (id, consultation_id, voter_key, want, dont_want, uses, channel, area, receipt, version, created_at, updated_at)
-VALUES (gen_random_uuid(), '00000000-0000-0000-0000-000000000001', md5(random()::text), '["S3","D1","S1"]', '["S5"]', '["svc-2"]', 'online', NULL, 'R-' || md5(random()::text), 1, now(), now());
+INSERT INTO ballots (id, consultation_id, voter_key, want, dont_want, uses, channel, area, version, created_at, updated_at)
+VALUES (gen_random_uuid(), '00000000-0000-0000-0000-000000000001', md5(random()::text), '["S3","D1","S1"]', '["S5"]', '["svc-2"]', 'online', NULL, 1, now(), now());
 SQL
   # The same statements as storage::ballots::cast, without the service around them.
   cat >"$TMP/ballot-txn.sql" <<'SQL'
@@ -101,9 +104,10 @@ SQL
 BEGIN;
 SELECT id, phase, opens_at, closes_at FROM consultations WHERE id = '00000000-0000-0000-0000-000000000001' FOR SHARE;
 SELECT code_hash, consultation_id, used FROM voter_codes WHERE code_hash = md5(:n::text);
-INSERT INTO ballots (id, consultation_id, voter_key, want, dont_want, uses, channel, area, receipt, version, created_at, updated_at)
-VALUES (gen_random_uuid(), '00000000-0000-0000-0000-000000000001', md5(random()::text), '["S3","D1","S1"]', '["S5"]', '["svc-2"]', 'online', NULL, 'R-' || md5(random()::text), 1, now(), now())
+INSERT INTO ballots (id, consultation_id, voter_key, want, dont_want, uses, channel, area, version, created_at, updated_at)
+VALUES (gen_random_uuid(), '00000000-0000-0000-0000-000000000001', md5(random()::text), '["S3","D1","S1"]', '["S5"]', '["svc-2"]', 'online', NULL, 1, now(), now())
 ON CONFLICT (consultation_id, voter_key) DO UPDATE SET version = ballots.version + 1 RETURNING version;
+INSERT INTO receipts VALUES (md5(random()::text) || md5(random()::text), '00000000-0000-0000-0000-000000000001', current_date);
 UPDATE voter_codes SET used = true WHERE code_hash = md5(:n::text);
 COMMIT;
 SQL
@@ -111,9 +115,10 @@ SQL
   cat >"$TMP/ballot-cte.sql" <<'SQL'
 \set n random(1, 500000)
 WITH open AS (SELECT id FROM consultations WHERE id = '00000000-0000-0000-0000-000000000001' AND phase = 'open' FOR SHARE),
-code AS (UPDATE voter_codes SET used = true WHERE code_hash = md5(:n::text) AND consultation_id IN (SELECT id FROM open) RETURNING consultation_id)
-INSERT INTO ballots (id, consultation_id, voter_key, want, dont_want, uses, channel, area, receipt, version, created_at, updated_at)
-SELECT gen_random_uuid(), consultation_id, md5(random()::text), '["S3","D1","S1"]', '["S5"]', '["svc-2"]', 'online', NULL, 'R-' || md5(random()::text), 1, now(), now() FROM code
+code AS (UPDATE voter_codes SET used = true WHERE code_hash = md5(:n::text) AND consultation_id IN (SELECT id FROM open) RETURNING consultation_id),
+receipt AS (INSERT INTO receipts SELECT md5(random()::text) || md5(random()::text), consultation_id, current_date FROM code)
+INSERT INTO ballots (id, consultation_id, voter_key, want, dont_want, uses, channel, area, version, created_at, updated_at)
+SELECT gen_random_uuid(), consultation_id, md5(random()::text), '["S3","D1","S1"]', '["S5"]', '["svc-2"]', 'online', NULL, 1, now(), now() FROM code
 ON CONFLICT (consultation_id, voter_key) DO UPDATE SET version = ballots.version + 1 RETURNING version;
 SQL
   for script in insert ballot-txn ballot-cte; do
