@@ -8,7 +8,7 @@ import { consoleBar, safeNext } from './console-common.js';
 const TEXT = {
   title: 'Organiser console',
   signInHeading: 'Sign in',
-  signInIntro: 'For council organisers, commissioners and meeting officers. Residents don’t need to sign in: your voter code is all you need to vote.',
+  signInIntro: 'For council staff: admins, organisers, commissioners and meeting officers. Residents don’t need to sign in: your voter code is all you need to vote.',
   email: 'Email address',
   password: 'Password',
   signIn: 'Sign in',
@@ -36,6 +36,10 @@ const TEXT = {
   meetingPhase: { planned: 'Planned', voting: 'Voting', closed: 'Closed' },
   meetingWhen: '{place}, starting {date}',
   paper: 'Type in paper ballots',
+  adminHeading: 'Staff and records',
+  adminIntro: 'As an admin you manage who can sign in here, and you can read the record of everything staff have done.',
+  audit: 'Audit record',
+  auditHint: 'Who changed what, and when. Check it and download it.',
 };
 
 const main = layout({ title: TEXT.title, root: '../', current: 'console' });
@@ -124,8 +128,21 @@ async function officerDashboard(user) {
     h('p', { style: 'margin:0' }, h('a', { class: 'btn btn--small', href: `paper.html?m=${enc(m.id)}` }, TEXT.paper, h('span', { class: 'visually-hidden' }, `: ${m.title}`)))))));
 }
 
+/** An admin's console: staff accounts and the audit record. */
+function adminDashboard(user) {
+  replace(main,
+    h('h1', { tabindex: '-1', id: 'console-heading' }, TEXT.title),
+    consoleBar(user, { home: false }),
+    h('h2', {}, TEXT.adminHeading),
+    h('p', {}, TEXT.adminIntro),
+    h('ul', { class: 'card-list card-list--grid', role: 'list', id: 'admin-links' },
+      h('li', { class: 'card' }, h('h3', {}, h('a', { href: 'audit.html', id: 'audit-link' }, TEXT.audit)), h('p', {}, TEXT.auditHint))));
+  document.getElementById('console-heading').focus();
+}
+
 async function dashboard(user) {
   if (user.role === 'officer') { officerDashboard(user); return; }
+  if (user.role === 'admin') { adminDashboard(user); return; }
   const status = h('p', { role: 'status' }, TEXT.loading);
   replace(main, 
     h('h1', { tabindex: '-1', id: 'console-heading' }, TEXT.title),

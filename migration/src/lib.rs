@@ -11,6 +11,7 @@ mod m20261203_000003_receipts;
 mod m20261203_000004_device_tokens;
 mod m20261203_000005_meetings;
 mod m20261203_000006_review;
+mod m20261203_000007_audit;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000004_device_tokens::Migration),
             Box::new(m20261203_000005_meetings::Migration),
             Box::new(m20261203_000006_review::Migration),
+            Box::new(m20261203_000007_audit::Migration),
         ]
     }
 }

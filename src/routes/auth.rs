@@ -6,10 +6,15 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{json::JsonBody, problem::Problem};
+use super::{
+    access::{Access, Rule, rule_for},
+    json::JsonBody,
+    problem::Problem,
+};
 use crate::{
     app::AppContext,
-    domain::{Email, Role},
+    audit::Actor,
+    domain::Email,
     errors::AppError,
     model::User,
     rate_limit,
@@ -17,18 +22,18 @@ use crate::{
     storage,
 };
 
-/// The person behind a valid session token.
+/// The person behind a valid session token, allowed by the route's rule
+/// ([`super::access::RULES`]): a role the rule does not name is refused here (`403`).
 pub struct SignedIn(pub User);
 
 impl SignedIn {
-    /// Refuse unless the user has one of `roles`.
-    pub fn require(&self, roles: &[Role], action: &str) -> Result<&User, AppError> {
-        if roles.contains(&self.0.role) {
-            Ok(&self.0)
-        } else {
-            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-            Err(AppError::forbidden(format!("only {} can {action}", names.join(" or "))))
-        }
+    pub fn user(&self) -> &User {
+        &self.0
+    }
+
+    /// Who is acting, for the audit record.
+    pub fn actor(&self) -> Actor {
+        Actor::Staff(self.0.id)
     }
 }
 
@@ -38,30 +43,51 @@ fn bearer_token(req: &HttpRequest) -> Option<SessionToken> {
     scheme.eq_ignore_ascii_case("bearer").then(|| SessionToken::from_client(token))
 }
 
+/// The rule of the route this request matched.
+fn route_rule(req: &HttpRequest) -> Result<&'static Rule, AppError> {
+    let pattern = req.match_pattern();
+    let pattern = pattern.as_deref().unwrap_or("");
+    rule_for(req.method().as_str(), pattern)
+        .ok_or_else(|| AppError::internal(format!("{} {pattern} has no rule in routes/access.rs", req.method())))
+}
+
+async fn session_user(req: &HttpRequest) -> Result<Option<User>, AppError> {
+    let ctx = req.app_data::<web::Data<AppContext>>().cloned().ok_or_else(|| AppError::internal("no app context"))?;
+    let Some(token) = bearer_token(req) else { return Ok(None) };
+    storage::accounts::session_user(&ctx.db, &token.hash(), Utc::now()).await
+}
+
 impl FromRequest for SignedIn {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let ctx = req.app_data::<web::Data<AppContext>>().cloned();
-        let token = bearer_token(req);
+        let req = req.clone();
         Box::pin(async move {
-            let ctx = ctx.ok_or_else(|| AppError::internal("no app context"))?;
-            let token = token.ok_or(AppError::Unauthenticated)?;
-            storage::accounts::session_user(&ctx.db, &token.hash(), Utc::now()).await?.map(SignedIn).ok_or(AppError::Unauthenticated)
+            let user = session_user(&req).await?.ok_or(AppError::Unauthenticated)?;
+            let rule = route_rule(&req)?;
+            if !rule.access.roles().contains(&user.role) {
+                return Err(forbidden(rule));
+            }
+            Ok(SignedIn(user))
         })
     }
 }
 
-/// Also used where signing in is optional (drafts are visible to staff only).
-pub struct MaybeSignedIn(pub Option<User>);
+fn forbidden(rule: &Rule) -> AppError {
+    let names: Vec<&str> = rule.access.roles().iter().map(|r| r.as_str()).collect();
+    AppError::forbidden(format!("only {} can {}", names.join(" or "), rule.action))
+}
+
+/// Where signing in is optional: drafts, and results before they are published, are for
+/// the roles the route's rule names (organisers and commissioners); anyone else, officers
+/// and admins included, sees what the public sees.
+pub struct MaybeSignedIn(pub Option<User>, bool);
 
 impl MaybeSignedIn {
-    /// The signed-in user if they build or review consultations (an organiser or a
-    /// commissioner): who may see drafts, and results before they are public. An officer
-    /// sees what the public sees.
+    /// The signed-in user if the route's rule lets their role see more than the public.
     pub fn reviewer(&self) -> Option<&User> {
-        self.0.as_ref().filter(|u| matches!(u.role, Role::Organiser | Role::Commissioner))
+        self.0.as_ref().filter(|_| self.1)
     }
 }
 
@@ -69,17 +95,19 @@ impl FromRequest for MaybeSignedIn {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let has_token = bearer_token(req).is_some();
-        let inner = SignedIn::from_request(req, payload);
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
         Box::pin(async move {
-            if !has_token {
-                return Ok(MaybeSignedIn(None));
-            }
-            match inner.await {
-                Ok(SignedIn(user)) => Ok(MaybeSignedIn(Some(user))),
-                Err(AppError::Unauthenticated) => Ok(MaybeSignedIn(None)),
-                Err(other) => Err(other),
+            let rule = route_rule(&req)?;
+            match session_user(&req).await? {
+                Some(user) => {
+                    let reviewer = match rule.access {
+                        Access::AnyoneOnceOpen(roles) | Access::AnyoneOncePublished(roles) => roles.contains(&user.role),
+                        _ => false,
+                    };
+                    Ok(MaybeSignedIn(Some(user), reviewer))
+                }
+                None => Ok(MaybeSignedIn(None, false)),
             }
         })
     }

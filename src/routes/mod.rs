@@ -2,7 +2,11 @@
 //! Only this module (and `startup`) imports `actix_web`.
 //!
 //! Every API handler is listed once, in [`api_routes!`], which both registers it with
-//! actix and lists it in the OpenAPI document, so the two cannot drift apart.
+//! actix and lists it in the OpenAPI document, so the two cannot drift apart; who may call
+//! it is declared once, in [`access::RULES`].
+mod access;
+mod accounts;
+mod audit;
 mod auth;
 mod ballot_paper;
 mod ballots;
@@ -29,6 +33,7 @@ pub use observability::{RequestSpan, observe};
 pub(crate) use client_address::client_address;
 pub use problem::Problem;
 
+use access::AccessRules;
 use actix_web::web;
 use openapi::BearerAuth;
 
@@ -45,7 +50,7 @@ macro_rules! api_routes {
             info(title = "pbvote", description = "Participatory budgeting with ranked WANT / DON'T WANT ballots and protection for the users of a service. See docs/api.md."),
             paths($( $module::$handler ),+),
             components(schemas(problem::Problem)),
-            modifiers(&BearerAuth),
+            modifiers(&BearerAuth, &AccessRules),
             tags(
                 (name = "consultations", description = "Consultations and their phases"),
                 (name = "ballot paper", description = "A draft's services and proposals"),
@@ -54,7 +59,8 @@ macro_rules! api_routes {
                 (name = "results", description = "The count, for commissioners and the public"),
                 (name = "meetings", description = "Live meetings: phones and paper in a hall, the projector"),
                 (name = "links", description = "Short links and QR codes on letters and slips"),
-                (name = "accounts", description = "Signing in"),
+                (name = "accounts", description = "Signing in, and staff accounts (admins)"),
+                (name = "audit", description = "The audit record of staff actions (admins)"),
                 (name = "operations", description = "Health checks"),
             )
         )]
@@ -127,6 +133,10 @@ api_routes!(
     review::post_update,
     review::updates,
     review::file,
+    accounts::list,
+    audit::list,
+    audit::verify,
+    audit::export,
 );
 
 /// Everything the app serves: the API, its description, and the static pages.

@@ -1,13 +1,15 @@
-//! Organiser and commissioner accounts, and their sign-in sessions.
+//! Staff accounts (admins, organisers, commissioners, officers), and their sign-in sessions.
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use uuid::Uuid;
 
 use super::{
     Db,
+    audit::{self, Change},
     entities::{device_tokens, sessions, users},
 };
 use crate::{
+    audit::Actor,
     domain::{Email, Role},
     errors::AppError,
     model::User,
@@ -19,7 +21,8 @@ fn to_user(row: users::Model) -> Result<User, AppError> {
 }
 
 /// Add an account. A taken e-mail address is a `Conflict` naming `email`.
-pub async fn create_user(db: &Db, email: &Email, password_hash: String, role: Role) -> Result<User, AppError> {
+pub async fn create_user(db: &Db, by: Actor, email: &Email, password_hash: String, role: Role) -> Result<User, AppError> {
+    let txn = db.begin_write().await?;
     let row = users::ActiveModel {
         id: Set(Uuid::new_v4()),
         email: Set(email.as_str().to_owned()),
@@ -27,13 +30,22 @@ pub async fn create_user(db: &Db, email: &Email, password_hash: String, role: Ro
         role: Set(role.as_str().to_owned()),
         created_at: Set(Utc::now()),
     }
-    .insert(&db.write)
+    .insert(&txn)
     .await
     .map_err(|e| match AppError::from(e) {
         AppError::Conflict { .. } => AppError::conflict(Some("email"), "an account with this e-mail address already exists"),
         other => other,
     })?;
-    to_user(row)
+    let user = to_user(row)?;
+    audit::append(&txn, Change::new(by, "account.add", format!("account:{}", user.id)).after(&user)).await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// Every account, by e-mail address.
+pub async fn list_users(db: &Db) -> Result<Vec<User>, AppError> {
+    let rows = users::Entity::find().order_by_asc(users::Column::Email).all(&db.read).await?;
+    rows.into_iter().map(to_user).collect()
 }
 
 /// The account and its password hash, for sign-in.

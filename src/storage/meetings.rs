@@ -16,13 +16,16 @@ use uuid::Uuid;
 
 pub use super::voter_codes::NewCode;
 use super::{
-    Db, ballots, consultations,
+    Db,
+    audit::{self, Change},
+    ballots, consultations,
     entities::{
         ballots as ballot_rows, meeting_events, meeting_joins, meeting_officers, meeting_results, meetings, paper_entries, users,
         voter_codes,
     },
 };
 use crate::{
+    audit::Actor,
     domain::{JoinCode, MeetingPhase, Phase, Role, Title},
     errors::AppError,
     model::{CountedBallot, Meeting, MeetingEvent, Reconciliation, User},
@@ -74,6 +77,13 @@ async fn record<C: ConnectionTrait>(
     })
     .exec_without_returning(conn)
     .await?;
+    // A staff action is in the audit record too, with the meeting as it now is.
+    if let Some(user) = user {
+        let now = get_in(conn, meeting).await?;
+        let action = format!("meeting.{kind}");
+        let change = Change::new(Actor::Staff(user), &action, format!("meeting:{meeting}")).consultation(now.consultation_id);
+        audit::append(conn, change.after(json!({"detail": detail, "meeting": now}))).await?;
+    }
     Ok(())
 }
 
@@ -189,7 +199,7 @@ async fn commit_change(db: &Db, txn: DatabaseTransaction, id: Uuid) -> Result<Me
 /// Change a planned meeting's title, place, start or double entry.
 pub async fn update(db: &Db, id: Uuid, fields: MeetingFields, by: &User) -> Result<Meeting, AppError> {
     let txn = db.begin_write().await?;
-    lock_in_phase(&txn, id, &[MeetingPhase::Planned], "be changed").await?;
+    let before = lock_in_phase(&txn, id, &[MeetingPhase::Planned], "be changed").await?;
     meetings::Entity::update_many()
         .col_expr(meetings::Column::Title, Expr::value(fields.title.into_string()))
         .col_expr(meetings::Column::Place, Expr::value(fields.place.into_string()))
@@ -198,7 +208,8 @@ pub async fn update(db: &Db, id: Uuid, fields: MeetingFields, by: &User) -> Resu
         .filter(meetings::Column::Id.eq(id))
         .exec(&txn)
         .await?;
-    record(&txn, id, Some(by.id), "changed", json!({})).await?;
+    let before = json!({"title": before.title, "place": before.place, "starts_at": before.starts_at, "double_entry": before.double_entry});
+    record(&txn, id, Some(by.id), "changed", json!({"before": before})).await?;
     commit_change(db, txn, id).await
 }
 

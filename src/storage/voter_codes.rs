@@ -5,9 +5,10 @@ use uuid::Uuid;
 
 use super::{
     Db,
+    audit::{self, Change},
     entities::{consultations, voter_codes},
 };
-use crate::{domain::Phase, errors::AppError};
+use crate::{audit::Actor, domain::Phase, errors::AppError};
 
 /// A code to store: its lookup hash and its short-link hash (see `security::keys`).
 pub struct NewCode {
@@ -16,13 +17,16 @@ pub struct NewCode {
 }
 
 /// Store a batch of letter codes for a consultation that is a draft or open, all or none.
-pub async fn issue(db: &Db, consultation: Uuid, codes: Vec<NewCode>) -> Result<(), AppError> {
+pub async fn issue(db: &Db, consultation: Uuid, by: Actor, codes: Vec<NewCode>) -> Result<(), AppError> {
     let txn = db.begin_write().await?;
     let row = consultations::Entity::find_by_id(consultation).one(&txn).await?.ok_or_else(|| AppError::not_found("consultation"))?;
     if row.phase != Phase::Draft.as_str() && row.phase != Phase::Open.as_str() {
         return Err(AppError::wrong_phase(format!("voter codes can be made only before voting closes; the consultation is {}", row.phase)));
     }
+    let count = codes.len();
     insert_in(&txn, consultation, codes, "letter", None, None).await?;
+    let change = Change::new(by, "voter-codes.issue", format!("consultation:{consultation}")).consultation(consultation);
+    audit::append(&txn, change.after(serde_json::json!({"kind": "letter", "count": count, "phase": row.phase}))).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The HTTP API, driven the way a client meets it. Runs on SQLite by default and on
 //! PostgreSQL when TEST_DATABASE_URL is set.
 mod accounts;
+mod audit;
 mod ballots;
 mod consultations;
 mod display_text;
@@ -12,6 +13,7 @@ mod openapi;
 mod operations;
 mod results;
 mod review;
+mod roles;
 mod secrecy;
 mod slow_clients;
 mod staff_auth;

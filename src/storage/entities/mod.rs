@@ -1,6 +1,8 @@
 //! Table definitions, one module per table, mirroring the migrations exactly and holding
 //! nothing else (the `_entities` convention): queries live in the sibling modules of
 //! `storage`, and nothing outside `storage` sees these types.
+pub mod audit_head;
+pub mod audit_log;
 pub mod ballots;
 pub mod consultations;
 pub mod decisions;
