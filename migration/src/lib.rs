@@ -12,6 +12,7 @@ mod m20261203_000004_device_tokens;
 mod m20261203_000005_meetings;
 mod m20261203_000006_review;
 mod m20261203_000007_audit;
+mod m20261203_000008_code_batches;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000005_meetings::Migration),
             Box::new(m20261203_000006_review::Migration),
             Box::new(m20261203_000007_audit::Migration),
+            Box::new(m20261203_000008_code_batches::Migration),
         ]
     }
 }

@@ -568,6 +568,25 @@ pub(super) async fn lock_open_for_voting(txn: &DatabaseTransaction, id: Uuid, no
     assemble(row, vec![], vec![])?.voting_is_open(now).map_err(AppError::wrong_phase)
 }
 
+/// Whether letters made after voting opens need a commissioner's approval (a draft only:
+/// once voting opens, nobody can turn it off).
+pub async fn set_code_approval(db: &Db, id: Uuid, by: Actor, required: bool) -> Result<(), AppError> {
+    let txn = db.begin_write().await?;
+    touch_in_phase(&txn, id, Phase::Draft, "changing whether late codes need approval").await?;
+    let before =
+        consultations::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| AppError::not_found("consultation"))?.approve_late_codes;
+    consultations::Entity::update_many()
+        .col_expr(consultations::Column::ApproveLateCodes, Expr::value(required))
+        .filter(consultations::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    let change = Change::new(by, "consultation.code-approval", format!("consultation:{id}")).consultation(id);
+    let (before, after) = (serde_json::json!({"approve_late_codes": before}), serde_json::json!({"approve_late_codes": required}));
+    audit::append(&txn, change.before(before).after(after)).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// Record who lives in each area and uses each service (any phase: it is not part of the
 /// count, only shown beside it).
 pub async fn set_population(db: &Db, id: Uuid, by: Actor, population: &Population) -> Result<Consultation, AppError> {

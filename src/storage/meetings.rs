@@ -357,6 +357,10 @@ pub(super) async fn record_join(txn: &DatabaseTransaction, meeting: Uuid, join_h
     Ok(())
 }
 
+/// Why a letter whose batch waits for approval cannot vote yet.
+pub(super) const HELD: &str =
+    "this code was made after voting opened and works once a commissioner approves its batch; please try again later or ask the council";
+
 /// What a code opening the meeting's page is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Joined {
@@ -381,6 +385,7 @@ pub async fn join(db: &Db, meeting: Uuid, code_hash: &str, join_hash: &str) -> R
     let joined = match code.kind.as_str() {
         "slip" if code.meeting_id == Some(meeting) => Joined::Slip,
         "slip" => return Err(AppError::invalid("voter_code", "this admission slip is for another meeting")),
+        "held" => return Err(AppError::invalid("voter_code", HELD)),
         _ if code.exchanged_at.is_some() => {
             return Err(AppError::invalid("voter_code", "this letter was exchanged for an admission slip: vote with the slip"));
         }
@@ -393,12 +398,21 @@ pub async fn join(db: &Db, meeting: Uuid, code_hash: &str, join_hash: &str) -> R
     Ok(joined)
 }
 
+/// Whether the consultation's voting has opened (codes made now are flagged).
+async fn consultation_open(txn: &DatabaseTransaction, consultation: Uuid) -> Result<bool, AppError> {
+    Ok(consultations::get_in(txn, consultation).await?.phase != Phase::Draft)
+}
+
 /// Store a sheet of admission slips for a meeting that has not closed.
 pub async fn issue_slips(db: &Db, meeting: Uuid, slips: Vec<NewCode>, by: &User) -> Result<Meeting, AppError> {
     let txn = db.begin_write().await?;
     let m = lock_in_phase(&txn, meeting, &[MeetingPhase::Planned, MeetingPhase::Voting], "have slips printed").await?;
     let count = slips.len();
-    super::voter_codes::insert_in(&txn, m.consultation_id, slips, "slip", Some(meeting), None).await?;
+    let after_opening = consultation_open(&txn, m.consultation_id).await?;
+    let batch =
+        super::voter_codes::new_batch(&txn, m.consultation_id, "slip", Some(meeting), count, Actor::Staff(by.id), after_opening, false)
+            .await?;
+    super::voter_codes::insert_in(&txn, m.consultation_id, slips, "slip", Some(meeting), None, batch).await?;
     record(&txn, meeting, Some(by.id), "slips-printed", json!({"count": count})).await?;
     commit_change(db, txn, meeting).await
 }
@@ -422,7 +436,11 @@ pub async fn exchange(db: &Db, meeting: Uuid, letter_hash: &str, letter_key: &st
         .filter(voter_codes::Column::CodeHash.eq(letter_hash))
         .exec(&txn)
         .await?;
-    super::voter_codes::insert_in(&txn, m.consultation_id, vec![slip], "slip", Some(meeting), Some(letter_key.to_owned())).await?;
+    let after_opening = consultation_open(&txn, m.consultation_id).await?;
+    let batch =
+        super::voter_codes::new_batch(&txn, m.consultation_id, "exchange", Some(meeting), 1, Actor::Staff(by.id), after_opening, false)
+            .await?;
+    super::voter_codes::insert_in(&txn, m.consultation_id, vec![slip], "slip", Some(meeting), Some(letter_key.to_owned()), batch).await?;
     record(&txn, meeting, Some(by.id), "letter-exchanged", json!({})).await?;
     commit_change(db, txn, meeting).await?;
     Ok(())

@@ -47,7 +47,12 @@ async fn staff_actions_are_recorded_in_order_and_ballots_are_not() {
     assert_eq!(actions, ["consultation.create", "consultation.update", "voter-codes.issue", "consultation.open", "consultation.close"]);
     for e in &mine {
         assert_eq!(e["actor"], me.as_str());
-        assert_eq!(e["subject"], format!("consultation:{id}"));
+        let subject = e["subject"].as_str().unwrap();
+        if e["action"] == "voter-codes.issue" {
+            assert_eq!(subject, format!("code-batch:{}", e["after"]["batch"].as_str().unwrap()));
+        } else {
+            assert_eq!(subject, format!("consultation:{id}"));
+        }
     }
     assert_eq!(mine[1]["before"]["title"], "Worked example");
     assert_eq!(mine[1]["after"]["title"], "Renamed");

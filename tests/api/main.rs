@@ -3,6 +3,7 @@
 mod accounts;
 mod audit;
 mod ballots;
+mod code_batches;
 mod consultations;
 mod display_text;
 mod guessing;

@@ -48,7 +48,8 @@ fn concrete(op: &Operation, f: &Fixtures) -> String {
         .replace("{serial}", "0042")
         .replace("{receipt}", "R-2222-2222-2222-2222")
         .replace("{code}", "K7QF2M")
-        .replace("{file}", "results.csv");
+        .replace("{file}", "results.csv")
+        .replace("{batch}", &uuid::Uuid::new_v4().to_string());
     assert!(!path.contains('{'), "a path parameter this test does not fill: {}", op.path);
     path
 }

@@ -4,6 +4,7 @@
 pub mod audit_head;
 pub mod audit_log;
 pub mod ballots;
+pub mod code_batches;
 pub mod consultations;
 pub mod decisions;
 pub mod device_tokens;
