@@ -151,6 +151,10 @@ pub struct ServeArgs {
     /// number or a postal address), shown on every page.
     #[arg(long, env = "PBVOTE_CONTACT")]
     pub contact: Option<String>,
+    /// Admins must use two-step sign-in (a code from an authenticator app): an admin account
+    /// without it can only set it up (true or false).
+    #[arg(long, env = "PBVOTE_REQUIRE_TOTP_FOR_ADMINS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub require_totp_for_admins: bool,
 }
 
 /// The largest value the rate-limit settings take.
@@ -330,6 +334,7 @@ async fn serve(mut database: DatabaseSettings, args: ServeArgs) -> anyhow::Resul
         },
         metrics_token,
         council,
+        require_totp_for_admins: args.require_totp_for_admins,
     };
     let bind_host = settings.bind_addr()?.ip();
     let app = Application::build(settings).await?;

@@ -272,6 +272,32 @@ pub struct User {
     pub id: Uuid,
     pub email: String,
     pub role: Role,
+    /// Whether two-step sign-in (a code from an authenticator app) is on.
+    pub totp: bool,
+}
+
+/// A staff account as an admin manages it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Account {
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
+    /// Whether two-step sign-in is on.
+    pub totp: bool,
+    /// `false` until the person has set a password with their invitation link.
+    pub password_set: bool,
+    /// When it was disabled (it cannot sign in); `null` while it is active.
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A one-time link to set a password (an invitation, or a reset an admin issued).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Invitation {
+    pub email: String,
+    /// `invite` (a new account) or `reset` (a new password for an existing one).
+    pub purpose: String,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// A meeting in a hall, where people vote on phones and on paper.

@@ -13,6 +13,7 @@ mod m20261203_000005_meetings;
 mod m20261203_000006_review;
 mod m20261203_000007_audit;
 mod m20261203_000008_code_batches;
+mod m20261203_000009_accounts;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000006_review::Migration),
             Box::new(m20261203_000007_audit::Migration),
             Box::new(m20261203_000008_code_batches::Migration),
+            Box::new(m20261203_000009_accounts::Migration),
         ]
     }
 }

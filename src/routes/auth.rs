@@ -14,7 +14,7 @@ use super::{
 use crate::{
     app::AppContext,
     audit::Actor,
-    domain::Email,
+    domain::{Email, Role},
     errors::AppError,
     model::User,
     rate_limit,
@@ -69,10 +69,21 @@ impl FromRequest for SignedIn {
             if !rule.access.roles().contains(&user.role) {
                 return Err(forbidden(rule));
             }
+            let must_set_up_totp = user.role == Role::Admin
+                && !user.totp
+                && req.app_data::<web::Data<AppContext>>().is_some_and(|ctx| ctx.settings.require_totp_for_admins);
+            if must_set_up_totp && !TOTP_SETUP_ROUTES.contains(&rule.path) {
+                return Err(AppError::forbidden(
+                    "admins must use two-step sign-in here (PBVOTE_REQUIRE_TOTP_FOR_ADMINS): set it up first, in the console's Two-step sign-in page",
+                ));
+            }
             Ok(SignedIn(user))
         })
     }
 }
+
+/// What an admin without two-step sign-in may still do when it is required.
+const TOTP_SETUP_ROUTES: &[&str] = &["/api/v1/auth/me", "/api/v1/auth/sign-out", "/api/v1/auth/totp/setup", "/api/v1/auth/totp/confirm"];
 
 fn forbidden(rule: &Rule) -> AppError {
     let names: Vec<&str> = rule.access.roles().iter().map(|r| r.as_str()).collect();
@@ -126,6 +137,11 @@ pub struct SignInRequest {
     #[serde(default)]
     #[schema(example = json!(null), pattern = "^[0-9a-fA-F]{64}$")]
     pub device_token: Option<String>,
+    /// For an account with two-step sign-in: the 6-digit code the authenticator app shows
+    /// now. Without it such an account's right password answers `401 totp-required`.
+    #[serde(default)]
+    #[schema(example = json!(null), max_length = 20)]
+    pub totp: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -182,7 +198,7 @@ pub async fn sign_in(ctx: web::Data<AppContext>, req: HttpRequest, body: JsonBod
     // cannot lock the owner out.
     let device_hash = device.as_ref().map(|d| ctx.keys.device_token_hash(d));
     let known = match (&found, &device_hash) {
-        (Some((user, _)), Some(hash)) => storage::accounts::device_token_user(&ctx.db, hash, Utc::now()).await? == Some(user.id),
+        (Some(account), Some(hash)) => storage::accounts::device_token_user(&ctx.db, hash, Utc::now()).await? == Some(account.user.id),
         _ => false,
     };
     let from_device = match device_hash.as_deref().filter(|_| known) {
@@ -198,24 +214,45 @@ pub async fn sign_in(ctx: web::Data<AppContext>, req: HttpRequest, body: JsonBod
         None => ctx.limiter.begin("sign-in-account-failures", email.as_str(), limits.sign_in_failures_per_email, true).await?,
     };
     // Verify against a dummy hash when the account is unknown, so timing does not tell.
-    let (user, ok) = match found {
-        Some((user, hash)) => {
-            let ok = verify_in_background(body.password, hash).await?;
-            (Some(user), ok)
+    let (account, ok) = match found {
+        Some(account) => {
+            let ok = verify_in_background(body.password, account.password_hash.clone()).await?;
+            (Some(account), ok)
         }
         None => {
             verify_in_background(body.password, crate::security::dummy_hash().to_owned()).await?;
             (None, false)
         }
     };
-    let user = match (user, ok) {
-        (Some(user), true) => user,
-        _ => {
+    // Two-step sign-in: a right password also needs the app's code now. A missing code is
+    // not a failure (the console asks for it next); a wrong one counts like a wrong password.
+    let totp = match (&account, ok) {
+        (Some(a), true) => match a.totp_secret.as_deref().map(|sealed| ctx.keys.open_totp(a.user.id, sealed)) {
+            None => Ok(()),
+            Some(None) => Err(AppError::internal("a two-step secret that does not open under this key")),
+            Some(Some(secret)) => match body.totp.as_deref() {
+                None | Some("") => Err(AppError::TotpRequired { wrong: false }),
+                Some(code) if crate::security::totp::check(&secret, code) => Ok(()),
+                Some(_) => Err(AppError::TotpRequired { wrong: true }),
+            },
+        },
+        _ => Ok(()),
+    };
+    let user = match (account, ok, totp) {
+        // A disabled account is refused like a wrong password (and not counted).
+        (Some(account), true, _) if account.disabled => return Err(AppError::WrongCredentials),
+        (Some(_), true, Err(AppError::TotpRequired { wrong: false })) => return Err(AppError::TotpRequired { wrong: false }),
+        (Some(account), true, Ok(())) => account.user,
+        (_, _, totp) => {
             // Count both, even if the first refuses; a failure that cannot be counted is an error.
             let (by_pair, by_wider) = (pair.failed().await, wider.failed().await);
             by_pair?;
             by_wider?;
-            return Err(AppError::WrongCredentials);
+            return Err(match totp {
+                Err(e @ AppError::TotpRequired { .. }) => e,
+                Err(other) if ok => other,
+                _ => AppError::WrongCredentials,
+            });
         }
     };
     drop((pair, wider));

@@ -464,7 +464,7 @@ pub async fn assign_officer(db: &Db, meeting: Uuid, email: &crate::domain::Email
         .await?;
     record(&txn, meeting, Some(by.id), "officer-assigned", json!({"officer": row.email})).await?;
     txn.commit().await?;
-    Ok(User { id: row.id, email: row.email, role: Role::Officer })
+    Ok(User { id: row.id, email: row.email, role: Role::Officer, totp: row.totp_secret.is_some() })
 }
 
 pub async fn remove_officer(db: &Db, meeting: Uuid, officer: Uuid, by: &User) -> Result<(), AppError> {
@@ -493,7 +493,7 @@ pub async fn officers(db: &Db, meeting: Uuid) -> Result<Vec<User>, AppError> {
         .all(&db.read)
         .await?;
     let rows = users::Entity::find().filter(users::Column::Id.is_in(ids)).order_by_asc(users::Column::Email).all(&db.read).await?;
-    Ok(rows.into_iter().map(|r| User { id: r.id, email: r.email, role: Role::Officer }).collect())
+    Ok(rows.into_iter().map(|r| User { id: r.id, email: r.email, role: Role::Officer, totp: r.totp_secret.is_some() }).collect())
 }
 
 /// The meetings an officer is assigned to, earliest first.

@@ -17,4 +17,5 @@ mod review;
 mod roles;
 mod secrecy;
 mod slow_clients;
+mod staff_accounts;
 mod staff_auth;

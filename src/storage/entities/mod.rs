@@ -8,6 +8,7 @@ pub mod code_batches;
 pub mod consultations;
 pub mod decisions;
 pub mod device_tokens;
+pub mod invitations;
 pub mod meeting_events;
 pub mod meeting_joins;
 pub mod meeting_officers;
