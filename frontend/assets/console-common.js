@@ -58,7 +58,7 @@ const NEXT_PAGES = [
   new RegExp(`^(consultation|letters)\\.html\\?c=(${UUID})$`),
   new RegExp(`^(meeting|paper|slips)\\.html\\?m=(${UUID})$`),
   new RegExp(`^\\.\\./(results)\\.html\\?c=(${UUID})$`),
-  /^(new|index|audit|accounts)\.html$/,
+  /^(new|index|audit|accounts|two-step)\.html$/,
 ];
 
 /** `path` if it is one of the console's own pages, rebuilt from what was matched; else null. */
