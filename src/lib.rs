@@ -30,6 +30,7 @@ pub mod rate_limit;
 pub mod results;
 pub mod review;
 pub mod review_files;
+pub mod rolls;
 pub mod routes;
 pub mod security;
 pub mod startup;

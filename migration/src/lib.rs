@@ -14,6 +14,7 @@ mod m20261203_000006_review;
 mod m20261203_000007_audit;
 mod m20261203_000008_code_batches;
 mod m20261203_000009_accounts;
+mod m20261203_000010_rolls;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000007_audit::Migration),
             Box::new(m20261203_000008_code_batches::Migration),
             Box::new(m20261203_000009_accounts::Migration),
+            Box::new(m20261203_000010_rolls::Migration),
         ]
     }
 }

@@ -25,6 +25,7 @@ mod problem;
 mod public;
 mod results;
 mod review;
+mod rolls;
 mod voter_codes;
 
 pub use headers::{head_as_get, no_store_when_signed_in};
@@ -97,6 +98,7 @@ api_routes!(
     voter_codes::batches,
     voter_codes::code_approval,
     voter_codes::approve,
+    rolls::import,
     ballots::check_receipt,
     results::get_results,
     results::export,

@@ -25,6 +25,7 @@ pub mod paper;
 pub mod rate_limits;
 pub mod receipts;
 pub mod review;
+pub mod rolls;
 pub mod voter_codes;
 mod wal_checkpoint;
 

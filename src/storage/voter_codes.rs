@@ -32,21 +32,39 @@ pub struct NewCode {
 /// (`kind = 'held'`: they cannot vote) until a commissioner approves it.
 pub async fn issue(db: &Db, consultation: Uuid, by: Actor, codes: Vec<NewCode>) -> Result<CodeBatch, AppError> {
     let txn = db.begin_write().await?;
-    let row = consultations::Entity::find_by_id(consultation).one(&txn).await?.ok_or_else(|| AppError::not_found("consultation"))?;
+    let batch = letters_in(&txn, consultation, by, "letter", codes).await?;
+    let made = batch_in(&txn, batch).await?;
+    let change = Change::new(by, "voter-codes.issue", format!("code-batch:{batch}")).consultation(consultation);
+    let after = serde_json::json!({"batch": batch, "kind": "letter", "count": made.count, "after_opening": made.after_opening, "needs_approval": made.needs_approval});
+    audit::append(&txn, change.after(after)).await?;
+    txn.commit().await?;
+    Ok(made)
+}
+
+/// Inside a transaction: store letter codes (`kind` of batch `letter` or `roll`) for a
+/// consultation that is a draft or open, with their batch; held for approval when made
+/// after opening on a consultation that asks for it. Returns the batch's id.
+pub(super) async fn letters_in(
+    txn: &DatabaseTransaction,
+    consultation: Uuid,
+    by: Actor,
+    kind: &str,
+    codes: Vec<NewCode>,
+) -> Result<Uuid, AppError> {
+    let row = consultations::Entity::find_by_id(consultation).one(txn).await?.ok_or_else(|| AppError::not_found("consultation"))?;
     if row.phase != Phase::Draft.as_str() && row.phase != Phase::Open.as_str() {
         return Err(AppError::wrong_phase(format!("voter codes can be made only before voting closes; the consultation is {}", row.phase)));
     }
     let after_opening = row.phase == Phase::Open.as_str();
     let needs_approval = after_opening && row.approve_late_codes;
-    let count = codes.len();
-    let batch = new_batch(&txn, consultation, "letter", None, count, by, after_opening, needs_approval).await?;
-    insert_in(&txn, consultation, codes, if needs_approval { "held" } else { "letter" }, None, None, batch).await?;
-    let change = Change::new(by, "voter-codes.issue", format!("code-batch:{batch}")).consultation(consultation);
-    let after = serde_json::json!({"batch": batch, "kind": "letter", "count": count, "after_opening": after_opening, "needs_approval": needs_approval});
-    audit::append(&txn, change.after(after)).await?;
-    let made = batch_in(&txn, batch).await?;
-    txn.commit().await?;
-    Ok(made)
+    let batch = new_batch(txn, consultation, kind, None, codes.len(), by, after_opening, needs_approval).await?;
+    insert_in(txn, consultation, codes, if needs_approval { "held" } else { "letter" }, None, None, batch).await?;
+    Ok(batch)
+}
+
+/// One batch, with who made and approved it.
+pub(super) async fn batch_by_id<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<CodeBatch, AppError> {
+    batch_in(conn, id).await
 }
 
 /// Record a batch of codes inside the transaction that stores them; returns its id.
@@ -164,8 +182,8 @@ pub async fn summary(db: &Db, consultation: Uuid) -> Result<CodeSummary, AppErro
         .await?;
     let batches = to_batches(&db.read, rows).await?;
     let sum = |f: &dyn Fn(&CodeBatch) -> bool| batches.iter().filter(|b| f(b)).map(|b| u64::from(b.count)).sum::<u64>();
-    let letters = sum(&|b| b.kind == "letter");
-    let slips = sum(&|b| b.kind != "letter");
+    let letters = sum(&|b| b.kind == "letter" || b.kind == "roll");
+    let slips = sum(&|b| b.kind == "slip" || b.kind == "exchange");
     let after_opening = sum(&|b| b.after_opening);
     let awaiting_approval = sum(&|b| b.waiting());
     let unrecorded = voter_codes::Entity::find()

@@ -15,6 +15,7 @@ mod operations;
 mod results;
 mod review;
 mod roles;
+mod rolls;
 mod secrecy;
 mod slow_clients;
 mod staff_accounts;
