@@ -1,10 +1,11 @@
-//! The `pbvote` command line: `serve` (the default), `migrate`, `user add`, `backup`, `restore`
-//! and `tally`.
+//! The `pbvote` command line: `serve` (the default), `migrate`, `user add`, `audit verify`,
+//! `backup`, `restore` and `tally`.
 use std::{io::Read, path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::{
+    audit::Actor,
     config::{
         DEFAULT_BIND, DEFAULT_BODY_TIMEOUT_SECONDS, DEFAULT_DATABASE_URL, DEFAULT_DB_TIMEOUT_SECONDS, DatabaseSettings,
         MAX_BODY_TIMEOUT_SECONDS, MAX_DB_CONNECTIONS, MAX_DB_TIMEOUT_SECONDS, MAX_SESSION_HOURS, Secret, Settings, default_frontend_dir,
@@ -49,9 +50,13 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
     Migrate,
-    /// Manage organiser and commissioner accounts.
+    /// Manage staff accounts (admin, organiser, commissioner, officer). Make the first admin
+    /// here; admins manage the rest from the console.
     #[command(subcommand)]
     User(UserCommand),
+    /// The audit record of staff actions (docs/privacy.md).
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Count an election file in the exchange format (docs/tally.md) and print the result as JSON.
     Tally(TallyArgs),
     /// Copy the SQLite database into a new FILE while pbvote keeps serving (a consistent copy
@@ -146,6 +151,10 @@ pub struct ServeArgs {
     /// number or a postal address), shown on every page.
     #[arg(long, env = "PBVOTE_CONTACT")]
     pub contact: Option<String>,
+    /// Admins must use two-step sign-in (a code from an authenticator app): an admin account
+    /// without it can only set it up (true or false).
+    #[arg(long, env = "PBVOTE_REQUIRE_TOTP_FOR_ADMINS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub require_totp_for_admins: bool,
 }
 
 /// The largest value the rate-limit settings take.
@@ -163,6 +172,13 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Check the audit record's hash chain. Prints how many entries checked, or names the first
+    /// entry that does not (and exits with status 1).
+    Verify,
 }
 
 #[derive(Args, Debug)]
@@ -227,10 +243,28 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let password = Password::parse(&raw).map_err(|e| anyhow::anyhow!("the password {e}"))?;
             let db = Db::connect(&database).await?;
             db.migrate().await?;
-            let user =
-                storage::accounts::create_user(&db, &email, hash_password(&password)?, role).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let user = storage::accounts::create_user(&db, Actor::Command("pbvote user add"), &email, hash_password(&password)?, role)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("added {} ({})", user.email, user.role.as_str());
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let db = Db::connect(&database).await?;
+            db.migrate().await?;
+            let started = std::time::Instant::now();
+            let checked = storage::audit::verify(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let took = started.elapsed();
+            match checked {
+                Ok(n) => {
+                    println!("audit record intact: {n} entries checked in {} ms", took.as_millis());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(broken) => {
+                    println!("audit record BROKEN at {broken}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
         }
         Command::Backup { file } => {
             let contents = storage::backup::backup(&database, &file).await?;
@@ -300,6 +334,7 @@ async fn serve(mut database: DatabaseSettings, args: ServeArgs) -> anyhow::Resul
         },
         metrics_token,
         council,
+        require_totp_for_admins: args.require_totp_for_admins,
     };
     let bind_host = settings.bind_addr()?.ip();
     let app = Application::build(settings).await?;

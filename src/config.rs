@@ -87,6 +87,9 @@ pub struct Settings {
     pub metrics_token: Option<Secret>,
     /// Who runs the consultations: shown on every page.
     pub council: Council,
+    /// `PBVOTE_REQUIRE_TOTP_FOR_ADMINS`: an admin without two-step sign-in may do nothing
+    /// but set it up.
+    pub require_totp_for_admins: bool,
 }
 
 /// The council every page names, with its logo, privacy notice and contact.
@@ -143,6 +146,7 @@ impl Settings {
             limits: crate::rate_limit::Limits::default(),
             metrics_token: None,
             council: Council::default(),
+            require_totp_for_admins: false,
         })
     }
 

@@ -15,6 +15,9 @@ use crate::{
     },
 };
 
+/// Who loads the demo, in the audit record.
+const DEMO: crate::audit::Actor = crate::audit::Actor::Command("pbvote serve --demo");
+
 pub const DEMO_TITLE: &str = "Riverside Borough Council: budget 2027 to 2028";
 /// The demo's council, shown on every page when `serve --demo` runs without one.
 pub const COUNCIL: &str = "Riverside Borough Council (demo)";
@@ -153,14 +156,15 @@ pub async fn load(ctx: &AppContext) -> Result<Demo, AppError> {
     let earlier =
         demos.iter().filter(|c| c.id != consultation_id && matches!(c.phase, Phase::Closed | Phase::Published)).map(|c| c.id).collect();
     let codes: Vec<VoterCode> = (0..10).map(|_| VoterCode::generate()).collect();
-    storage::voter_codes::issue(&ctx.db, consultation_id, codes.iter().map(|c| ctx.keys.new_code(consultation_id, c)).collect()).await?;
+    storage::voter_codes::issue(&ctx.db, consultation_id, DEMO, codes.iter().map(|c| ctx.keys.new_code(consultation_id, c)).collect())
+        .await?;
     let mut accounts = Vec::new();
     for (email, role) in [("organiser@demo.example", Role::Organiser), ("commissioner@demo.example", Role::Commissioner)] {
         let email = parse(Email::parse(email))?;
         if storage::accounts::find_for_sign_in(&ctx.db, &email).await?.is_none() {
             let password = VoterCode::generate().display();
             let hash = hash_password(&parse(Password::parse(&password))?).map_err(AppError::internal)?;
-            storage::accounts::create_user(&ctx.db, &email, hash, role).await?;
+            storage::accounts::create_user(&ctx.db, DEMO, &email, hash, role).await?;
             accounts.push((email.as_str().to_owned(), password));
         }
     }
@@ -207,7 +211,7 @@ async fn create(ctx: &AppContext) -> Result<Uuid, AppError> {
             })
         })
         .collect::<Result<_, AppError>>()?;
-    let created = storage::consultations::create(&ctx.db, &fields, &services, &proposals).await?;
-    storage::consultations::advance_phase(&ctx.db, created.id, Phase::Open, |_| Ok(())).await?;
+    let created = storage::consultations::create(&ctx.db, DEMO, &fields, &services, &proposals).await?;
+    storage::consultations::advance_phase(&ctx.db, created.id, DEMO, Phase::Open, |_| Ok(())).await?;
     Ok(created.id)
 }

@@ -40,6 +40,10 @@ pub enum AppError {
     /// A sign-in with a wrong e-mail address or password (401, but a clearer message).
     #[error("wrong e-mail address or password")]
     WrongCredentials,
+    /// A right password for an account with two-step sign-in, without the app's code
+    /// (`wrong: false`) or with a wrong one (401, naming the field `totp`).
+    #[error("two-step sign-in code needed")]
+    TotpRequired { wrong: bool },
     #[error("forbidden: {detail}")]
     Forbidden { detail: String },
     #[error("{what} not found")]

@@ -9,11 +9,13 @@
 //! - [`routes`]: the HTTP API (with [`startup`], the only modules that import actix-web).
 //! - [`voting`], [`results`], [`meetings`], [`demo`]: what the service does, between HTTP and
 //!   storage.
+//! - [`audit`]: the audit record's hash chain (every staff action, append-only).
 //! - [`security`]: password hashing and keyed hashes.
 //! - [`cli`]: the `pbvote` command.
 pub use pbvote_tally as tally;
 
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -28,6 +30,7 @@ pub mod rate_limit;
 pub mod results;
 pub mod review;
 pub mod review_files;
+pub mod rolls;
 pub mod routes;
 pub mod security;
 pub mod startup;

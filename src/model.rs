@@ -214,12 +214,90 @@ pub struct ConsultationListItem {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A batch of voter codes: who made it, when, how many, for what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CodeBatch {
+    pub id: Uuid,
+    pub consultation_id: Uuid,
+    /// `letter` (residents' letters), `slip` (a meeting's admission slips) or `exchange` (a
+    /// slip given at a meeting's door for a letter).
+    pub kind: String,
+    /// The meeting of slips.
+    pub meeting_id: Option<Uuid>,
+    pub count: u32,
+    /// The e-mail address of the account that made it, or the command (the demo).
+    pub made_by: String,
+    pub made_at: DateTime<Utc>,
+    /// Made after voting opened: flagged wherever batches are shown.
+    pub after_opening: bool,
+    /// Letters made after opening on a consultation that asks for approval: they work only
+    /// once a commissioner approves the batch.
+    pub needs_approval: bool,
+    /// The commissioner who approved it.
+    pub approved_by: Option<String>,
+    pub approved_at: Option<DateTime<Utc>>,
+}
+
+impl CodeBatch {
+    /// Whether its codes work yet.
+    pub fn waiting(&self) -> bool {
+        self.needs_approval && self.approved_at.is_none()
+    }
+}
+
+/// The codes of a consultation against its ballots: what a commissioner checks before
+/// trusting a count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CodeSummary {
+    /// Whether letters made after voting opened need a commissioner's approval.
+    pub approval_required: bool,
+    /// Letter codes made (approved or not).
+    pub letters: u64,
+    /// Admission slips made for meetings, and slips given for letters at the door.
+    pub slips: u64,
+    /// Codes made after voting opened (letters and slips).
+    pub after_opening: u64,
+    /// Letter codes whose batch waits for approval (they cannot vote yet).
+    pub awaiting_approval: u64,
+    /// Codes made before batches were recorded (no maker known).
+    pub unrecorded: u64,
+    /// Ballots stored.
+    pub ballots: u64,
+    pub batches: Vec<CodeBatch>,
+}
+
 /// A signed-in person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct User {
     pub id: Uuid,
     pub email: String,
     pub role: Role,
+    /// Whether two-step sign-in (a code from an authenticator app) is on.
+    pub totp: bool,
+}
+
+/// A staff account as an admin manages it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Account {
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
+    /// Whether two-step sign-in is on.
+    pub totp: bool,
+    /// `false` until the person has set a password with their invitation link.
+    pub password_set: bool,
+    /// When it was disabled (it cannot sign in); `null` while it is active.
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A one-time link to set a password (an invitation, or a reset an admin issued).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Invitation {
+    pub email: String,
+    /// `invite` (a new account) or `reset` (a new password for an existing one).
+    pub purpose: String,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// A meeting in a hall, where people vote on phones and on paper.

@@ -5,7 +5,7 @@ import { fill } from './format.js';
 
 export const COMMON_TEXT = {
   signedInAs: 'Signed in as {email} ({role})',
-  role: { organiser: 'organiser', commissioner: 'commissioner', officer: 'officer' },
+  role: { admin: 'admin', organiser: 'organiser', commissioner: 'commissioner', officer: 'officer' },
   signOut: 'Sign out',
   console: 'Console home',
 };
@@ -58,7 +58,7 @@ const NEXT_PAGES = [
   new RegExp(`^(consultation|letters)\\.html\\?c=(${UUID})$`),
   new RegExp(`^(meeting|paper|slips)\\.html\\?m=(${UUID})$`),
   new RegExp(`^\\.\\./(results)\\.html\\?c=(${UUID})$`),
-  /^(new|index)\.html$/,
+  /^(new|index|audit|accounts|two-step)\.html$/,
 ];
 
 /** `path` if it is one of the console's own pages, rebuilt from what was matched; else null. */

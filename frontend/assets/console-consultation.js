@@ -226,6 +226,7 @@ function render() {
     servicesSection(),
     proposalsSection(),
     codesSection(),
+    batchesSection(),
     meetingsSection(),
     h('p', {}, h('a', { href: 'index.html' }, TEXT.back)));
   flash = null;
@@ -601,6 +602,98 @@ function codesSection() {
     stats,
     panel,
     form || h('p', { class: 'hint' }, TEXT.codesNotNow));
+}
+
+// ---------- who made which codes ----------
+
+const BATCH_TEXT = {
+  heading: 'Who made which codes',
+  intro: 'Every batch of codes is recorded: who made it, when and how many. Codes made after voting opened are marked, because extra codes could be used to vote more than once.',
+  loading: 'Loading…',
+  error: 'We could not load the code batches: {detail}',
+  none: 'No codes have been made yet.',
+  totals: '{letters} letter codes and {slips} meeting slips; {after} made after voting opened; {ballots} ballots so far.',
+  waitingTotal: '{count} codes are waiting for a commissioner’s approval and cannot be used yet.',
+  colWhen: 'Made',
+  colWho: 'By',
+  colWhat: 'What',
+  colCount: 'How many',
+  colState: 'Notes',
+  kind: { letter: 'Letters', slip: 'Meeting slips', exchange: 'Slip for a letter at the door' },
+  late: 'Made after voting opened',
+  waiting: 'Waiting for a commissioner’s approval',
+  approvedBy: 'Approved by {who}',
+  approve: 'Approve these codes',
+  approved: 'Approved. Those codes can now be used.',
+  approveError: 'We could not approve them: {detail}',
+  setting: 'Codes made after voting opens need a commissioner’s approval before they work',
+  settingHint: 'You can change this only before voting opens.',
+  settingOn: 'Codes made after voting opens need a commissioner’s approval before they work.',
+  settingOff: 'Codes made after voting opens work at once (they are still marked).',
+  save: 'Save this setting',
+  saved: 'Setting saved.',
+  table: 'Code batches, oldest first',
+};
+
+function batchesSection() {
+  const T = BATCH_TEXT;
+  const body = h('div', { id: 'code-batches' }, h('p', { role: 'status' }, T.loading));
+  const load = () => api(`/consultations/${enc(C.id)}/code-batches`).then((s) => {
+    const setting = C.phase === 'draft' && user.role === 'organiser' ? approvalSetting(s.approval_required) : h('p', { id: 'approval-setting' }, s.approval_required ? T.settingOn : T.settingOff);
+    if (!s.batches.length) { replace(body, setting, h('p', {}, T.none)); return; }
+    const rows = s.batches.map((b) => {
+      const waiting = b.needs_approval && !b.approved_at;
+      const notes = [
+        b.after_opening ? h('strong', { class: 'tag' }, T.late) : null,
+        waiting ? h('span', {}, ' ', T.waiting) : null,
+        b.approved_by ? h('span', {}, ' ', fill(T.approvedBy, { who: b.approved_by })) : null,
+      ];
+      const approve = waiting && user.role === 'commissioner' && C.phase === 'open'
+        ? h('button', { type: 'button', class: 'btn--small', 'data-batch': b.id, onclick: oneAtATime(async () => {
+          try {
+            await api(`/code-batches/${enc(b.id)}/approve`, { method: 'POST' });
+            announce(T.approved);
+            await load();
+          } catch (e) { announce(fill(T.approveError, { detail: e.detail || e.message })); }
+        }) }, T.approve, h('span', { class: 'visually-hidden' }, `: ${formatDateTime(b.made_at)}`)) : null;
+      return h('tr', { 'data-batch': b.id, class: b.after_opening ? 'batch--late' : null },
+        h('td', {}, formatDateTime(b.made_at)),
+        h('td', { style: 'overflow-wrap:anywhere' }, b.made_by),
+        h('td', {}, T.kind[b.kind] || b.kind),
+        h('td', { class: 'num' }, String(b.count)),
+        h('td', {}, notes, approve ? h('div', { style: 'margin-top:0.25rem' }, approve) : null));
+    });
+    replace(body,
+      setting,
+      h('p', { id: 'code-totals' }, fill(T.totals, { letters: s.letters, slips: s.slips, after: s.after_opening, ballots: s.ballots })),
+      s.awaiting_approval ? h('div', { class: 'notice notice--warning' }, h('p', {}, fill(T.waitingTotal, { count: s.awaiting_approval }))) : null,
+      h('div', { class: 'table-wrap' }, h('table', { id: 'batches-table' },
+        h('caption', { class: 'visually-hidden' }, T.table),
+        h('thead', {}, h('tr', {}, [T.colWhen, T.colWho, T.colWhat, T.colCount, T.colState].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, rows))));
+  }).catch((e) => { replace(body, h('p', { class: 'field-error' }, fill(T.error, { detail: e.detail || e.message }))); });
+  load();
+  return h('section', { 'aria-labelledby': 'batches-heading' },
+    h('h2', { id: 'batches-heading' }, T.heading),
+    h('p', {}, T.intro),
+    body);
+}
+
+function approvalSetting(required) {
+  const T = BATCH_TEXT;
+  const box = h('input', { type: 'checkbox', id: 'approval-required', checked: required });
+  const status = h('p', { role: 'status', id: 'approval-status' });
+  return h('form', { id: 'approval-form', novalidate: true, onsubmit: oneAtATime(async () => {
+    try {
+      await api(`/consultations/${enc(C.id)}/code-approval`, { method: 'PUT', body: { required: box.checked } });
+      status.textContent = T.saved;
+    } catch (e) { status.textContent = fill(T.approveError, { detail: e.detail || e.message }); }
+  }) },
+  h('div', { class: 'field' },
+    h('ul', { class: 'checkboxes' }, h('li', {}, box, ' ', h('label', { for: 'approval-required' }, T.setting))),
+    h('p', { class: 'hint', id: 'approval-hint' }, T.settingHint)),
+  h('div', { class: 'btn-row' }, h('button', { type: 'submit', class: 'btn--secondary', id: 'approval-save' }, T.save)),
+  status);
 }
 
 // ---------- meetings ----------

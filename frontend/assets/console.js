@@ -12,13 +12,17 @@ const TEXT = {
   commissionerIntro: 'Once voting has closed, open a consultation’s review to see who said what, record a decision with its reason on each proposal, publish the results and post updates on what became of them.',
   review: 'Review, decide and publish',
   signInHeading: 'Sign in',
-  signInIntro: 'For council organisers, commissioners and meeting officers. Residents don’t need to sign in: your voter code is all you need to vote.',
+  signInIntro: 'For council staff: admins, organisers, commissioners and meeting officers. Residents don’t need to sign in: your voter code is all you need to vote.',
   email: 'Email address',
   password: 'Password',
   signIn: 'Sign in',
   signingIn: 'Signing in…',
   emailEmpty: 'Type your email address.',
   passwordEmpty: 'Type your password.',
+  totp: 'Code from your authenticator app',
+  totpHint: 'Your account uses two-step sign-in. Open the app and type the 6-digit code it shows now.',
+  totpEmpty: 'Type the 6-digit code from your authenticator app.',
+  totpWrong: 'That code is not right. Type the code the app shows now.',
   wrong: 'The email address or password is not right.',
   rateLimited: 'Too many tries. Please wait {seconds} seconds and try again.',
   error: 'We could not sign you in: {detail}',
@@ -40,6 +44,14 @@ const TEXT = {
   meetingPhase: { planned: 'Planned', voting: 'Voting', closed: 'Closed' },
   meetingWhen: '{place}, starting {date}',
   paper: 'Type in paper ballots',
+  adminHeading: 'Staff and records',
+  adminIntro: 'As an admin you manage who can sign in here, and you can read the record of everything staff have done.',
+  audit: 'Audit record',
+  auditHint: 'Who changed what, and when. Check it and download it.',
+  accounts: 'Staff accounts',
+  accountsHint: 'Invite staff, change what they can do, turn accounts off and on, and send password resets.',
+  twoStep: 'Two-step sign-in',
+  twoStepHint: 'Protect your own account with a code from an authenticator app.',
 };
 
 const main = layout({ title: TEXT.title, root: '../', current: 'console' });
@@ -47,6 +59,8 @@ const main = layout({ title: TEXT.title, root: '../', current: 'console' });
 function signInForm() {
   const email = field({ id: 'email', label: TEXT.email, type: 'email', attrs: { autocomplete: 'username', spellcheck: 'false' } });
   const password = field({ id: 'password', label: TEXT.password, type: 'password', attrs: { autocomplete: 'current-password' } });
+  const totp = field({ id: 'totp', label: TEXT.totp, hint: TEXT.totpHint, attrs: { autocomplete: 'one-time-code', inputmode: 'numeric', spellcheck: 'false', maxlength: '12' } });
+  totp.wrap.hidden = true;
   const error = h('div', { class: 'notice notice--error', hidden: true, tabindex: '-1', id: 'sign-in-error' });
   const button = h('button', { type: 'submit' }, TEXT.signIn);
   // A wrong email or password is one message for both fields: both are marked invalid and
@@ -63,14 +77,17 @@ function signInForm() {
     markBoth(false);
     setFieldError(email, '');
     setFieldError(password, '');
+    setFieldError(totp, '');
     if (!email.input.value.trim()) { setFieldError(email, TEXT.emailEmpty); email.input.focus(); return; }
     if (!password.input.value) { setFieldError(password, TEXT.passwordEmpty); password.input.focus(); return; }
+    if (!totp.wrap.hidden && !totp.input.value.trim()) { setFieldError(totp, TEXT.totpEmpty); totp.input.focus(); return; }
     button.textContent = TEXT.signingIn; // aria-disabled meanwhile (oneAtATime), so focus stays
     try {
       const address = email.input.value.trim();
       // With this browser's device token for the account, if it has one (see api.js).
+      const code = totp.wrap.hidden ? '' : totp.input.value.trim();
       const signIn = (device) => api('/auth/sign-in', { method: 'POST', auth: false,
-        body: { email: address, password: password.input.value, ...(device ? { device_token: device } : {}) } });
+        body: { email: address, password: password.input.value, ...(device ? { device_token: device } : {}), ...(code ? { totp: code } : {}) } });
       let r;
       try {
         r = await signIn(getDeviceToken(address));
@@ -86,6 +103,15 @@ function signInForm() {
       if (next) { location.href = next; return; }
       dashboard(r.user);
     } catch (err) {
+      if (err.type === 'totp-required') {
+        // The password was right: ask for the app's code (keeping the password typed).
+        const shown = !totp.wrap.hidden;
+        totp.wrap.hidden = false;
+        setFieldError(totp, shown ? TEXT.totpWrong : '');
+        totp.input.value = '';
+        totp.input.focus();
+        return;
+      }
       let text;
       if (err.status === 401 || err.status === 422 || err.type === 'unauthenticated') text = TEXT.wrong;
       else if (err.status === 429) text = fill(TEXT.rateLimited, { seconds: err.retryAfter || 60 });
@@ -98,7 +124,7 @@ function signInForm() {
     } finally {
       button.textContent = TEXT.signIn;
     }
-  }) }, error, email.wrap, password.wrap, h('div', { class: 'btn-row' }, button));
+  }) }, error, email.wrap, password.wrap, totp.wrap, h('div', { class: 'btn-row' }, button));
   replace(main, h('h1', {}, TEXT.title), h('h2', {}, TEXT.signInHeading), h('p', {}, TEXT.signInIntro), form);
 }
 
@@ -109,7 +135,8 @@ async function officerDashboard(user) {
     h('h1', { tabindex: '-1', id: 'console-heading' }, TEXT.roleTitle.officer),
     consoleBar(user, { home: false }),
     h('h2', {}, TEXT.meetingsHeading),
-    status);
+    status,
+    h('p', { class: 'muted' }, h('a', { href: 'two-step.html', id: 'two-step-link' }, TEXT.twoStep), ` – ${TEXT.twoStepHint}`));
   document.getElementById('console-heading').focus();
   let meetings;
   try {
@@ -128,8 +155,23 @@ async function officerDashboard(user) {
     h('p', { style: 'margin:0' }, h('a', { class: 'btn btn--small', href: `paper.html?m=${enc(m.id)}` }, TEXT.paper, h('span', { class: 'visually-hidden' }, `: ${m.title}`)))))));
 }
 
+/** An admin's console: staff accounts and the audit record. */
+function adminDashboard(user) {
+  replace(main,
+    h('h1', { tabindex: '-1', id: 'console-heading' }, TEXT.title),
+    consoleBar(user, { home: false }),
+    h('h2', {}, TEXT.adminHeading),
+    h('p', {}, TEXT.adminIntro),
+    h('ul', { class: 'card-list card-list--grid', role: 'list', id: 'admin-links' },
+      h('li', { class: 'card' }, h('h3', {}, h('a', { href: 'accounts.html', id: 'accounts-link' }, TEXT.accounts)), h('p', {}, TEXT.accountsHint)),
+      h('li', { class: 'card' }, h('h3', {}, h('a', { href: 'audit.html', id: 'audit-link' }, TEXT.audit)), h('p', {}, TEXT.auditHint)),
+      h('li', { class: 'card' }, h('h3', {}, h('a', { href: 'two-step.html', id: 'two-step-link' }, TEXT.twoStep)), h('p', {}, TEXT.twoStepHint))));
+  document.getElementById('console-heading').focus();
+}
+
 async function dashboard(user) {
   if (user.role === 'officer') { officerDashboard(user); return; }
+  if (user.role === 'admin') { adminDashboard(user); return; }
   const status = h('p', { role: 'status' }, TEXT.loading);
   const title = TEXT.roleTitle[user.role] || TEXT.title;
   document.title = document.title.replace(TEXT.title, title);
@@ -139,7 +181,8 @@ async function dashboard(user) {
     user.role === 'commissioner' ? h('p', { id: 'commissioner-intro' }, TEXT.commissionerIntro) : null,
     h('h2', {}, TEXT.heading),
     user.role === 'organiser' ? h('p', {}, h('a', { class: 'btn', href: 'new.html', id: 'create-link' }, TEXT.create)) : null,
-    status);
+    status,
+    h('p', { class: 'muted' }, h('a', { href: 'two-step.html', id: 'two-step-link' }, TEXT.twoStep), ` – ${TEXT.twoStepHint}`));
   document.getElementById('console-heading').focus();
   let list;
   try {

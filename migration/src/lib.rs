@@ -11,6 +11,10 @@ mod m20261203_000003_receipts;
 mod m20261203_000004_device_tokens;
 mod m20261203_000005_meetings;
 mod m20261203_000006_review;
+mod m20261203_000007_audit;
+mod m20261203_000008_code_batches;
+mod m20261203_000009_accounts;
+mod m20261203_000010_rolls;
 
 pub struct Migrator;
 
@@ -24,6 +28,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000004_device_tokens::Migration),
             Box::new(m20261203_000005_meetings::Migration),
             Box::new(m20261203_000006_review::Migration),
+            Box::new(m20261203_000007_audit::Migration),
+            Box::new(m20261203_000008_code_batches::Migration),
+            Box::new(m20261203_000009_accounts::Migration),
+            Box::new(m20261203_000010_rolls::Migration),
         ]
     }
 }

@@ -25,6 +25,8 @@ impl Email {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    /// Manages staff accounts and reads the audit record.
+    Admin,
     /// Builds consultations, issues voter codes, opens and closes voting.
     Organiser,
     /// Reviews results and publishes them.
@@ -34,8 +36,12 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role.
+    pub const ALL: &'static [Role] = &[Role::Admin, Role::Organiser, Role::Commissioner, Role::Officer];
+
     pub fn as_str(self) -> &'static str {
         match self {
+            Role::Admin => "admin",
             Role::Organiser => "organiser",
             Role::Commissioner => "commissioner",
             Role::Officer => "officer",
@@ -44,10 +50,11 @@ impl Role {
 
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
         match raw {
+            "admin" => Ok(Role::Admin),
             "organiser" => Ok(Role::Organiser),
             "commissioner" => Ok(Role::Commissioner),
             "officer" => Ok(Role::Officer),
-            other => Err(ParseError(format!("unknown role {other:?}; use organiser, commissioner or officer"))),
+            other => Err(ParseError(format!("unknown role {other:?}; use admin, organiser, commissioner or officer"))),
         }
     }
 }

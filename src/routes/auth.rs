@@ -6,9 +6,14 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{json::JsonBody, problem::Problem};
+use super::{
+    access::{Access, Rule, rule_for},
+    json::JsonBody,
+    problem::Problem,
+};
 use crate::{
     app::AppContext,
+    audit::Actor,
     domain::{Email, Role},
     errors::AppError,
     model::User,
@@ -17,19 +22,18 @@ use crate::{
     storage,
 };
 
-/// The person behind a valid session token.
+/// The person behind a valid session token, allowed by the route's rule
+/// ([`super::access::RULES`]): a role the rule does not name is refused here (`403`).
 pub struct SignedIn(pub User);
 
 impl SignedIn {
-    /// Refuse unless the user has one of `roles`.
-    pub fn require(&self, roles: &[Role], action: &str) -> Result<&User, AppError> {
-        if roles.contains(&self.0.role) {
-            Ok(&self.0)
-        } else {
-            // "only organisers can …", never "only organiser can …".
-            let names: Vec<String> = roles.iter().map(|r| format!("{}s", r.as_str())).collect();
-            Err(AppError::forbidden(format!("only {} can {action}", names.join(" or "))))
-        }
+    pub fn user(&self) -> &User {
+        &self.0
+    }
+
+    /// Who is acting, for the audit record.
+    pub fn actor(&self) -> Actor {
+        Actor::Staff(self.0.id)
     }
 }
 
@@ -39,30 +43,63 @@ fn bearer_token(req: &HttpRequest) -> Option<SessionToken> {
     scheme.eq_ignore_ascii_case("bearer").then(|| SessionToken::from_client(token))
 }
 
+/// The rule of the route this request matched.
+fn route_rule(req: &HttpRequest) -> Result<&'static Rule, AppError> {
+    let pattern = req.match_pattern();
+    let pattern = pattern.as_deref().unwrap_or("");
+    rule_for(req.method().as_str(), pattern)
+        .ok_or_else(|| AppError::internal(format!("{} {pattern} has no rule in routes/access.rs", req.method())))
+}
+
+async fn session_user(req: &HttpRequest) -> Result<Option<User>, AppError> {
+    let ctx = req.app_data::<web::Data<AppContext>>().cloned().ok_or_else(|| AppError::internal("no app context"))?;
+    let Some(token) = bearer_token(req) else { return Ok(None) };
+    storage::accounts::session_user(&ctx.db, &token.hash(), Utc::now()).await
+}
+
 impl FromRequest for SignedIn {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let ctx = req.app_data::<web::Data<AppContext>>().cloned();
-        let token = bearer_token(req);
+        let req = req.clone();
         Box::pin(async move {
-            let ctx = ctx.ok_or_else(|| AppError::internal("no app context"))?;
-            let token = token.ok_or(AppError::Unauthenticated)?;
-            storage::accounts::session_user(&ctx.db, &token.hash(), Utc::now()).await?.map(SignedIn).ok_or(AppError::Unauthenticated)
+            let user = session_user(&req).await?.ok_or(AppError::Unauthenticated)?;
+            let rule = route_rule(&req)?;
+            if !rule.access.roles().contains(&user.role) {
+                return Err(forbidden(rule));
+            }
+            let must_set_up_totp = user.role == Role::Admin
+                && !user.totp
+                && req.app_data::<web::Data<AppContext>>().is_some_and(|ctx| ctx.settings.require_totp_for_admins);
+            if must_set_up_totp && !TOTP_SETUP_ROUTES.contains(&rule.path) {
+                return Err(AppError::forbidden(
+                    "admins must use two-step sign-in here (PBVOTE_REQUIRE_TOTP_FOR_ADMINS): set it up first, in the console's Two-step sign-in page",
+                ));
+            }
+            Ok(SignedIn(user))
         })
     }
 }
 
-/// Also used where signing in is optional (drafts are visible to staff only).
-pub struct MaybeSignedIn(pub Option<User>);
+/// What an admin without two-step sign-in may still do when it is required.
+const TOTP_SETUP_ROUTES: &[&str] = &["/api/v1/auth/me", "/api/v1/auth/sign-out", "/api/v1/auth/totp/setup", "/api/v1/auth/totp/confirm"];
+
+fn forbidden(rule: &Rule) -> AppError {
+    // "only organisers can …", never "only organiser can …".
+    let names: Vec<String> = rule.access.roles().iter().map(|r| format!("{}s", r.as_str())).collect();
+    AppError::forbidden(format!("only {} can {}", names.join(" or "), rule.action))
+}
+
+/// Where signing in is optional: drafts, and results before they are published, are for
+/// the roles the route's rule names (organisers and commissioners); anyone else, officers
+/// and admins included, sees what the public sees.
+pub struct MaybeSignedIn(pub Option<User>, bool);
 
 impl MaybeSignedIn {
-    /// The signed-in user if they build or review consultations (an organiser or a
-    /// commissioner): who may see drafts, and results before they are public. An officer
-    /// sees what the public sees.
+    /// The signed-in user if the route's rule lets their role see more than the public.
     pub fn reviewer(&self) -> Option<&User> {
-        self.0.as_ref().filter(|u| matches!(u.role, Role::Organiser | Role::Commissioner))
+        self.0.as_ref().filter(|_| self.1)
     }
 }
 
@@ -70,17 +107,19 @@ impl FromRequest for MaybeSignedIn {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let has_token = bearer_token(req).is_some();
-        let inner = SignedIn::from_request(req, payload);
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
         Box::pin(async move {
-            if !has_token {
-                return Ok(MaybeSignedIn(None));
-            }
-            match inner.await {
-                Ok(SignedIn(user)) => Ok(MaybeSignedIn(Some(user))),
-                Err(AppError::Unauthenticated) => Ok(MaybeSignedIn(None)),
-                Err(other) => Err(other),
+            let rule = route_rule(&req)?;
+            match session_user(&req).await? {
+                Some(user) => {
+                    let reviewer = match rule.access {
+                        Access::AnyoneOnceOpen(roles) | Access::AnyoneOncePublished(roles) => roles.contains(&user.role),
+                        _ => false,
+                    };
+                    Ok(MaybeSignedIn(Some(user), reviewer))
+                }
+                None => Ok(MaybeSignedIn(None, false)),
             }
         })
     }
@@ -99,6 +138,11 @@ pub struct SignInRequest {
     #[serde(default)]
     #[schema(example = json!(null), pattern = "^[0-9a-fA-F]{64}$")]
     pub device_token: Option<String>,
+    /// For an account with two-step sign-in: the 6-digit code the authenticator app shows
+    /// now. Without it such an account's right password answers `401 totp-required`.
+    #[serde(default)]
+    #[schema(example = json!(null), max_length = 20)]
+    pub totp: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -155,7 +199,7 @@ pub async fn sign_in(ctx: web::Data<AppContext>, req: HttpRequest, body: JsonBod
     // cannot lock the owner out.
     let device_hash = device.as_ref().map(|d| ctx.keys.device_token_hash(d));
     let known = match (&found, &device_hash) {
-        (Some((user, _)), Some(hash)) => storage::accounts::device_token_user(&ctx.db, hash, Utc::now()).await? == Some(user.id),
+        (Some(account), Some(hash)) => storage::accounts::device_token_user(&ctx.db, hash, Utc::now()).await? == Some(account.user.id),
         _ => false,
     };
     let from_device = match device_hash.as_deref().filter(|_| known) {
@@ -171,24 +215,45 @@ pub async fn sign_in(ctx: web::Data<AppContext>, req: HttpRequest, body: JsonBod
         None => ctx.limiter.begin("sign-in-account-failures", email.as_str(), limits.sign_in_failures_per_email, true).await?,
     };
     // Verify against a dummy hash when the account is unknown, so timing does not tell.
-    let (user, ok) = match found {
-        Some((user, hash)) => {
-            let ok = verify_in_background(body.password, hash).await?;
-            (Some(user), ok)
+    let (account, ok) = match found {
+        Some(account) => {
+            let ok = verify_in_background(body.password, account.password_hash.clone()).await?;
+            (Some(account), ok)
         }
         None => {
             verify_in_background(body.password, crate::security::dummy_hash().to_owned()).await?;
             (None, false)
         }
     };
-    let user = match (user, ok) {
-        (Some(user), true) => user,
-        _ => {
+    // Two-step sign-in: a right password also needs the app's code now. A missing code is
+    // not a failure (the console asks for it next); a wrong one counts like a wrong password.
+    let totp = match (&account, ok) {
+        (Some(a), true) => match a.totp_secret.as_deref().map(|sealed| ctx.keys.open_totp(a.user.id, sealed)) {
+            None => Ok(()),
+            Some(None) => Err(AppError::internal("a two-step secret that does not open under this key")),
+            Some(Some(secret)) => match body.totp.as_deref() {
+                None | Some("") => Err(AppError::TotpRequired { wrong: false }),
+                Some(code) if crate::security::totp::check(&secret, code) => Ok(()),
+                Some(_) => Err(AppError::TotpRequired { wrong: true }),
+            },
+        },
+        _ => Ok(()),
+    };
+    let user = match (account, ok, totp) {
+        // A disabled account is refused like a wrong password (and not counted).
+        (Some(account), true, _) if account.disabled => return Err(AppError::WrongCredentials),
+        (Some(_), true, Err(AppError::TotpRequired { wrong: false })) => return Err(AppError::TotpRequired { wrong: false }),
+        (Some(account), true, Ok(())) => account.user,
+        (_, _, totp) => {
             // Count both, even if the first refuses; a failure that cannot be counted is an error.
             let (by_pair, by_wider) = (pair.failed().await, wider.failed().await);
             by_pair?;
             by_wider?;
-            return Err(AppError::WrongCredentials);
+            return Err(match totp {
+                Err(e @ AppError::TotpRequired { .. }) => e,
+                Err(other) if ok => other,
+                _ => AppError::WrongCredentials,
+            });
         }
     };
     drop((pair, wider));

@@ -12,7 +12,7 @@ use super::{
 };
 use crate::{
     app::AppContext,
-    domain::{Amount, BoundedText, ProposalKind, Role, ShortId, Title},
+    domain::{Amount, BoundedText, ProposalKind, ShortId, Title},
     errors::{AppError, FieldContext},
     model::{Consultation, Proposal, Service},
     storage::{
@@ -173,9 +173,10 @@ pub async fn add_service(
     staff: SignedInJson<ServiceRequest>,
 ) -> Result<HttpResponse, AppError> {
     let SignedInJson { user, body } = staff;
-    user.require(&[Role::Organiser], "edit consultations")?;
     let request = body.0;
-    let added = storage::consultations::add_service(&ctx.db, *id, MAX_SERVICES, move |taken| service_input(&request, None, taken)).await?;
+    let added =
+        storage::consultations::add_service(&ctx.db, *id, user.actor(), MAX_SERVICES, move |taken| service_input(&request, None, taken))
+            .await?;
     Ok(HttpResponse::Created().json(added))
 }
 
@@ -203,10 +204,9 @@ pub async fn replace_service(
     staff: SignedInJson<ServiceRequest>,
 ) -> Result<web::Json<Consultation>, AppError> {
     let SignedInJson { user, body } = staff;
-    user.require(&[Role::Organiser], "edit consultations")?;
     let (id, service_id) = path.into_inner();
     let input = service_input(&body.0, Some(&service_id), &[])?;
-    Ok(web::Json(storage::consultations::replace_service(&ctx.db, id, input).await?))
+    Ok(web::Json(storage::consultations::replace_service(&ctx.db, id, user.actor(), input).await?))
 }
 
 /// Remove a draft's service (refused while a proposal touches it).
@@ -224,10 +224,9 @@ pub async fn replace_service(
 )]
 #[delete("/api/v1/consultations/{id}/services/{service_id}")]
 pub async fn delete_service(ctx: web::Data<AppContext>, user: SignedIn, path: web::Path<(Uuid, String)>) -> Result<HttpResponse, AppError> {
-    user.require(&[Role::Organiser], "edit consultations")?;
     let (id, service_id) = path.into_inner();
     let service = ShortId::parse(&service_id).map_err(|_| AppError::not_found("service"))?;
-    storage::consultations::delete_service(&ctx.db, id, service).await?;
+    storage::consultations::delete_service(&ctx.db, id, user.actor(), service).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -255,10 +254,10 @@ pub async fn add_proposal(
     staff: SignedInJson<ProposalRequest>,
 ) -> Result<HttpResponse, AppError> {
     let SignedInJson { user, body } = staff;
-    user.require(&[Role::Organiser], "edit consultations")?;
     let request = body.0;
     let added =
-        storage::consultations::add_proposal(&ctx.db, *id, MAX_PROPOSALS, move |taken| proposal_input(&request, None, taken)).await?;
+        storage::consultations::add_proposal(&ctx.db, *id, user.actor(), MAX_PROPOSALS, move |taken| proposal_input(&request, None, taken))
+            .await?;
     Ok(HttpResponse::Created().json(added))
 }
 
@@ -286,10 +285,9 @@ pub async fn replace_proposal(
     staff: SignedInJson<ProposalRequest>,
 ) -> Result<web::Json<Consultation>, AppError> {
     let SignedInJson { user, body } = staff;
-    user.require(&[Role::Organiser], "edit consultations")?;
     let (id, proposal_id) = path.into_inner();
     let input = proposal_input(&body.0, Some(&proposal_id), &[])?;
-    Ok(web::Json(storage::consultations::replace_proposal(&ctx.db, id, input).await?))
+    Ok(web::Json(storage::consultations::replace_proposal(&ctx.db, id, user.actor(), input).await?))
 }
 
 /// Remove a draft's proposal.
@@ -311,9 +309,8 @@ pub async fn delete_proposal(
     user: SignedIn,
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, AppError> {
-    user.require(&[Role::Organiser], "edit consultations")?;
     let (id, proposal_id) = path.into_inner();
     let proposal = ShortId::parse(&proposal_id).map_err(|_| AppError::not_found("proposal"))?;
-    storage::consultations::delete_proposal(&ctx.db, id, proposal).await?;
+    storage::consultations::delete_proposal(&ctx.db, id, user.actor(), proposal).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -19,6 +19,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         let settings = req.app_data::<web::Data<AppContext>>().map(|ctx| (ctx.settings.max_body_bytes, ctx.settings.body_timeout));
         let (limit, deadline) =
             settings.unwrap_or((256 * 1024, std::time::Duration::from_secs(crate::config::DEFAULT_BODY_TIMEOUT_SECONDS)));
+        // A voter roll is the one body that may be large.
+        let limit =
+            if req.match_pattern().as_deref() == Some("/api/v1/consultations/{id}/roll") { super::rolls::MAX_ROLL_BYTES } else { limit };
         let content_type_ok =
             req.headers().get(actix_web::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(is_json_media_type);
         let declared_length =

@@ -2,7 +2,11 @@
 //! Only this module (and `startup`) imports `actix_web`.
 //!
 //! Every API handler is listed once, in [`api_routes!`], which both registers it with
-//! actix and lists it in the OpenAPI document, so the two cannot drift apart.
+//! actix and lists it in the OpenAPI document, so the two cannot drift apart; who may call
+//! it is declared once, in [`access::RULES`].
+mod access;
+mod accounts;
+mod audit;
 mod auth;
 mod ballot_paper;
 mod ballots;
@@ -21,6 +25,7 @@ mod problem;
 mod public;
 mod results;
 mod review;
+mod rolls;
 mod voter_codes;
 
 pub use headers::{head_as_get, no_store_when_signed_in};
@@ -29,6 +34,7 @@ pub use observability::{RequestSpan, observe};
 pub(crate) use client_address::client_address;
 pub use problem::Problem;
 
+use access::AccessRules;
 use actix_web::web;
 use openapi::BearerAuth;
 
@@ -45,7 +51,7 @@ macro_rules! api_routes {
             info(title = "pbvote", description = "Participatory budgeting with ranked WANT / DON'T WANT ballots and protection for the users of a service. See docs/api.md."),
             paths($( $module::$handler ),+),
             components(schemas(problem::Problem)),
-            modifiers(&BearerAuth),
+            modifiers(&BearerAuth, &AccessRules),
             tags(
                 (name = "consultations", description = "Consultations and their phases"),
                 (name = "ballot paper", description = "A draft's services and proposals"),
@@ -54,7 +60,8 @@ macro_rules! api_routes {
                 (name = "results", description = "The count, for commissioners and the public"),
                 (name = "meetings", description = "Live meetings: phones and paper in a hall, the projector"),
                 (name = "links", description = "Short links and QR codes on letters and slips"),
-                (name = "accounts", description = "Signing in"),
+                (name = "accounts", description = "Signing in, and staff accounts (admins)"),
+                (name = "audit", description = "The audit record of staff actions (admins)"),
                 (name = "operations", description = "Health checks"),
             )
         )]
@@ -88,6 +95,10 @@ api_routes!(
     ballot_paper::delete_proposal,
     voter_codes::issue,
     voter_codes::stats,
+    voter_codes::batches,
+    voter_codes::code_approval,
+    voter_codes::approve,
+    rolls::import,
     ballots::check_receipt,
     results::get_results,
     results::export,
@@ -127,6 +138,18 @@ api_routes!(
     review::post_update,
     review::updates,
     review::file,
+    accounts::list,
+    accounts::invite,
+    accounts::change,
+    accounts::reset,
+    accounts::clear_totp,
+    accounts::look,
+    accounts::accept,
+    accounts::totp_setup,
+    accounts::totp_confirm,
+    audit::list,
+    audit::verify,
+    audit::export,
 );
 
 /// Everything the app serves: the API, its description, and the static pages.

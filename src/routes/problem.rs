@@ -31,6 +31,7 @@ impl AppError {
         match self {
             AppError::Malformed { .. } => (StatusCode::BAD_REQUEST, "malformed-request", "The request could not be read"),
             AppError::Unauthenticated | AppError::WrongCredentials => (StatusCode::UNAUTHORIZED, "unauthenticated", "Please sign in"),
+            AppError::TotpRequired { .. } => (StatusCode::UNAUTHORIZED, "totp-required", "Enter the code from your authenticator app"),
             AppError::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden", "Not allowed"),
             AppError::NotFound { .. } => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             AppError::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed"),
@@ -52,6 +53,13 @@ impl AppError {
             AppError::Malformed { detail, field } => (detail.clone(), field.clone()),
             AppError::Unauthenticated => ("sign in first; send the token as 'Authorization: Bearer <token>'".to_owned(), None),
             AppError::WrongCredentials => ("the e-mail address or the password is wrong".to_owned(), None),
+            AppError::TotpRequired { wrong: false } => (
+                "this account uses two-step sign-in: send the 6-digit code from the authenticator app as totp".to_owned(),
+                Some("totp".to_owned()),
+            ),
+            AppError::TotpRequired { wrong: true } => {
+                ("the code from the authenticator app is not right; use the one it shows now".to_owned(), Some("totp".to_owned()))
+            }
             AppError::Forbidden { detail } | AppError::WrongPhase { detail } | AppError::Unavailable { detail } => (detail.clone(), None),
             AppError::NotFound { what } => (format!("no such {what}"), None),
             AppError::MethodNotAllowed { method, path, allowed } => (format!("{path} answers {}, not {method}", allowed.join(", ")), None),

@@ -38,7 +38,21 @@ async fn check_access(ctx: &AppContext, id: Uuid, user: &MaybeSignedIn) -> Resul
 pub async fn get_results(ctx: web::Data<AppContext>, id: web::Path<Uuid>, user: MaybeSignedIn) -> Result<HttpResponse, AppError> {
     let consultation = check_access(&ctx, *id, &user).await?;
     let published = counting::published(&ctx, &consultation).await?;
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(counting::served(&consultation, &published)))
+    let mut answer = counting::served(&consultation, &published);
+    // The codes against the ballots (numbers only: who made which batch is for staff, at
+    // GET …/code-batches).
+    let codes = storage::voter_codes::summary(&ctx.db, *id).await?;
+    answer["codes"] = serde_json::json!({
+        "letters": codes.letters,
+        "slips": codes.slips,
+        "after_opening": codes.after_opening,
+        "awaiting_approval": codes.awaiting_approval,
+        "unrecorded": codes.unrecorded,
+        "batches": codes.batches.len(),
+        "batches_after_opening": codes.batches.iter().filter(|b| b.after_opening).count(),
+        "ballots": codes.ballots,
+    });
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(answer))
 }
 
 /// The consultation and its ballots in the exchange format, for recounting with

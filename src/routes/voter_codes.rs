@@ -1,5 +1,5 @@
 //! Issuing voter codes for letters or a mail merge.
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -7,8 +7,9 @@ use uuid::Uuid;
 use super::{auth::SignedIn, json::SignedInJson, problem::Problem};
 use crate::{
     app::AppContext,
-    domain::{Role, VoterCode},
+    domain::VoterCode,
     errors::AppError,
+    model::{CodeBatch, CodeSummary},
     storage,
 };
 
@@ -39,6 +40,9 @@ pub struct IssuedCodes {
     /// Each code's short link (`{base}/go#K7QFM2XD9PRT`), in the order of `codes`: it opens
     /// the ballot with the code filled in. Their QR codes come from `POST /api/v1/qr`.
     pub links: Vec<String>,
+    /// The batch's record: who made it, when, whether after voting opened, and whether its
+    /// codes wait for a commissioner's approval (`needs_approval` and no `approved_at`).
+    pub batch: CodeBatch,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -120,7 +124,6 @@ pub async fn issue(
     staff: SignedInJson<IssueCodesRequest>,
 ) -> Result<HttpResponse, AppError> {
     let SignedInJson { user, body } = staff;
-    user.require(&[Role::Organiser], "make voter codes")?;
     let count = body.0.count;
     if count == 0 || count > MAX_CODES_PER_BATCH {
         return Err(AppError::invalid("count", format!("must be between 1 and {MAX_CODES_PER_BATCH}")));
@@ -133,7 +136,7 @@ pub async fn issue(
     let id = *id;
     let codes: Vec<VoterCode> = (0..count).map(|_| VoterCode::generate()).collect();
     let hashes = codes.iter().map(|c| ctx.keys.new_code(id, c)).collect();
-    storage::voter_codes::issue(&ctx.db, id, hashes).await?;
+    let batch = storage::voter_codes::issue(&ctx.db, id, user.actor(), hashes).await?;
     let url = ballot_url(&ctx, &req, id);
     let shown: Vec<String> = codes.iter().map(VoterCode::display).collect();
     let base = public_base(&ctx, &req);
@@ -154,7 +157,80 @@ pub async fn issue(
         ballot_url: url,
         codes: shown,
         links: codes.iter().map(|c| crate::meetings::code_link(&base, c)).collect(),
+        batch,
     }))
+}
+
+/// Every batch of codes of a consultation (who made it, when, how many, for which meeting,
+/// whether after voting opened and whether approved), and the codes against the ballots.
+#[utoipa::path(
+    tag = "voter codes",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Consultation id")),
+    responses(
+        (status = 200, body = CodeSummary),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/consultations/{id}/code-batches")]
+pub async fn batches(ctx: web::Data<AppContext>, _user: SignedIn, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(storage::voter_codes::summary(&ctx.db, *id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeApprovalRequest {
+    /// Whether letters made after voting opens need a commissioner's approval before they work.
+    pub required: bool,
+}
+
+/// Ask (or stop asking) for a commissioner's approval of letters made after voting opens.
+/// Only while the consultation is a draft: once voting opens it can no longer be turned off.
+#[utoipa::path(
+    tag = "voter codes",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Consultation id")),
+    request_body = CodeApprovalRequest,
+    responses(
+        (status = 200, body = CodeSummary),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/api/v1/consultations/{id}/code-approval")]
+pub async fn code_approval(
+    ctx: web::Data<AppContext>,
+    id: web::Path<Uuid>,
+    staff: SignedInJson<CodeApprovalRequest>,
+) -> Result<HttpResponse, AppError> {
+    storage::consultations::set_code_approval(&ctx.db, *id, staff.user.actor(), staff.body.0.required).await?;
+    Ok(HttpResponse::Ok().json(storage::voter_codes::summary(&ctx.db, *id).await?))
+}
+
+/// A commissioner approves a batch of letters made after voting opened: its codes work
+/// from now on.
+#[utoipa::path(
+    tag = "voter codes",
+    security(("bearer" = [])),
+    params(("batch" = Uuid, Path, description = "Code batch id")),
+    responses(
+        (status = 200, body = CodeBatch),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/code-batches/{batch}/approve")]
+pub async fn approve(ctx: web::Data<AppContext>, user: SignedIn, batch: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(storage::voter_codes::approve(&ctx.db, *batch, user.actor()).await?))
 }
 
 /// How many codes were issued and how many have voted (in steps while voting is open).
@@ -170,8 +246,7 @@ pub async fn issue(
     )
 )]
 #[get("/api/v1/consultations/{id}/voter-codes/stats")]
-pub async fn stats(ctx: web::Data<AppContext>, user: SignedIn, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
-    user.require(&[Role::Organiser, Role::Commissioner], "see voter code numbers")?;
+pub async fn stats(ctx: web::Data<AppContext>, _user: SignedIn, id: web::Path<Uuid>) -> Result<HttpResponse, AppError> {
     let consultation = storage::consultations::get(&ctx.db, *id).await?;
     let (issued, used) = storage::voter_codes::stats(&ctx.db, *id).await?;
     let turnout = crate::results::turnout(&consultation, used);

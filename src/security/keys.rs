@@ -81,6 +81,38 @@ impl Keys {
         format!("{kind}:{}", self.mac("pbvote/rate-limit/v1", &[kind.as_bytes(), identifier.as_bytes()]))
     }
 
+    /// The stored form of an invitation or password-reset link's token
+    /// (`invitations.token_hash`).
+    pub fn invitation_hash(&self, token: &DeviceToken) -> String {
+        self.mac("pbvote/invitation/v1", &[token.0.as_bytes()])
+    }
+
+    /// A two-step sign-in secret as the database keeps it: a random nonce and the secret
+    /// XORed with HMAC-SHA-256(key, label, account, nonce) — a one-time pad from a PRF — so a
+    /// copy of the database alone cannot make sign-in codes. Hex, nonce first.
+    pub fn seal_totp(&self, account: Uuid, secret: &[u8]) -> String {
+        let mut nonce = [0u8; 16];
+        rand::rng().fill_bytes(&mut nonce);
+        let pad = self.totp_pad(account, &nonce);
+        let sealed: Vec<u8> = secret.iter().zip(pad.iter()).map(|(a, b)| a ^ b).collect();
+        format!("{}{}", hex::encode(nonce), hex::encode(sealed))
+    }
+
+    /// The secret [`Keys::seal_totp`] sealed, if it was sealed for this account under this key's label.
+    pub fn open_totp(&self, account: Uuid, sealed: &str) -> Option<Vec<u8>> {
+        let bytes = hex::decode(sealed).ok()?;
+        if bytes.len() <= 16 || bytes.len() > 48 {
+            return None;
+        }
+        let (nonce, body) = bytes.split_at(16);
+        let pad = self.totp_pad(account, nonce);
+        Some(body.iter().zip(pad.iter()).map(|(a, b)| a ^ b).collect())
+    }
+
+    fn totp_pad(&self, account: Uuid, nonce: &[u8]) -> Vec<u8> {
+        hex::decode(self.mac("pbvote/totp-seal/v1", &[account.as_bytes(), nonce])).unwrap_or_default()
+    }
+
     /// The stored form of a known-device token (`device_tokens.token_hash`): keyed, so that a
     /// copy of the database alone cannot even tell whether a token is one of them.
     pub fn device_token_hash(&self, token: &DeviceToken) -> String {

@@ -2,6 +2,7 @@
 //! tokens (HMAC-SHA-256 under the server secret). Nothing here talks to the database.
 mod keys;
 mod passwords;
+pub mod totp;
 
 pub use keys::{DeviceToken, Keys, SessionToken, load_or_create_key_file};
 pub(crate) use passwords::dummy_hash;

@@ -13,10 +13,12 @@ use uuid::Uuid;
 
 use super::{
     Db,
+    audit::{self, Change},
     entities::{consultations, proposals, services},
     from_json_list, money_from_db, money_to_db, to_json_list,
 };
 use crate::{
+    audit::Actor,
     domain::{Amount, BoundedText, Currency, Phase, ProposalKind, ShortId, Title},
     errors::AppError,
     model::{Budget, Consultation, ConsultationListItem, Population, Proposal, Service, TallySettings},
@@ -215,6 +217,7 @@ fn proposal_active_model(consultation: Uuid, p: &ProposalInput, position: i32) -
 /// Create a draft with its services and proposals, all or nothing.
 pub async fn create(
     db: &Db,
+    by: Actor,
     fields: &ConsultationFields,
     services: &[ServiceInput],
     proposals: &[ProposalInput],
@@ -238,6 +241,7 @@ pub async fn create(
         insert_proposal(&txn, id, p, i as i32).await.map_err(|e| e.within(&format!("proposals[{i}]")))?;
     }
     let created = load(&txn, id).await?;
+    audit::append(&txn, Change::new(by, "consultation.create", format!("consultation:{id}")).consultation(id).after(&created)).await?;
     txn.commit().await?;
     Ok(created)
 }
@@ -289,14 +293,17 @@ async fn touch_in_phase(txn: &DatabaseTransaction, id: Uuid, phase: Phase, actio
 }
 
 /// Run `edit` on a draft in one transaction and return the consultation as it then is.
-async fn edit_draft<F>(db: &Db, id: Uuid, edit: F) -> Result<Consultation, AppError>
+/// The audit record gets the draft before and after, in the same transaction.
+async fn edit_draft<F>(db: &Db, id: Uuid, by: Actor, action: &str, edit: F) -> Result<Consultation, AppError>
 where
     F: for<'t> FnOnce(&'t DatabaseTransaction) -> futures_util::future::BoxFuture<'t, Result<(), AppError>>,
 {
     let txn = db.begin_write().await?;
     touch_in_phase(&txn, id, Phase::Draft, "editing").await?;
+    let before = load(&txn, id).await?;
     edit(&txn).await?;
     let after = load(&txn, id).await?;
+    audit::append(&txn, Change::new(by, action, format!("consultation:{id}")).consultation(id).before(&before).after(&after)).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -304,11 +311,11 @@ where
 /// Change a draft's own fields. `make` builds them from the draft as it is inside the
 /// edit's transaction (after the "touch"), so two concurrent changes of different fields
 /// both stick, instead of the later one writing back what it read before the other.
-pub async fn update_fields<F>(db: &Db, id: Uuid, make: F) -> Result<Consultation, AppError>
+pub async fn update_fields<F>(db: &Db, id: Uuid, by: Actor, make: F) -> Result<Consultation, AppError>
 where
     F: FnOnce(&Consultation) -> Result<ConsultationFields, AppError> + Send + 'static,
 {
-    edit_draft(db, id, move |txn| {
+    edit_draft(db, id, by, "consultation.update", move |txn| {
         Box::pin(async move {
             let fields = make(&load(txn, id).await?)?;
             let mut row = consultations::ActiveModel { id: Set(id), ..Default::default() };
@@ -365,11 +372,11 @@ async fn taken_ids(txn: &DatabaseTransaction, table_is_services: bool, id: Uuid)
 
 /// Add a service. `make` builds it from the ids already taken (to pick a free one when
 /// the organiser gave none); at most `max` services.
-pub async fn add_service<F>(db: &Db, id: Uuid, max: usize, make: F) -> Result<Consultation, AppError>
+pub async fn add_service<F>(db: &Db, id: Uuid, by: Actor, max: usize, make: F) -> Result<Consultation, AppError>
 where
     F: FnOnce(&[String]) -> Result<ServiceInput, AppError> + Send + 'static,
 {
-    edit_draft(db, id, move |txn| {
+    edit_draft(db, id, by, "service.add", move |txn| {
         Box::pin(async move {
             let taken = taken_ids(txn, true, id).await?;
             if taken.len() >= max {
@@ -388,8 +395,8 @@ where
     .await
 }
 
-pub async fn replace_service(db: &Db, id: Uuid, service: ServiceInput) -> Result<Consultation, AppError> {
-    edit_draft(db, id, move |txn| {
+pub async fn replace_service(db: &Db, id: Uuid, by: Actor, service: ServiceInput) -> Result<Consultation, AppError> {
+    edit_draft(db, id, by, "service.replace", move |txn| {
         Box::pin(async move {
             let result = services::Entity::update_many()
                 .col_expr(services::Column::Name, Expr::value(service.name.as_str()))
@@ -407,8 +414,8 @@ pub async fn replace_service(db: &Db, id: Uuid, service: ServiceInput) -> Result
     .await
 }
 
-pub async fn delete_service(db: &Db, id: Uuid, service: ShortId) -> Result<Consultation, AppError> {
-    edit_draft(db, id, move |txn| {
+pub async fn delete_service(db: &Db, id: Uuid, by: Actor, service: ShortId) -> Result<Consultation, AppError> {
+    edit_draft(db, id, by, "service.delete", move |txn| {
         Box::pin(async move {
             let in_use = proposals::Entity::find()
                 .filter(proposals::Column::ConsultationId.eq(id))
@@ -444,11 +451,11 @@ async fn service_exists<C: ConnectionTrait>(conn: &C, id: Uuid, service: &Option
 
 /// Add a proposal. `make` builds it from the ids already taken (to number it when the
 /// organiser gave no id); at most `max` proposals.
-pub async fn add_proposal<F>(db: &Db, id: Uuid, max: usize, make: F) -> Result<Consultation, AppError>
+pub async fn add_proposal<F>(db: &Db, id: Uuid, by: Actor, max: usize, make: F) -> Result<Consultation, AppError>
 where
     F: FnOnce(&[String]) -> Result<ProposalInput, AppError> + Send + 'static,
 {
-    edit_draft(db, id, move |txn| {
+    edit_draft(db, id, by, "proposal.add", move |txn| {
         Box::pin(async move {
             let taken = taken_ids(txn, false, id).await?;
             if taken.len() >= max {
@@ -468,8 +475,8 @@ where
     .await
 }
 
-pub async fn replace_proposal(db: &Db, id: Uuid, proposal: ProposalInput) -> Result<Consultation, AppError> {
-    edit_draft(db, id, move |txn| {
+pub async fn replace_proposal(db: &Db, id: Uuid, by: Actor, proposal: ProposalInput) -> Result<Consultation, AppError> {
+    edit_draft(db, id, by, "proposal.replace", move |txn| {
         Box::pin(async move {
             service_exists(txn, id, &proposal.service).await?;
             let existing = proposals::Entity::find_by_id((id, proposal.id.as_str().to_owned()))
@@ -483,8 +490,8 @@ pub async fn replace_proposal(db: &Db, id: Uuid, proposal: ProposalInput) -> Res
     .await
 }
 
-pub async fn delete_proposal(db: &Db, id: Uuid, proposal: ShortId) -> Result<Consultation, AppError> {
-    edit_draft(db, id, move |txn| {
+pub async fn delete_proposal(db: &Db, id: Uuid, by: Actor, proposal: ShortId) -> Result<Consultation, AppError> {
+    edit_draft(db, id, by, "proposal.delete", move |txn| {
         Box::pin(async move {
             let result = proposals::Entity::delete_by_id((id, proposal.as_str().to_owned())).exec(txn).await?;
             if result.rows_affected == 0 {
@@ -501,6 +508,7 @@ pub async fn delete_proposal(db: &Db, id: Uuid, proposal: ShortId) -> Result<Con
 pub async fn advance_phase(
     db: &Db,
     id: Uuid,
+    by: Actor,
     to: Phase,
     check: impl FnOnce(&Consultation) -> Result<(), AppError>,
 ) -> Result<Consultation, AppError> {
@@ -533,6 +541,17 @@ pub async fn advance_phase(
         return Err(AppError::wrong_phase("the consultation changed phase at the same moment; please reload"));
     }
     let after = load(&txn, id).await?;
+    let action = format!(
+        "consultation.{}",
+        match to {
+            Phase::Draft => "draft",
+            Phase::Open => "open",
+            Phase::Closed => "close",
+            Phase::Published => "publish",
+        }
+    );
+    let change = Change::new(by, &action, format!("consultation:{id}")).consultation(id);
+    audit::append(&txn, change.before(serde_json::json!({"phase": current.phase})).after(serde_json::json!({"phase": to}))).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -549,10 +568,30 @@ pub(super) async fn lock_open_for_voting(txn: &DatabaseTransaction, id: Uuid, no
     assemble(row, vec![], vec![])?.voting_is_open(now).map_err(AppError::wrong_phase)
 }
 
+/// Whether letters made after voting opens need a commissioner's approval (a draft only:
+/// once voting opens, nobody can turn it off).
+pub async fn set_code_approval(db: &Db, id: Uuid, by: Actor, required: bool) -> Result<(), AppError> {
+    let txn = db.begin_write().await?;
+    touch_in_phase(&txn, id, Phase::Draft, "changing whether late codes need approval").await?;
+    let before =
+        consultations::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| AppError::not_found("consultation"))?.approve_late_codes;
+    consultations::Entity::update_many()
+        .col_expr(consultations::Column::ApproveLateCodes, Expr::value(required))
+        .filter(consultations::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    let change = Change::new(by, "consultation.code-approval", format!("consultation:{id}")).consultation(id);
+    let (before, after) = (serde_json::json!({"approve_late_codes": before}), serde_json::json!({"approve_late_codes": required}));
+    audit::append(&txn, change.before(before).after(after)).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// Record who lives in each area and uses each service (any phase: it is not part of the
 /// count, only shown beside it).
-pub async fn set_population(db: &Db, id: Uuid, population: &Population) -> Result<Consultation, AppError> {
+pub async fn set_population(db: &Db, id: Uuid, by: Actor, population: &Population) -> Result<Consultation, AppError> {
     let txn = db.begin_write().await?;
+    let before = load(&txn, id).await?.population;
     let found = consultations::Entity::update_many()
         .col_expr(consultations::Column::AreaPopulation, Expr::value(to_json(&population.areas)))
         .col_expr(consultations::Column::ServicePopulation, Expr::value(to_json(&population.services)))
@@ -564,6 +603,8 @@ pub async fn set_population(db: &Db, id: Uuid, population: &Population) -> Resul
         return Err(AppError::not_found("consultation"));
     }
     let after = load(&txn, id).await?;
+    let change = Change::new(by, "consultation.population", format!("consultation:{id}")).consultation(id);
+    audit::append(&txn, change.before(&before).after(&after.population)).await?;
     txn.commit().await?;
     Ok(after)
 }

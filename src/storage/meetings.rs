@@ -16,13 +16,16 @@ use uuid::Uuid;
 
 pub use super::voter_codes::NewCode;
 use super::{
-    Db, ballots, consultations,
+    Db,
+    audit::{self, Change},
+    ballots, consultations,
     entities::{
         ballots as ballot_rows, meeting_events, meeting_joins, meeting_officers, meeting_results, meetings, paper_entries, users,
         voter_codes,
     },
 };
 use crate::{
+    audit::Actor,
     domain::{JoinCode, MeetingPhase, Phase, Role, Title},
     errors::AppError,
     model::{CountedBallot, Meeting, MeetingEvent, Reconciliation, User},
@@ -74,6 +77,13 @@ async fn record<C: ConnectionTrait>(
     })
     .exec_without_returning(conn)
     .await?;
+    // A staff action is in the audit record too, with the meeting as it now is.
+    if let Some(user) = user {
+        let now = get_in(conn, meeting).await?;
+        let action = format!("meeting.{kind}");
+        let change = Change::new(Actor::Staff(user), &action, format!("meeting:{meeting}")).consultation(now.consultation_id);
+        audit::append(conn, change.after(json!({"detail": detail, "meeting": now}))).await?;
+    }
     Ok(())
 }
 
@@ -189,7 +199,7 @@ async fn commit_change(db: &Db, txn: DatabaseTransaction, id: Uuid) -> Result<Me
 /// Change a planned meeting's title, place, start or double entry.
 pub async fn update(db: &Db, id: Uuid, fields: MeetingFields, by: &User) -> Result<Meeting, AppError> {
     let txn = db.begin_write().await?;
-    lock_in_phase(&txn, id, &[MeetingPhase::Planned], "be changed").await?;
+    let before = lock_in_phase(&txn, id, &[MeetingPhase::Planned], "be changed").await?;
     meetings::Entity::update_many()
         .col_expr(meetings::Column::Title, Expr::value(fields.title.into_string()))
         .col_expr(meetings::Column::Place, Expr::value(fields.place.into_string()))
@@ -198,7 +208,8 @@ pub async fn update(db: &Db, id: Uuid, fields: MeetingFields, by: &User) -> Resu
         .filter(meetings::Column::Id.eq(id))
         .exec(&txn)
         .await?;
-    record(&txn, id, Some(by.id), "changed", json!({})).await?;
+    let before = json!({"title": before.title, "place": before.place, "starts_at": before.starts_at, "double_entry": before.double_entry});
+    record(&txn, id, Some(by.id), "changed", json!({"before": before})).await?;
     commit_change(db, txn, id).await
 }
 
@@ -346,6 +357,10 @@ pub(super) async fn record_join(txn: &DatabaseTransaction, meeting: Uuid, join_h
     Ok(())
 }
 
+/// Why a letter whose batch waits for approval cannot vote yet.
+pub(super) const HELD: &str =
+    "this code was made after voting opened and works once a commissioner approves its batch; please try again later or ask the council";
+
 /// What a code opening the meeting's page is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Joined {
@@ -370,6 +385,7 @@ pub async fn join(db: &Db, meeting: Uuid, code_hash: &str, join_hash: &str) -> R
     let joined = match code.kind.as_str() {
         "slip" if code.meeting_id == Some(meeting) => Joined::Slip,
         "slip" => return Err(AppError::invalid("voter_code", "this admission slip is for another meeting")),
+        "held" => return Err(AppError::invalid("voter_code", HELD)),
         _ if code.exchanged_at.is_some() => {
             return Err(AppError::invalid("voter_code", "this letter was exchanged for an admission slip: vote with the slip"));
         }
@@ -382,12 +398,21 @@ pub async fn join(db: &Db, meeting: Uuid, code_hash: &str, join_hash: &str) -> R
     Ok(joined)
 }
 
+/// Whether the consultation's voting has opened (codes made now are flagged).
+async fn consultation_open(txn: &DatabaseTransaction, consultation: Uuid) -> Result<bool, AppError> {
+    Ok(consultations::get_in(txn, consultation).await?.phase != Phase::Draft)
+}
+
 /// Store a sheet of admission slips for a meeting that has not closed.
 pub async fn issue_slips(db: &Db, meeting: Uuid, slips: Vec<NewCode>, by: &User) -> Result<Meeting, AppError> {
     let txn = db.begin_write().await?;
     let m = lock_in_phase(&txn, meeting, &[MeetingPhase::Planned, MeetingPhase::Voting], "have slips printed").await?;
     let count = slips.len();
-    super::voter_codes::insert_in(&txn, m.consultation_id, slips, "slip", Some(meeting), None).await?;
+    let after_opening = consultation_open(&txn, m.consultation_id).await?;
+    let batch =
+        super::voter_codes::new_batch(&txn, m.consultation_id, "slip", Some(meeting), count, Actor::Staff(by.id), after_opening, false)
+            .await?;
+    super::voter_codes::insert_in(&txn, m.consultation_id, slips, "slip", Some(meeting), None, batch).await?;
     record(&txn, meeting, Some(by.id), "slips-printed", json!({"count": count})).await?;
     commit_change(db, txn, meeting).await
 }
@@ -411,7 +436,11 @@ pub async fn exchange(db: &Db, meeting: Uuid, letter_hash: &str, letter_key: &st
         .filter(voter_codes::Column::CodeHash.eq(letter_hash))
         .exec(&txn)
         .await?;
-    super::voter_codes::insert_in(&txn, m.consultation_id, vec![slip], "slip", Some(meeting), Some(letter_key.to_owned())).await?;
+    let after_opening = consultation_open(&txn, m.consultation_id).await?;
+    let batch =
+        super::voter_codes::new_batch(&txn, m.consultation_id, "exchange", Some(meeting), 1, Actor::Staff(by.id), after_opening, false)
+            .await?;
+    super::voter_codes::insert_in(&txn, m.consultation_id, vec![slip], "slip", Some(meeting), Some(letter_key.to_owned()), batch).await?;
     record(&txn, meeting, Some(by.id), "letter-exchanged", json!({})).await?;
     commit_change(db, txn, meeting).await?;
     Ok(())
@@ -435,7 +464,7 @@ pub async fn assign_officer(db: &Db, meeting: Uuid, email: &crate::domain::Email
         .await?;
     record(&txn, meeting, Some(by.id), "officer-assigned", json!({"officer": row.email})).await?;
     txn.commit().await?;
-    Ok(User { id: row.id, email: row.email, role: Role::Officer })
+    Ok(User { id: row.id, email: row.email, role: Role::Officer, totp: row.totp_secret.is_some() })
 }
 
 pub async fn remove_officer(db: &Db, meeting: Uuid, officer: Uuid, by: &User) -> Result<(), AppError> {
@@ -464,7 +493,7 @@ pub async fn officers(db: &Db, meeting: Uuid) -> Result<Vec<User>, AppError> {
         .all(&db.read)
         .await?;
     let rows = users::Entity::find().filter(users::Column::Id.is_in(ids)).order_by_asc(users::Column::Email).all(&db.read).await?;
-    Ok(rows.into_iter().map(|r| User { id: r.id, email: r.email, role: Role::Officer }).collect())
+    Ok(rows.into_iter().map(|r| User { id: r.id, email: r.email, role: Role::Officer, totp: r.totp_secret.is_some() }).collect())
 }
 
 /// The meetings an officer is assigned to, earliest first.

@@ -12,6 +12,7 @@
 //! Every operation that writes more than one row runs in one transaction, so a request
 //! either happens completely or not at all. Database errors become [`AppError`] here, once.
 pub mod accounts;
+pub mod audit;
 pub mod backup;
 pub mod ballots;
 pub mod consultations;
@@ -24,6 +25,7 @@ pub mod paper;
 pub mod rate_limits;
 pub mod receipts;
 pub mod review;
+pub mod rolls;
 pub mod voter_codes;
 mod wal_checkpoint;
 

@@ -20,12 +20,14 @@ use uuid::Uuid;
 
 use super::{
     Db,
+    audit::{self, Change},
     ballots::{self, BallotToStore},
     consultations,
     entities::{meetings, paper_entries, users, voter_codes},
     from_json_list, to_json_list,
 };
 use crate::{
+    audit::Actor,
     domain::{Channel, PaperSerial},
     errors::AppError,
     model::{PaperEntry, User},
@@ -216,6 +218,15 @@ pub async fn enter(
                 .await?;
         }
     }
+    // The audit record says who entered which paper and what became of it; never what the
+    // paper says (a resident's ballot is not a staff action).
+    let what = match action {
+        Action::Enter => "paper.enter",
+        Action::Correct => "paper.correct",
+        Action::Settle => "paper.settle",
+    };
+    let change = Change::new(Actor::Staff(officer.id), what, format!("meeting:{meeting}")).consultation(m.consultation_id);
+    audit::append(&txn, change.after(serde_json::json!({"serial": serial, "status": status}))).await?;
     super::notify::in_transaction(&txn, meeting).await?;
     txn.commit().await?;
     db.announce_after_commit(meeting);

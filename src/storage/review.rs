@@ -6,9 +6,11 @@ use uuid::Uuid;
 
 use super::{
     Db,
+    audit::{self, Change},
     entities::{consultations, decisions, stored_results, updates, users},
 };
 use crate::{
+    audit::Actor,
     domain::Phase,
     errors::AppError,
     model::{Decision, DecisionKind, Update, UpdateStatus},
@@ -107,7 +109,13 @@ pub async fn add_decision(db: &Db, consultation: Uuid, by: Uuid, decision: NewDe
         decided_at: Set(Utc::now()),
     };
     let id = row.id.clone().unwrap();
+    let recorded = serde_json::json!({
+        "proposal": row.proposal_code.clone().unwrap(), "decision": row.decision.clone().unwrap(), "amount": row.amount.clone().unwrap(),
+        "reason": row.reason.clone().unwrap(), "departs": row.departs.clone().unwrap(),
+    });
     decisions::Entity::insert(row).exec_without_returning(&txn).await?;
+    let change = Change::new(Actor::Staff(by), "decision.add", format!("consultation:{consultation}")).consultation(consultation);
+    audit::append(&txn, change.after(recorded)).await?;
     txn.commit().await?;
     decisions(db, consultation).await?.into_iter().find(|d| d.id == id).ok_or_else(|| AppError::internal("a decision just recorded"))
 }
@@ -171,6 +179,10 @@ pub async fn add_update(db: &Db, consultation: Uuid, by: Uuid, update: NewUpdate
         return Err(AppError::wrong_phase("updates are posted once the result is published"));
     }
     let id = Uuid::new_v4();
+    let posted = serde_json::json!({
+        "proposal": update.proposal, "status": update.status.as_str(), "progress": update.progress, "note": update.note,
+        "saved_year": update.saved.map(|(y, _)| y), "saved_amount": update.saved.map(|(_, a)| a),
+    });
     updates::Entity::insert(updates::ActiveModel {
         id: Set(id),
         consultation_id: Set(consultation),
@@ -185,6 +197,8 @@ pub async fn add_update(db: &Db, consultation: Uuid, by: Uuid, update: NewUpdate
     })
     .exec_without_returning(&txn)
     .await?;
+    let change = Change::new(Actor::Staff(by), "update.post", format!("consultation:{consultation}")).consultation(consultation);
+    audit::append(&txn, change.after(posted)).await?;
     txn.commit().await?;
     updates(db, consultation).await?.into_iter().find(|u| u.id == id).ok_or_else(|| AppError::internal("an update just posted"))
 }

@@ -14,6 +14,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: Db,
+    /// The database it runs on (for `pbvote` commands and direct SQL).
+    pub database_url: String,
     /// The SQLite file, when the test runs on SQLite (kept alive with the directory).
     pub sqlite_file: Option<std::path::PathBuf>,
     _dir: Option<tempfile::TempDir>,
@@ -113,7 +115,7 @@ async fn start(url: &str, change: impl FnOnce(&mut Settings)) -> TestApp {
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.context().db.clone();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, client: reqwest::Client::new(), db, sqlite_file: None, _dir: None }
+    TestApp { address, client: reqwest::Client::new(), db, database_url: url.to_owned(), sqlite_file: None, _dir: None }
 }
 
 impl TestApp {
@@ -171,6 +173,7 @@ impl TestApp {
     pub async fn add_account(&self, email: &str, password: &str, role: Role) {
         storage::accounts::create_user(
             &self.db,
+            pbvote::audit::Actor::Command("test"),
             &Email::parse(email).unwrap(),
             hash_password(&Password::parse(password).unwrap()).unwrap(),
             role,

@@ -1,7 +1,9 @@
 //! The HTTP API, driven the way a client meets it. Runs on SQLite by default and on
 //! PostgreSQL when TEST_DATABASE_URL is set.
 mod accounts;
+mod audit;
 mod ballots;
+mod code_batches;
 mod consultations;
 mod display_text;
 mod guessing;
@@ -12,6 +14,9 @@ mod openapi;
 mod operations;
 mod results;
 mod review;
+mod roles;
+mod rolls;
 mod secrecy;
 mod slow_clients;
+mod staff_accounts;
 mod staff_auth;

@@ -29,6 +29,7 @@ export const ORGANISER = { email: need('PBVOTE_ORGANISER_EMAIL'), password: need
 export const COMMISSIONER = { email: need('PBVOTE_COMMISSIONER_EMAIL'), password: need('PBVOTE_COMMISSIONER_PASSWORD') };
 export const OFFICER = { email: need('PBVOTE_OFFICER_EMAIL'), password: need('PBVOTE_OFFICER_PASSWORD') };
 export const OFFICER2 = { email: need('PBVOTE_OFFICER2_EMAIL'), password: need('PBVOTE_OFFICER2_PASSWORD') };
+export const ADMIN = { email: need('PBVOTE_ADMIN_EMAIL'), password: need('PBVOTE_ADMIN_PASSWORD') };
 export const DEMO_ID = process.env.PBVOTE_DEMO_ID || '';
 const demoCodes = (process.env.PBVOTE_DEMO_CODES || '').split(',').map((s) => s.trim()).filter(Boolean);
 export const SHOT_DIR = process.env.PBVOTE_SCREENSHOT_DIR || path.join(ROOT, 'target', 'browser-screenshots');

@@ -249,6 +249,10 @@ test('if the scripts do not load, every page still shows a header, a heading, wh
     [`console/meeting.html?m=${data.meeting}`]: 'Run a meeting',
     [`console/paper.html?m=${data.meeting}`]: 'Paper ballots',
     [`console/slips.html?m=${data.meeting}`]: 'Admission slips',
+    'console/accounts.html': 'Staff accounts',
+    'console/audit.html': 'Audit record',
+    'console/two-step.html': 'Two-step sign-in',
+    'console/welcome.html': 'Set your password',
   };
   const page = await newPage(browser, { width: 360, height: 740 });
   await page.route('**/assets/*.js', (route) => route.abort('failed'));

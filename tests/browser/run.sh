@@ -3,7 +3,7 @@
 #
 # Installs Chromium (Debian's package) and the npm dependencies if they are missing, builds the
 # server, starts it on a free port with a fresh SQLite database and the demo consultation, makes an
-# organiser, a commissioner and two meeting officers, runs `node --test` and stops the server.
+# admin, an organiser, a commissioner and two meeting officers, runs `node --test` and stops the server.
 # Exits with the tests' status.
 #
 # Screenshots go to <repo>/target/browser-screenshots/.
@@ -93,6 +93,10 @@ export PBVOTE_OFFICER2_EMAIL="second-officer@example.test"
 export PBVOTE_OFFICER2_PASSWORD="officer-password-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 printf '%s' "$PBVOTE_OFFICER_PASSWORD" | "$BIN" user add --email "$PBVOTE_OFFICER_EMAIL" --role officer --password-stdin >&2
 printf '%s' "$PBVOTE_OFFICER2_PASSWORD" | "$BIN" user add --email "$PBVOTE_OFFICER2_EMAIL" --role officer --password-stdin >&2
+# The first admin, as a council makes it (staff accounts and the audit record).
+export PBVOTE_ADMIN_EMAIL="admin@example.test"
+export PBVOTE_ADMIN_PASSWORD="admin-password-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+printf '%s' "$PBVOTE_ADMIN_PASSWORD" | "$BIN" user add --email "$PBVOTE_ADMIN_EMAIL" --role admin --password-stdin >&2
 
 log "starting the server"
 "$BIN" serve --demo >"$WORK/server.out" 2>"$WORK/server.err" &

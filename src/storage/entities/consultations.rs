@@ -27,6 +27,8 @@ pub struct Model {
     /// population; never part of the count).
     pub area_population: String,
     pub service_population: String,
+    /// Letters made after voting opened work only once a commissioner approves their batch.
+    pub approve_late_codes: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

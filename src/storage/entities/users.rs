@@ -10,6 +10,11 @@ pub struct Model {
     pub password_hash: String,
     pub role: String,
     pub created_at: DateTimeUtc,
+    pub disabled_at: Option<DateTimeUtc>,
+    /// The two-step sign-in secret, sealed under the server key (`Keys::seal_totp`).
+    pub totp_secret: Option<String>,
+    /// A secret being set up, until its first code is confirmed.
+    pub totp_pending: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

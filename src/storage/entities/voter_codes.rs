@@ -9,7 +9,7 @@ pub struct Model {
     pub consultation_id: Uuid,
     pub used: bool,
     pub issued_at: DateTimeUtc,
-    /// letter | slip
+    /// letter | slip | held (a letter whose batch waits for a commissioner's approval)
     pub kind: String,
     /// A slip's meeting.
     pub meeting_id: Option<Uuid>,
@@ -20,6 +20,8 @@ pub struct Model {
     /// Keyed hash of the code alone (short links).
     #[sea_orm(unique)]
     pub link_hash: Option<String>,
+    /// The batch it was made in (none for codes made before batches were recorded).
+    pub batch_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,195 @@
+//! Voter rolls: the council's CSV, previewed, with bad rows named by line and nothing
+//! half-imported; one code per person, shown once, as letters and a mail-merge file; and no
+//! answer or export that puts a name, address, reference or code beside a ballot.
+use pbvote::domain::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app, worked_example};
+
+fn roll_path(id: &str) -> String {
+    format!("/api/v1/consultations/{id}/roll")
+}
+
+async fn draft(app: &TestApp, token: &str) -> String {
+    let mut body = worked_example();
+    body["areas"] = json!(["North", "South"]);
+    app.create_consultation(token, &body).await
+}
+
+#[tokio::test]
+async fn bad_rows_are_listed_by_line_and_nothing_is_imported() {
+    let app = spawn_app().await;
+    let organiser = app.organiser().await;
+    let id = draft(&app, &organiser).await;
+    let csv = "reference,name,address,area,phone\n\
+               R1,Ann Jones,\"1 High St, Riverside\",North,0100\n\
+               R2,,2 Low St,North,\n\
+               R3,Bo Li,3 Mill Lane,East,\n\
+               R1,Cy Day,4 Park Rd,South,\n\
+               R5,Di Eve,5 Wood Way,,\n";
+    let preview = app.post(&roll_path(&id), &json!({"csv": csv, "preview": true}), Some(&organiser)).await;
+    let preview = preview.ok(200);
+    assert_eq!(preview["people"], 2);
+    assert_eq!(preview["sample"][0]["name"], "Ann Jones");
+    assert_eq!(preview["sample"][0]["address"], "1 High St, Riverside");
+    let lines: Vec<u64> = preview["problems"].as_array().unwrap().iter().map(|p| p["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, [3, 4, 5]);
+    let refused = app.post(&roll_path(&id), &json!({"csv": csv}), Some(&organiser)).await;
+    let detail = refused.problem_field(422, "csv")["detail"].as_str().unwrap().to_owned();
+    assert!(detail.contains("line 3") && detail.contains("line 4") && detail.contains("line 5"), "{detail}");
+    // Nothing was stored: no batch, no codes.
+    let batches = app.get(&format!("/api/v1/consultations/{id}/code-batches"), Some(&organiser)).await;
+    assert_eq!(batches.ok(200)["batches"].as_array().unwrap().len(), 0);
+    assert_eq!(batches.body["letters"], 0);
+    // A file without the columns is refused at line 1.
+    let wrong = app.post(&roll_path(&id), &json!({"csv": "who,where\nAnn,Here\n", "preview": true}), Some(&organiser)).await;
+    assert_eq!(wrong.ok(200)["problems"][0]["line"], 1);
+}
+
+#[tokio::test]
+async fn each_person_gets_one_code_that_votes_and_a_letter_to_merge() {
+    let app = spawn_app().await;
+    let organiser = app.organiser().await;
+    let id = draft(&app, &organiser).await;
+    let csv = "name,address,reference,area\nAnn Jones,1 High St,R1,North\nBo Li,2 Low St,R2,South\n";
+    let imported = app.post(&roll_path(&id), &json!({"csv": csv}), Some(&organiser)).await;
+    let imported = imported.ok(201).clone();
+    assert_eq!(imported["batch"]["kind"], "roll");
+    assert_eq!(imported["batch"]["count"], 2);
+    let letters = imported["letters"].as_array().unwrap();
+    assert_eq!(letters[0]["name"], "Ann Jones");
+    assert!(letters[0]["link"].as_str().unwrap().contains("/go#"));
+    assert_ne!(letters[0]["code"], letters[1]["code"]);
+    // The same reference again is refused, naming the line.
+    let again = app
+        .post(&roll_path(&id), &json!({"csv": "name,address,reference\nAnn Again,1 High St,R1\nCy Day,3 Mill Lane,R3\n"}), Some(&organiser))
+        .await;
+    assert!(
+        again.problem_field(422, "csv")["detail"].as_str().unwrap().contains("line 2: reference \"R1\" is already on"),
+        "{}",
+        again.text
+    );
+    // The mail-merge file.
+    let merged = app
+        .send(
+            app.client
+                .post(format!("{}{}?format=csv", app.address, roll_path(&id)))
+                .bearer_auth(&organiser)
+                .json(&json!({"csv": "name,address,reference\nCy Day,\"3 Mill Lane, Riverside\",R3\n"})),
+        )
+        .await;
+    assert_eq!(merged.status, 201, "{}", merged.text);
+    assert_eq!(merged.content_type, "text/csv");
+    let mut lines = merged.text.lines();
+    assert_eq!(lines.next(), Some("reference,name,address,area,code,short_link"));
+    let row = lines.next().unwrap();
+    assert!(row.starts_with("R3,Cy Day,\"3 Mill Lane, Riverside\",,"), "{row}");
+    // The codes vote.
+    app.open(&organiser, &id).await;
+    let code = letters[1]["code"].as_str().unwrap();
+    app.cast(&id, &json!({"voter_code": code, "want": ["S1"], "area": "South"})).await.ok(201);
+    let summary = app.get(&format!("/api/v1/consultations/{id}/code-batches"), Some(&organiser)).await;
+    assert_eq!(summary.ok(200)["letters"], 3);
+    // Only organisers import rolls.
+    let commissioner = app.commissioner().await;
+    app.post(&roll_path(&id), &json!({"csv": csv, "preview": true}), Some(&commissioner)).await.problem(403);
+}
+
+/// docs/privacy.md: the roll is linked to codes, never to ballots. Nothing anyone can read
+/// about the result puts a name, address, reference or code beside a ballot.
+#[tokio::test]
+async fn no_answer_or_export_puts_the_roll_beside_a_ballot() {
+    let app = spawn_app().await;
+    let organiser = app.organiser().await;
+    let commissioner = app.commissioner().await;
+    let admin = app.signed_in(Role::Admin).await;
+    let id = draft(&app, &organiser).await;
+    let mut csv = String::from("name,address,reference,area\n");
+    for i in 0..12 {
+        csv.push_str(&format!("Zebedee Quartermain{i},{i} Xylophone Crescent,REFQ{i:03},{}\n", if i % 2 == 0 { "North" } else { "South" }));
+    }
+    let imported = app.post(&roll_path(&id), &json!({"csv": csv}), Some(&organiser)).await.ok(201).clone();
+    let letters = imported["letters"].as_array().unwrap().clone();
+    app.open(&organiser, &id).await;
+    for (i, letter) in letters.iter().enumerate() {
+        let ballot = json!({"voter_code": letter["code"], "want": if i % 3 == 0 { json!(["S1", "D1"]) } else { json!(["S2"]) }, "area": letter["area"]});
+        app.cast(&id, &ballot).await.ok(201);
+    }
+    app.post_empty(&format!("/api/v1/consultations/{id}/close"), Some(&organiser)).await.ok(200);
+    let mut texts: Vec<(String, String)> = Vec::new();
+    for path in [
+        format!("/api/v1/consultations/{id}/results"),
+        format!("/api/v1/consultations/{id}/export"),
+        format!("/api/v1/consultations/{id}/breakdowns"),
+        format!("/api/v1/consultations/{id}/decisions"),
+        format!("/api/v1/consultations/{id}/files/results.csv"),
+        format!("/api/v1/consultations/{id}/files/breakdowns.csv"),
+        format!("/api/v1/consultations/{id}/files/decisions.csv"),
+        format!("/api/v1/consultations/{id}/files/ballots.pb"),
+        format!("/api/v1/consultations/{id}/code-batches"),
+        format!("/api/v1/consultations/{id}/voter-codes/stats"),
+    ] {
+        let answer = app.get(&path, Some(&commissioner)).await;
+        assert_eq!(answer.status, 200, "{path}: {}", answer.text);
+        texts.push((path, answer.text.clone()));
+    }
+    for path in ["/api/v1/audit?limit=1000", "/api/v1/audit/export"] {
+        texts.push((path.to_owned(), app.get(path, Some(&admin)).await.text));
+    }
+    app.post_empty(&format!("/api/v1/consultations/{id}/publish"), Some(&organiser)).await.ok(200);
+    for path in [format!("/published/{id}"), format!("/api/v1/consultations/{id}/results"), format!("/api/v1/consultations/{id}/export")] {
+        texts.push((path.clone(), app.get(&path, None).await.text));
+    }
+    for letter in &letters {
+        let code = letter["code"].as_str().unwrap();
+        let secrets: [&str; 5] = [
+            letter["name"].as_str().unwrap(),
+            letter["address"].as_str().unwrap(),
+            letter["reference"].as_str().unwrap(),
+            code,
+            &code.replace('-', ""),
+        ];
+        for (path, text) in &texts {
+            for secret in &secrets {
+                assert!(!text.contains(secret), "{path} holds {secret:?}");
+            }
+        }
+    }
+    // And the words of the roll appear nowhere at all.
+    for (path, text) in &texts {
+        for word in ["Zebedee", "Quartermain", "Xylophone", "REFQ"] {
+            assert!(!text.contains(word), "{path} holds {word}");
+        }
+    }
+    let _: Value = serde_json::from_str(&texts[0].1).unwrap();
+}
+
+/// 100,000 people in one import (the time is printed for docs/performance.md; nothing is
+/// asserted about it).
+#[tokio::test]
+async fn a_roll_of_100000_people_imports_in_one_go() {
+    const N: usize = 100_000;
+    let app = spawn_app().await;
+    let organiser = app.organiser().await;
+    let id = app.create_consultation(&organiser, &worked_example()).await;
+    let mut csv = String::with_capacity(N * 60);
+    csv.push_str("reference,name,address,area\n");
+    for i in 0..N {
+        csv.push_str(&format!("E{i:07},Resident Number {i},\"{i} Long Road, Riverside\",\n"));
+    }
+    println!("roll file: {} bytes", csv.len());
+    let started = std::time::Instant::now();
+    let preview = app.post(&roll_path(&id), &json!({"csv": csv, "preview": true}), Some(&organiser)).await;
+    let previewed = started.elapsed();
+    assert_eq!(preview.ok(200)["people"], N as u64);
+    let started = std::time::Instant::now();
+    let request =
+        app.client.post(format!("{}{}?format=csv", app.address, roll_path(&id))).bearer_auth(&organiser).json(&json!({"csv": csv}));
+    let imported = app.send(request).await;
+    let took = started.elapsed();
+    assert_eq!(imported.status, 201, "{}", &imported.text[..imported.text.len().min(500)]);
+    assert_eq!(imported.text.lines().count(), N + 1);
+    println!("100,000-row roll: preview {} ms, import with the mail-merge file {} ms", previewed.as_millis(), took.as_millis());
+    let summary = app.get(&format!("/api/v1/consultations/{id}/code-batches"), Some(&organiser)).await;
+    assert_eq!(summary.ok(200)["letters"], N as u64);
+}
