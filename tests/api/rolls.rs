@@ -193,3 +193,63 @@ async fn a_roll_of_100000_people_imports_in_one_go() {
     let summary = app.get(&format!("/api/v1/consultations/{id}/code-batches"), Some(&organiser)).await;
     assert_eq!(summary.ok(200)["letters"], N as u64);
 }
+
+/// A returned letter: its code is revoked and the ballot cast with it leaves the count; the
+/// person gets a new code. Without the letter's code the old code only stops working.
+#[tokio::test]
+async fn a_revoked_code_stops_and_its_ballot_leaves_the_count() {
+    let app = spawn_app().await;
+    let organiser = app.organiser().await;
+    let admin = app.signed_in(Role::Admin).await;
+    let id = draft(&app, &organiser).await;
+    let csv = "name,address,reference\nAnn Jones,1 High St,R1\nBo Li,2 Low St,R2\nCy Day,3 Mill Lane,R3\n";
+    let imported = app.post(&roll_path(&id), &json!({"csv": csv}), Some(&organiser)).await.ok(201).clone();
+    let code = |i: usize| imported["letters"][i]["code"].as_str().unwrap().to_owned();
+    app.open(&organiser, &id).await;
+    for i in 0..3 {
+        app.cast(&id, &json!({"voter_code": code(i), "want": ["S1"]})).await.ok(201);
+    }
+    assert_eq!(ballots(&app, &id, &organiser).await, 3);
+    let ann = app.get(&format!("{}?reference=R1", roll_path(&id)), Some(&organiser)).await.ok(200).clone();
+    assert_eq!(ann["voted"], true);
+    let entry = ann["id"].as_str().unwrap();
+    let revoke = format!("/api/v1/roll-entries/{entry}/revoke");
+    app.post(&revoke, &json!({"reason": "letter returned", "letter_code": code(1)}), Some(&organiser))
+        .await
+        .problem_field(422, "letter_code");
+    app.post(&revoke, &json!({"reason": " ", "letter_code": code(0)}), Some(&organiser)).await.problem_field(422, "reason");
+    let done = app
+        .post(&revoke, &json!({"reason": "letter returned: moved away", "letter_code": code(0), "replace": true}), Some(&organiser))
+        .await;
+    let done = done.ok(200).clone();
+    assert_eq!(done["ballot_removed"], true);
+    assert_eq!(ballots(&app, &id, &organiser).await, 2, "the ballot left the count");
+    let refused = app.cast(&id, &json!({"voter_code": code(0), "want": ["S2"]})).await;
+    assert!(refused.problem_field(422, "voter_code")["detail"].as_str().unwrap().contains("withdrawn"));
+    let new_code = done["letter"]["code"].as_str().unwrap();
+    assert_eq!(done["letter"]["name"], "Ann Jones");
+    assert_eq!(done["batch"]["after_opening"], true);
+    app.cast(&id, &json!({"voter_code": new_code, "want": ["S2"]})).await.ok(201);
+    assert_eq!(ballots(&app, &id, &organiser).await, 3);
+    // Without the letter's code: the code stops, its ballot cannot be found and stays.
+    let bo = app.get(&format!("{}?reference=R2", roll_path(&id)), Some(&organiser)).await.ok(200)["id"].as_str().unwrap().to_owned();
+    let done = app.post(&format!("/api/v1/roll-entries/{bo}/revoke"), &json!({"reason": "reported stolen"}), Some(&organiser)).await;
+    assert_eq!(done.ok(200)["ballot_removed"], false);
+    assert_eq!(done.body["entry"]["revoked"], true);
+    app.cast(&id, &json!({"voter_code": code(1), "want": ["S2"]})).await.problem_field(422, "voter_code");
+    app.post(&format!("/api/v1/roll-entries/{bo}/revoke"), &json!({"reason": "again"}), Some(&organiser)).await.problem(409);
+    // Recorded, without names.
+    let audit = app.get("/api/v1/audit?limit=1000", Some(&admin)).await.ok(200).clone();
+    let revokes: Vec<&Value> = audit["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "roll.revoke").collect();
+    assert_eq!(revokes.len(), 2);
+    assert_eq!(revokes[0]["after"]["ballot_removed"], true);
+    assert!(!audit.to_string().contains("Ann Jones"));
+    // Not once voting has closed.
+    app.post_empty(&format!("/api/v1/consultations/{id}/close"), Some(&organiser)).await.ok(200);
+    let cy = app.get(&format!("{}?reference=R3", roll_path(&id)), Some(&organiser)).await.ok(200)["id"].as_str().unwrap().to_owned();
+    app.post(&format!("/api/v1/roll-entries/{cy}/revoke"), &json!({"reason": "late"}), Some(&organiser)).await.problem(409);
+}
+
+async fn ballots(app: &TestApp, id: &str, organiser: &str) -> u64 {
+    app.get(&format!("/api/v1/consultations/{id}/code-batches"), Some(organiser)).await.ok(200)["ballots"].as_u64().unwrap()
+}
