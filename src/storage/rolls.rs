@@ -193,3 +193,30 @@ pub async fn import(db: &Db, consultation: Uuid, by: Actor, people: Vec<(RollRow
     txn.commit().await?;
     Ok(made)
 }
+
+/// Retention: delete the voter rolls (names, addresses, references, areas) of every
+/// consultation published at least `days` days before `now`, keeping the anonymised ballots,
+/// the codes' hashes and the published record. One transaction per consultation, each with
+/// its audit entry. Returns how many people were deleted.
+pub async fn purge_published(db: &Db, now: chrono::DateTime<Utc>, days: u32) -> Result<u64, AppError> {
+    let cutoff = now - chrono::Duration::days(i64::from(days));
+    let published = consultations::Entity::find().filter(consultations::Column::Phase.eq(Phase::Published.as_str())).all(&db.read).await?;
+    let mut deleted = 0;
+    for c in published.into_iter().filter(|c| c.published_at.unwrap_or(c.updated_at) <= cutoff) {
+        let txn = db.begin_write().await?;
+        let gone =
+            roll_entries::Entity::delete_many().filter(roll_entries::Column::ConsultationId.eq(c.id)).exec(&txn).await?.rows_affected;
+        if gone > 0 {
+            let change = Change::new(Actor::Command("pbvote (retention)"), "retention.delete-roll", format!("consultation:{}", c.id))
+                .consultation(c.id);
+            audit::append(&txn, change.after(serde_json::json!({"people_deleted": gone, "retention_days": days}))).await?;
+        }
+        txn.commit().await?;
+        deleted += gone;
+    }
+    // secure_delete has zeroed the rows in the database; empty the log of them too.
+    if deleted > 0 && !super::wal_checkpoint::now(db).await {
+        tracing::warn!("the voter rolls were deleted, but the write-ahead log could not be emptied yet; it will be at the next checkpoint");
+    }
+    Ok(deleted)
+}

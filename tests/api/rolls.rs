@@ -253,3 +253,51 @@ async fn a_revoked_code_stops_and_its_ballot_leaves_the_count() {
 async fn ballots(app: &TestApp, id: &str, organiser: &str) -> u64 {
     app.get(&format!("/api/v1/consultations/{id}/code-batches"), Some(organiser)).await.ok(200)["ballots"].as_u64().unwrap()
 }
+
+/// Retention: `pbvote retention apply --days N` (what the server does every 10 minutes
+/// with PBVOTE_RETENTION_DAYS) deletes the roll of a consultation published N days ago and
+/// keeps the result.
+#[tokio::test]
+async fn rolls_are_deleted_after_the_retention_period_and_the_result_is_kept() {
+    let app = spawn_app().await;
+    let organiser = app.organiser().await;
+    let admin = app.signed_in(Role::Admin).await;
+    let id = draft(&app, &organiser).await;
+    let csv = "name,address,reference\nAnn Jones,1 High St,R1\nBo Li,2 Low St,R2\nCy Day,3 Mill Lane,R3\n";
+    let imported = app.post(&roll_path(&id), &json!({"csv": csv}), Some(&organiser)).await.ok(201).clone();
+    app.open(&organiser, &id).await;
+    for letter in imported["letters"].as_array().unwrap() {
+        app.cast(&id, &json!({"voter_code": letter["code"], "want": ["S1"]})).await.ok(201);
+    }
+    app.post_empty(&format!("/api/v1/consultations/{id}/close"), Some(&organiser)).await.ok(200);
+    app.post_empty(&format!("/api/v1/consultations/{id}/publish"), Some(&organiser)).await.ok(200);
+    let before = app.get(&format!("/api/v1/consultations/{id}/results"), None).await.ok(200).clone();
+    let apply = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_pbvote"))
+            .env("DATABASE_URL", &app.database_url)
+            .env("PBVOTE_LOG", "warn")
+            .args(["retention", "apply", "--days", "30"])
+            .output()
+            .expect("pbvote runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(apply().contains("deleted 0 people"), "just published: kept");
+    app.get(&format!("{}?reference=R1", roll_path(&id)), Some(&organiser)).await.ok(200);
+    let conn = sea_orm::Database::connect(&app.database_url).await.unwrap();
+    use sea_orm::ConnectionTrait;
+    conn.execute_unprepared("UPDATE consultations SET published_at = '2020-01-01 00:00:00+00:00' WHERE phase = 'published'").await.unwrap();
+    conn.close().await.unwrap();
+    assert!(apply().contains("deleted 3 people"));
+    app.get(&format!("{}?reference=R1", roll_path(&id)), Some(&organiser)).await.problem(404);
+    let after = app.get(&format!("/api/v1/consultations/{id}/results"), None).await.ok(200).clone();
+    assert_eq!(before["proposals"], after["proposals"], "the result is kept");
+    assert_eq!(before["summary"]["ballots"], after["summary"]["ballots"]);
+    let audit = app.get("/api/v1/audit?limit=1000", Some(&admin)).await.ok(200).clone();
+    let purge = audit["entries"].as_array().unwrap().iter().find(|e| e["action"] == "retention.delete-roll").expect("recorded").clone();
+    assert_eq!(purge["after"]["people_deleted"], 3);
+    if let Some(file) = &app.sqlite_file {
+        let bytes = std::fs::read(file).unwrap();
+        assert!(!bytes.windows(9).any(|w| w == b"Ann Jones"), "the name is gone from the file (secure_delete)");
+    }
+}
