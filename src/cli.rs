@@ -57,6 +57,9 @@ pub enum Command {
     /// The audit record of staff actions (docs/privacy.md).
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Retention of personal data after publishing (docs/privacy.md).
+    #[command(subcommand)]
+    Retention(RetentionCommand),
     /// Count an election file in the exchange format (docs/tally.md) and print the result as JSON.
     Tally(TallyArgs),
     /// Copy the SQLite database into a new FILE while pbvote keeps serving (a consistent copy
@@ -155,6 +158,11 @@ pub struct ServeArgs {
     /// without it can only set it up (true or false).
     #[arg(long, env = "PBVOTE_REQUIRE_TOTP_FOR_ADMINS", default_value_t = false, action = clap::ArgAction::Set)]
     pub require_totp_for_admins: bool,
+    /// Delete the voter rolls (names, addresses, references) of consultations published this
+    /// many days ago (1 to 3650), keeping the anonymised ballots and the published record.
+    /// Unset: keep them. Checked every 10 minutes (and by `pbvote retention apply`).
+    #[arg(long, env = "PBVOTE_RETENTION_DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub retention_days: Option<u32>,
 }
 
 /// The largest value the rate-limit settings take.
@@ -179,6 +187,17 @@ pub enum AuditCommand {
     /// Check the audit record's hash chain. Prints how many entries checked, or names the first
     /// entry that does not (and exits with status 1).
     Verify,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RetentionCommand {
+    /// Delete now the voter rolls of consultations published at least DAYS days ago (what
+    /// `pbvote serve` does every 10 minutes when PBVOTE_RETENTION_DAYS is set).
+    Apply {
+        /// Days after publishing (1 to 3650).
+        #[arg(long, env = "PBVOTE_RETENTION_DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
+        days: u32,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -266,6 +285,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::Retention(RetentionCommand::Apply { days }) => {
+            let db = Db::connect(&database).await?;
+            db.migrate().await?;
+            let deleted = storage::rolls::purge_published(&db, chrono::Utc::now(), days).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("retention: deleted {deleted} people from the voter rolls of consultations published at least {days} days ago");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Backup { file } => {
             let contents = storage::backup::backup(&database, &file).await?;
             println!(
@@ -335,6 +361,7 @@ async fn serve(mut database: DatabaseSettings, args: ServeArgs) -> anyhow::Resul
         metrics_token,
         council,
         require_totp_for_admins: args.require_totp_for_admins,
+        retention_days: args.retention_days,
     };
     let bind_host = settings.bind_addr()?.ip();
     let app = Application::build(settings).await?;

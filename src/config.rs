@@ -90,6 +90,9 @@ pub struct Settings {
     /// `PBVOTE_REQUIRE_TOTP_FOR_ADMINS`: an admin without two-step sign-in may do nothing
     /// but set it up.
     pub require_totp_for_admins: bool,
+    /// `PBVOTE_RETENTION_DAYS`: delete voter rolls this many days after a consultation is
+    /// published (checked every 10 minutes); `None` keeps them.
+    pub retention_days: Option<u32>,
 }
 
 /// The council every page names, with its logo, privacy notice and contact.
@@ -147,6 +150,7 @@ impl Settings {
             metrics_token: None,
             council: Council::default(),
             require_totp_for_admins: false,
+            retention_days: None,
         })
     }
 

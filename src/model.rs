@@ -266,6 +266,22 @@ pub struct CodeSummary {
     pub batches: Vec<CodeBatch>,
 }
 
+/// A person on a consultation's voter roll.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RollEntry {
+    pub id: Uuid,
+    /// The line of the file it was imported from.
+    pub line: u64,
+    pub reference: String,
+    pub name: String,
+    pub address: String,
+    pub area: Option<String>,
+    /// Whether the person's current code was revoked (and not replaced).
+    pub revoked: bool,
+    /// Whether the person's current code has voted (never how).
+    pub voted: bool,
+}
+
 /// A signed-in person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct User {

@@ -49,17 +49,28 @@ pub fn read(text: &str, areas: &[String]) -> (Vec<RollRow>, Vec<RowProblem>) {
             format!("the first line must name the columns name, address, reference and (if used) area; missing: {}", missing.join(", "));
         return (rows, vec![RowProblem { line: 1, problem }]);
     }
+    // The line of a byte offset, counted here: the CSV reader does not count blank lines.
+    let newlines: Vec<usize> = text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i).collect();
+    // (A record after blank lines starts, for the reader, where they do: skip them.)
+    let bytes = text.as_bytes();
+    let line_at = |byte: u64| {
+        let mut at = byte as usize;
+        while at < bytes.len() && (bytes[at] == b'\n' || bytes[at] == b'\r') {
+            at += 1;
+        }
+        newlines.partition_point(|&n| n < at) as u64 + 1
+    };
     let mut seen: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
     for record in reader.records() {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, |p| line_at(p.byte()));
                 problems.push(RowProblem { line, problem: format!("cannot be read as CSV: {e}") });
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record.position().map_or(0, |p| line_at(p.byte()));
         if record.iter().all(|c| c.is_empty()) {
             continue;
         }

@@ -34,7 +34,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let frontend_dir = settings.frontend_dir.clone();
         let context = AppContext::new(db, settings);
-        spawn_housekeeping(context.db.clone());
+        spawn_housekeeping(context.db.clone(), context.settings.retention_days);
         spawn_credit_keeping(context.limiter.clone());
         crate::results::warm_up(&context);
         let data = web::Data::new(context.clone());
@@ -144,7 +144,7 @@ fn spawn_credit_keeping(limiter: crate::rate_limit::RateLimiter) {
 /// Every ten minutes, forget expired sign-ins and device tokens, and rate-limit windows older
 /// than a day.
 /// (Expired sessions are refused anyway; this only keeps the tables small.)
-fn spawn_housekeeping(db: Db) {
+fn spawn_housekeeping(db: Db, retention_days: Option<u32>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
@@ -155,6 +155,11 @@ fn spawn_housekeeping(db: Db) {
             }
             if let Err(e) = crate::storage::accounts::purge_expired_device_tokens(&db, now).await {
                 tracing::warn!(error = %e, "could not purge expired device tokens");
+            }
+            if let Some(days) = retention_days
+                && let Err(e) = crate::storage::rolls::purge_published(&db, now, days).await
+            {
+                tracing::warn!(error = %e, "could not delete voter rolls past their retention period");
             }
             if let Err(e) = crate::storage::rate_limits::purge(&db, now.timestamp() - 86_400).await {
                 tracing::warn!(error = %e, "could not purge old rate-limit counters");

@@ -55,7 +55,7 @@ const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-
 // is refused, however it is spelt: browsers drop tabs and line breaks from addresses, so a
 // filter for "another site" lets `/%09/evil.example` through as `//evil.example`.
 const NEXT_PAGES = [
-  new RegExp(`^(consultation|letters)\\.html\\?c=(${UUID})$`),
+  new RegExp(`^(consultation|letters|roll)\\.html\\?c=(${UUID})$`),
   new RegExp(`^(meeting|paper|slips)\\.html\\?m=(${UUID})$`),
   new RegExp(`^\\.\\./(results)\\.html\\?c=(${UUID})$`),
   /^(new|index|audit|accounts|two-step)\.html$/,

@@ -113,6 +113,7 @@ const TEXT = {
   onlyOnce: 'These codes are shown only once. Download them or print the letters now: the council keeps only a scrambled copy, so they can never be shown again.',
   downloadCsv: 'Download the codes (CSV spreadsheet)',
   printLetters: 'Print one letter per code',
+  rollLink: 'Import a voter roll (one code per person, with letters addressed to them)',
   forget: 'I have saved them: hide the codes',
   ballotAddress: 'Ballot page address: {url}',
   error: 'Something went wrong: {detail}',
@@ -601,7 +602,8 @@ function codesSection() {
     h('p', {}, TEXT.codesIntro),
     stats,
     panel,
-    form || h('p', { class: 'hint' }, TEXT.codesNotNow));
+    form || h('p', { class: 'hint' }, TEXT.codesNotNow),
+    canMake ? h('p', {}, h('a', { href: `roll.html?c=${enc(C.id)}`, id: 'roll-link' }, TEXT.rollLink)) : null);
 }
 
 // ---------- who made which codes ----------

@@ -62,6 +62,8 @@ async function start() {
   }
   main.firstChild.append(h('div', { class: 'btn-row' }, h('button', { type: 'button', id: 'print-letters', onclick: () => window.print() }, icon('print'), TEXT.print), back));
   main.append(h('div', { id: 'letters' }, batch.codes.map((code, i) => h('article', { class: 'letter', 'aria-labelledby': `letter-${i}` },
+    // A roll's letters are addressed to their person.
+    batch.people?.[i] ? h('p', { class: 'letter-to' }, batch.people[i].name, batch.people[i].address.split(/\n|, /).map((line) => [h('br'), line])) : null,
     h('h2', { id: `letter-${i}` }, fill(TEXT.letterHeading, { title: batch.title })),
     h('p', {}, TEXT.letterIntro),
     links ? [

@@ -15,6 +15,7 @@ mod m20261203_000007_audit;
 mod m20261203_000008_code_batches;
 mod m20261203_000009_accounts;
 mod m20261203_000010_rolls;
+mod m20261203_000011_published_at;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000008_code_batches::Migration),
             Box::new(m20261203_000009_accounts::Migration),
             Box::new(m20261203_000010_rolls::Migration),
+            Box::new(m20261203_000011_published_at::Migration),
         ]
     }
 }

@@ -79,6 +79,8 @@ pub static RULES: &[Rule] = &[
     rule("PUT", "/api/v1/consultations/{id}/code-approval", Roles(ORGANISER), "change the consultation's settings"),
     rule("POST", "/api/v1/code-batches/{batch}/approve", Roles(COMMISSIONER), "approve codes made after voting opened"),
     rule("POST", "/api/v1/consultations/{id}/roll", Roles(ORGANISER), "import voter rolls"),
+    rule("GET", "/api/v1/consultations/{id}/roll", Roles(ORGANISER), "look people up on the roll"),
+    rule("POST", "/api/v1/roll-entries/{entry}/revoke", Roles(ORGANISER), "revoke voter codes"),
     rule("GET", "/api/v1/receipts/{receipt}", Anyone, "check a receipt"),
     rule("GET", "/api/v1/consultations/{id}/results", AnyoneOncePublished(REVIEWERS), "see results before they are published"),
     rule("GET", "/api/v1/consultations/{id}/export", AnyoneOncePublished(REVIEWERS), "export ballots before they are published"),

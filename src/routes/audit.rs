@@ -84,6 +84,7 @@ pub struct AuditPage {
     params(AuditQuery),
     responses(
         (status = 200, body = AuditPage),
+        (status = 400, description = "The query string cannot be read (e.g. a number that is not one)", body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),

@@ -99,6 +99,8 @@ api_routes!(
     voter_codes::code_approval,
     voter_codes::approve,
     rolls::import,
+    rolls::find,
+    rolls::revoke,
     ballots::check_receipt,
     results::get_results,
     results::export,

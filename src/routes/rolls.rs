@@ -1,16 +1,17 @@
 //! Voter rolls: import the council's CSV (a preview first), one code per person, and the
 //! letters as a mail-merge file. The codes are shown this once.
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{json::SignedInJson, problem::Problem, voter_codes::IssueCodesQuery};
+use super::{auth::SignedIn, json::SignedInJson, problem::Problem, voter_codes::IssueCodesQuery};
 use crate::{
     app::AppContext,
     domain::VoterCode,
     errors::AppError,
-    model::CodeBatch,
+    errors::FieldContext,
+    model::{CodeBatch, RollEntry},
     rolls::{self, RollRow, RowProblem},
     storage,
 };
@@ -159,4 +160,125 @@ pub async fn import(
             .body(bytes));
     }
     Ok(HttpResponse::Created().insert_header(("Cache-Control", "no-store")).json(RollImported { batch, letters }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RollQuery {
+    /// The council's reference for the person (required). (Optional to the parser, so
+    /// that a request without a token is refused with 401 before the query is judged.)
+    pub reference: Option<String>,
+}
+
+/// A person on the roll, by the council's reference: whether their code was revoked and
+/// whether it has voted (never how).
+#[utoipa::path(
+    tag = "voter codes",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Consultation id"), RollQuery),
+    responses(
+        (status = 200, body = RollEntry),
+        (status = 400, description = "The query string cannot be read (e.g. a number that is not one)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/consultations/{id}/roll")]
+pub async fn find(
+    ctx: web::Data<AppContext>,
+    _user: SignedIn,
+    id: web::Path<Uuid>,
+    query: web::Query<RollQuery>,
+) -> Result<HttpResponse, AppError> {
+    let reference = query
+        .reference
+        .as_deref()
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| AppError::invalid("reference", "give the council's reference for the person, as ?reference=…"))?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(storage::rolls::find(&ctx.db, *id, reference).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeRequest {
+    /// Why (it goes into the audit record), e.g. "letter returned: moved away".
+    #[schema(max_length = 500)]
+    pub reason: String,
+    /// The code on the person's letter, when the council has it (a returned letter): then
+    /// the ballot cast with it, if any, leaves the count. Without it the code only stops
+    /// working: the roll holds no key that finds a ballot.
+    #[serde(default)]
+    pub letter_code: Option<String>,
+    /// Make a new code for the person (shown once, in `letter`).
+    #[serde(default)]
+    pub replace: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RevokeAnswer {
+    pub entry: RollEntry,
+    /// Whether a ballot cast with the code was found and taken out of the count.
+    pub ballot_removed: bool,
+    /// The new letter, when `replace` was asked for.
+    pub letter: Option<Letter>,
+    pub batch: Option<CodeBatch>,
+}
+
+/// Revoke a person's code (before voting closes), optionally with a new one for them.
+#[utoipa::path(
+    tag = "voter codes",
+    security(("bearer" = [])),
+    params(("entry" = Uuid, Path, description = "Roll entry id")),
+    request_body = RevokeRequest,
+    responses(
+        (status = 200, body = RevokeAnswer),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/roll-entries/{entry}/revoke")]
+pub async fn revoke(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    entry: web::Path<Uuid>,
+    staff: SignedInJson<RevokeRequest>,
+) -> Result<HttpResponse, AppError> {
+    let body = staff.body.0;
+    let reason = crate::domain::BoundedText::parse(body.reason.trim(), 500).field("reason")?.into_string();
+    if reason.is_empty() {
+        return Err(AppError::invalid("reason", "say why the code is revoked: it goes into the audit record"));
+    }
+    let consultation = storage::rolls::consultation_of(&ctx.db, *entry).await?;
+    let letter = body
+        .letter_code
+        .as_deref()
+        .map(|raw| VoterCode::parse(raw).field("letter_code"))
+        .transpose()?
+        .map(|code| (ctx.keys.code_lookup_hash(consultation, &code), ctx.keys.voter_key(consultation, &code)));
+    let new_code = body.replace.then(VoterCode::generate);
+    let replacement = new_code.as_ref().map(|c| ctx.keys.new_code(consultation, c));
+    let done = storage::rolls::revoke(&ctx.db, staff.user.actor(), *entry, letter, &reason, replacement).await?;
+    let base = super::voter_codes::public_base(&ctx, &req);
+    let letter = new_code.map(|c| Letter {
+        line: done.entry.line,
+        reference: done.entry.reference.clone(),
+        name: done.entry.name.clone(),
+        address: done.entry.address.clone(),
+        area: done.entry.area.clone(),
+        code: c.display(),
+        link: crate::meetings::code_link(&base, &c),
+    });
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(RevokeAnswer {
+        entry: done.entry,
+        ballot_removed: done.ballot_removed,
+        letter,
+        batch: done.batch,
+    }))
 }

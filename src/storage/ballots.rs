@@ -167,6 +167,7 @@ fn ballot_key_for<'a>(code: &'a voter_codes::Model, voter_key: &'a str, meeting:
         }
         ("slip", Some(_)) => Ok(code.ballot_key.as_deref().unwrap_or(voter_key)),
         ("held", _) => Err(AppError::invalid("voter_code", super::meetings::HELD)),
+        ("revoked", _) => Err(AppError::invalid("voter_code", super::meetings::REVOKED)),
         (_, _) if code.exchanged_at.is_some() => Err(AppError::invalid(
             "voter_code",
             "this letter was exchanged for an admission slip at a meeting: vote with the slip in the hall",

@@ -530,13 +530,14 @@ pub async fn advance_phase(
     let current = load(&txn, id).await?;
     current.phase.advance(to).map_err(AppError::wrong_phase)?;
     check(&current)?;
-    let result = consultations::Entity::update_many()
+    let mut update = consultations::Entity::update_many()
         .col_expr(consultations::Column::Phase, Expr::value(to.as_str()))
-        .col_expr(consultations::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(consultations::Column::Id.eq(id))
-        .filter(consultations::Column::Phase.eq(current.phase.as_str()))
-        .exec(&txn)
-        .await?;
+        .col_expr(consultations::Column::UpdatedAt, Expr::value(Utc::now()));
+    if to == Phase::Published {
+        update = update.col_expr(consultations::Column::PublishedAt, Expr::value(Some(Utc::now())));
+    }
+    let result =
+        update.filter(consultations::Column::Id.eq(id)).filter(consultations::Column::Phase.eq(current.phase.as_str())).exec(&txn).await?;
     if result.rows_affected != 1 {
         return Err(AppError::wrong_phase("the consultation changed phase at the same moment; please reload"));
     }

@@ -361,6 +361,9 @@ pub(super) async fn record_join(txn: &DatabaseTransaction, meeting: Uuid, join_h
 pub(super) const HELD: &str =
     "this code was made after voting opened and works once a commissioner approves its batch; please try again later or ask the council";
 
+/// Why a revoked code cannot vote.
+pub(super) const REVOKED: &str = "this code was withdrawn by the council; if you were sent a new letter, use the code on that one";
+
 /// What a code opening the meeting's page is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Joined {
@@ -386,6 +389,7 @@ pub async fn join(db: &Db, meeting: Uuid, code_hash: &str, join_hash: &str) -> R
         "slip" if code.meeting_id == Some(meeting) => Joined::Slip,
         "slip" => return Err(AppError::invalid("voter_code", "this admission slip is for another meeting")),
         "held" => return Err(AppError::invalid("voter_code", HELD)),
+        "revoked" => return Err(AppError::invalid("voter_code", REVOKED)),
         _ if code.exchanged_at.is_some() => {
             return Err(AppError::invalid("voter_code", "this letter was exchanged for an admission slip: vote with the slip"));
         }

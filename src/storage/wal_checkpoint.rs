@@ -65,6 +65,15 @@ impl Checkpointer {
     }
 }
 
+/// Checkpoint now, on SQLite (after deleting personal data: retention), best effort: whether
+/// the log was emptied. PostgreSQL: nothing to do here (see docs/privacy.md).
+pub(super) async fn now(db: &super::Db) -> bool {
+    if db.kind() != crate::config::DatabaseKind::Sqlite {
+        return true;
+    }
+    checkpoint(&db.write, db.timeout).await.unwrap_or(false)
+}
+
 /// `PRAGMA wal_checkpoint(TRUNCATE)` on the writer connection, waiting at most
 /// [`READER_WAIT`] for readers. Whether it copied the whole log and emptied it.
 async fn checkpoint(write: &DatabaseConnection, busy_timeout: Duration) -> Result<bool, sqlx::Error> {

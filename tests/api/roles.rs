@@ -49,7 +49,8 @@ fn concrete(op: &Operation, f: &Fixtures) -> String {
         .replace("{receipt}", "R-2222-2222-2222-2222")
         .replace("{code}", "K7QF2M")
         .replace("{file}", "results.csv")
-        .replace("{batch}", &uuid::Uuid::new_v4().to_string());
+        .replace("{batch}", &uuid::Uuid::new_v4().to_string())
+        .replace("{entry}", &uuid::Uuid::new_v4().to_string());
     assert!(!path.contains('{'), "a path parameter this test does not fill: {}", op.path);
     path
 }

@@ -193,3 +193,111 @@ async fn a_roll_of_100000_people_imports_in_one_go() {
     let summary = app.get(&format!("/api/v1/consultations/{id}/code-batches"), Some(&organiser)).await;
     assert_eq!(summary.ok(200)["letters"], N as u64);
 }
+
+/// A returned letter: its code is revoked and the ballot cast with it leaves the count; the
+/// person gets a new code. Without the letter's code the old code only stops working.
+#[tokio::test]
+async fn a_revoked_code_stops_and_its_ballot_leaves_the_count() {
+    let app = spawn_app().await;
+    let organiser = app.organiser().await;
+    let admin = app.signed_in(Role::Admin).await;
+    let id = draft(&app, &organiser).await;
+    let csv = "name,address,reference\nAnn Jones,1 High St,R1\nBo Li,2 Low St,R2\nCy Day,3 Mill Lane,R3\n";
+    let imported = app.post(&roll_path(&id), &json!({"csv": csv}), Some(&organiser)).await.ok(201).clone();
+    let code = |i: usize| imported["letters"][i]["code"].as_str().unwrap().to_owned();
+    app.open(&organiser, &id).await;
+    for i in 0..3 {
+        app.cast(&id, &json!({"voter_code": code(i), "want": ["S1"]})).await.ok(201);
+    }
+    assert_eq!(ballots(&app, &id, &organiser).await, 3);
+    let ann = app.get(&format!("{}?reference=R1", roll_path(&id)), Some(&organiser)).await.ok(200).clone();
+    assert_eq!(ann["voted"], true);
+    let entry = ann["id"].as_str().unwrap();
+    let revoke = format!("/api/v1/roll-entries/{entry}/revoke");
+    app.post(&revoke, &json!({"reason": "letter returned", "letter_code": code(1)}), Some(&organiser))
+        .await
+        .problem_field(422, "letter_code");
+    app.post(&revoke, &json!({"reason": " ", "letter_code": code(0)}), Some(&organiser)).await.problem_field(422, "reason");
+    let done = app
+        .post(&revoke, &json!({"reason": "letter returned: moved away", "letter_code": code(0), "replace": true}), Some(&organiser))
+        .await;
+    let done = done.ok(200).clone();
+    assert_eq!(done["ballot_removed"], true);
+    assert_eq!(ballots(&app, &id, &organiser).await, 2, "the ballot left the count");
+    let refused = app.cast(&id, &json!({"voter_code": code(0), "want": ["S2"]})).await;
+    assert!(refused.problem_field(422, "voter_code")["detail"].as_str().unwrap().contains("withdrawn"));
+    let new_code = done["letter"]["code"].as_str().unwrap();
+    assert_eq!(done["letter"]["name"], "Ann Jones");
+    assert_eq!(done["batch"]["after_opening"], true);
+    app.cast(&id, &json!({"voter_code": new_code, "want": ["S2"]})).await.ok(201);
+    assert_eq!(ballots(&app, &id, &organiser).await, 3);
+    // Without the letter's code: the code stops, its ballot cannot be found and stays.
+    let bo = app.get(&format!("{}?reference=R2", roll_path(&id)), Some(&organiser)).await.ok(200)["id"].as_str().unwrap().to_owned();
+    let done = app.post(&format!("/api/v1/roll-entries/{bo}/revoke"), &json!({"reason": "reported stolen"}), Some(&organiser)).await;
+    assert_eq!(done.ok(200)["ballot_removed"], false);
+    assert_eq!(done.body["entry"]["revoked"], true);
+    app.cast(&id, &json!({"voter_code": code(1), "want": ["S2"]})).await.problem_field(422, "voter_code");
+    app.post(&format!("/api/v1/roll-entries/{bo}/revoke"), &json!({"reason": "again"}), Some(&organiser)).await.problem(409);
+    // Recorded, without names.
+    let audit = app.get("/api/v1/audit?limit=1000", Some(&admin)).await.ok(200).clone();
+    let revokes: Vec<&Value> = audit["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "roll.revoke").collect();
+    assert_eq!(revokes.len(), 2);
+    assert_eq!(revokes[0]["after"]["ballot_removed"], true);
+    assert!(!audit.to_string().contains("Ann Jones"));
+    // Not once voting has closed.
+    app.post_empty(&format!("/api/v1/consultations/{id}/close"), Some(&organiser)).await.ok(200);
+    let cy = app.get(&format!("{}?reference=R3", roll_path(&id)), Some(&organiser)).await.ok(200)["id"].as_str().unwrap().to_owned();
+    app.post(&format!("/api/v1/roll-entries/{cy}/revoke"), &json!({"reason": "late"}), Some(&organiser)).await.problem(409);
+}
+
+async fn ballots(app: &TestApp, id: &str, organiser: &str) -> u64 {
+    app.get(&format!("/api/v1/consultations/{id}/code-batches"), Some(organiser)).await.ok(200)["ballots"].as_u64().unwrap()
+}
+
+/// Retention: `pbvote retention apply --days N` (what the server does every 10 minutes
+/// with PBVOTE_RETENTION_DAYS) deletes the roll of a consultation published N days ago and
+/// keeps the result.
+#[tokio::test]
+async fn rolls_are_deleted_after_the_retention_period_and_the_result_is_kept() {
+    let app = spawn_app().await;
+    let organiser = app.organiser().await;
+    let admin = app.signed_in(Role::Admin).await;
+    let id = draft(&app, &organiser).await;
+    let csv = "name,address,reference\nAnn Jones,1 High St,R1\nBo Li,2 Low St,R2\nCy Day,3 Mill Lane,R3\n";
+    let imported = app.post(&roll_path(&id), &json!({"csv": csv}), Some(&organiser)).await.ok(201).clone();
+    app.open(&organiser, &id).await;
+    for letter in imported["letters"].as_array().unwrap() {
+        app.cast(&id, &json!({"voter_code": letter["code"], "want": ["S1"]})).await.ok(201);
+    }
+    app.post_empty(&format!("/api/v1/consultations/{id}/close"), Some(&organiser)).await.ok(200);
+    app.post_empty(&format!("/api/v1/consultations/{id}/publish"), Some(&organiser)).await.ok(200);
+    let before = app.get(&format!("/api/v1/consultations/{id}/results"), None).await.ok(200).clone();
+    let apply = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_pbvote"))
+            .env("DATABASE_URL", &app.database_url)
+            .env("PBVOTE_LOG", "warn")
+            .args(["retention", "apply", "--days", "30"])
+            .output()
+            .expect("pbvote runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(apply().contains("deleted 0 people"), "just published: kept");
+    app.get(&format!("{}?reference=R1", roll_path(&id)), Some(&organiser)).await.ok(200);
+    let conn = sea_orm::Database::connect(&app.database_url).await.unwrap();
+    use sea_orm::ConnectionTrait;
+    conn.execute_unprepared("UPDATE consultations SET published_at = '2020-01-01 00:00:00+00:00' WHERE phase = 'published'").await.unwrap();
+    conn.close().await.unwrap();
+    assert!(apply().contains("deleted 3 people"));
+    app.get(&format!("{}?reference=R1", roll_path(&id)), Some(&organiser)).await.problem(404);
+    let after = app.get(&format!("/api/v1/consultations/{id}/results"), None).await.ok(200).clone();
+    assert_eq!(before["proposals"], after["proposals"], "the result is kept");
+    assert_eq!(before["summary"]["ballots"], after["summary"]["ballots"]);
+    let audit = app.get("/api/v1/audit?limit=1000", Some(&admin)).await.ok(200).clone();
+    let purge = audit["entries"].as_array().unwrap().iter().find(|e| e["action"] == "retention.delete-roll").expect("recorded").clone();
+    assert_eq!(purge["after"]["people_deleted"], 3);
+    if let Some(file) = &app.sqlite_file {
+        let bytes = std::fs::read(file).unwrap();
+        assert!(!bytes.windows(9).any(|w| w == b"Ann Jones"), "the name is gone from the file (secure_delete)");
+    }
+}

@@ -18,6 +18,7 @@ fn staff_routes_with_a_body(doc: &Value) -> Vec<(String, String)> {
                     .replace("{id}", &id)
                     .replace("{mid}", &id)
                     .replace("{user_id}", &id)
+                    .replace("{entry}", &id)
                     .replace("{service_id}", "library")
                     .replace("{proposal_id}", "S1")
                     .replace("{serial}", "0042");

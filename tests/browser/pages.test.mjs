@@ -253,6 +253,7 @@ test('if the scripts do not load, every page still shows a header, a heading, wh
     'console/audit.html': 'Audit record',
     'console/two-step.html': 'Two-step sign-in',
     'console/welcome.html': 'Set your password',
+    [`console/roll.html?c=${data.draft}`]: 'Voter roll',
   };
   const page = await newPage(browser, { width: 360, height: 740 });
   await page.route('**/assets/*.js', (route) => route.abort('failed'));
