@@ -308,8 +308,10 @@ pub fn decode_counted(rows: CountedRows) -> Result<(Vec<CountedBallot>, (i64, i6
 
 /// A value that changes whenever a consultation's ballots change: (number of ballots,
 /// sum of their versions). A new ballot raises the first, a replacement the second, and
-/// neither ever falls, so a reader can never see an old pair after a newer one, whatever
-/// order concurrent transactions commit in (unlike a maximum timestamp).
+/// once voting has closed (the only time results are counted) neither ever falls — the one
+/// deletion, revoking a code with its ballot, is refused from then — so a reader can never
+/// see an old pair after a newer one, whatever order concurrent transactions commit in
+/// (unlike a maximum timestamp).
 pub async fn change_marker(db: &Db, consultation: Uuid) -> Result<(i64, i64), AppError> {
     let row: Option<(i64, Option<i64>)> = ballots::Entity::find()
         .select_only()
