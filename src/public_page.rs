@@ -42,6 +42,10 @@ pub struct Text {
     pub affects: &'static str,
     pub you_said: &'static str,
     pub ballots_counted: &'static str,
+    pub codes_given: &'static str,
+    pub codes_by_letter: &'static str,
+    pub codes_at_meetings: &'static str,
+    pub codes_after_opening: &'static str,
     pub by_channel: &'static str,
     pub by_area: &'static str,
     pub channel_names: [(&'static str, &'static str); 5],
@@ -115,6 +119,10 @@ pub const EN: Text = Text {
     affects: "Affects",
     you_said: "You said",
     ballots_counted: "Votes counted",
+    codes_given: "Voter codes given out",
+    codes_by_letter: "by letter",
+    codes_at_meetings: "at meetings",
+    codes_after_opening: "of them made after voting opened",
     by_channel: "How people voted",
     by_area: "Where people live",
     channel_names: [
@@ -250,6 +258,8 @@ pub struct Record<'a> {
     pub decisions: &'a [Decision],
     pub updates: &'a [Update],
     pub files: Vec<(&'static str, String, String)>,
+    /// The voter codes given out, against which the votes can be read (numbers only).
+    pub codes: &'a crate::model::CodeSummary,
     /// A receipt the reader asked about and what it says, if any.
     pub receipt: Option<(String, ReceiptAnswer)>,
 }
@@ -319,6 +329,10 @@ pub fn record(t: &Text, council: &Council, r: &Record<'_>) -> String {
         section aria-labelledby="you-said" {
             h2 id="you-said" { (t.you_said) }
             p class="big" { (t.ballots_counted) ": " strong { (r.result["summary"]["ballots"]) } }
+            p {
+                (t.codes_given) ": " strong { (r.codes.letters + r.codes.slips) } " (" (r.codes.letters) " " (t.codes_by_letter) ", "
+                (r.codes.slips) " " (t.codes_at_meetings) "); " (r.codes.after_opening) " " (t.codes_after_opening) "."
+            }
             div class="two-columns" {
                 div {
                     h3 { (t.by_channel) }

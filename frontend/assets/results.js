@@ -28,6 +28,7 @@ const TEXT = {
   summaryHeading: 'Summary',
   ballots: 'Votes counted',
   codesUsed: '{used} of {issued} voter codes used.',
+  codesGiven: 'Voter codes given out: {all} ({letters} by letter, {slips} at meetings); {late} of them made after voting opened.',
   savingsStat: 'Savings',
   target: 'Target: save {amount}.',
   noTarget: 'There was no savings target.',
@@ -155,6 +156,10 @@ function render(R) {
 
   const user = getUser();
   const codesLine = h('p', { class: 'muted', id: 'codes-used', hidden: true });
+  // Every code given out, against which the votes can be read (numbers only).
+  const K = R.codes;
+  const codesGiven = K ? h('p', { class: 'muted', id: 'codes-given' }, fill(TEXT.codesGiven,
+    { all: K.letters + K.slips, letters: K.letters, slips: K.slips, late: K.after_opening })) : null;
 
   // Summary
   const target = budget.savings_target;
@@ -214,7 +219,7 @@ function render(R) {
     h('section', { 'aria-labelledby': 'summary-heading' },
       h('h2', { id: 'summary-heading' }, TEXT.summaryHeading),
       h('div', { class: 'summary-grid' },
-        h('div', { class: 'stat' }, h('h3', {}, TEXT.ballots), h('p', { class: 'big', id: 'ballot-count' }, String(S.ballots ?? 0)), codesLine),
+        h('div', { class: 'stat' }, h('h3', {}, TEXT.ballots), h('p', { class: 'big', id: 'ballot-count' }, String(S.ballots ?? 0)), codesLine, codesGiven),
         savingsStat, devStat, protStat)),
     shortfall,
     how,

@@ -46,6 +46,7 @@ pub async fn record(ctx: web::Data<AppContext>, id: web::Path<Uuid>, query: web:
     let mut decisions = storage::review::decisions(&ctx.db, *id).await?;
     decisions.iter_mut().for_each(|d| d.decided_by = None);
     let updates = storage::review::updates(&ctx.db, *id).await?;
+    let codes = storage::voter_codes::summary(&ctx.db, *id).await?;
     let receipt = match query.receipt.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
         None => None,
         Some(raw) => Some(match Receipt::parse(raw) {
@@ -82,6 +83,7 @@ pub async fn record(ctx: web::Data<AppContext>, id: web::Path<Uuid>, query: web:
             decisions: &decisions,
             updates: &updates,
             files,
+            codes: &codes,
             receipt,
         },
     );

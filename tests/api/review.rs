@@ -286,6 +286,11 @@ async fn the_public_record_reads_without_javascript_and_checks_receipts() {
     assert!(html.contains("This decision differs from the result of the vote."), "S2 was agreed by the count and rejected");
     assert!(html.contains("Builders are in.") && html.contains("£410 saved in 2027"));
     assert!(html.contains("What protection changed"));
+    // The codes given out, against which the votes can be read.
+    assert!(
+        html.contains("Voter codes given out: <strong>100</strong> (100 by letter, 0 at meetings); 0 of them made after voting opened."),
+        "the codes given out are on the page"
+    );
     assert!(!html.contains("commissioner-"), "no member of staff is named");
     assert!(!html.contains(">East"), "East (two ballots) is not shown");
     let results = app.get(&format!("/api/v1/consultations/{id}/results"), None).await.ok(200).clone();

@@ -383,6 +383,9 @@ test('one user of a service is “1 person”, one vote is “1 list”: never �
   const numbers = await text(page.locator('#result-S1 .numbers'));
   assert.match(numbers, /^In 1 “want” list and 0 “don’t want” lists\. 1 person said they or someone they care for use Library/);
   assert.doesNotMatch(await text(page.locator('main')), /\b1 people\b|\b1 lists\b/);
+  // The code was made after voting opened, and the results say so to everyone.
+  assert.equal(await text(page.locator('#codes-given')),
+    'Voter codes given out: 1 (1 by letter, 0 at meetings); 1 of them made after voting opened.');
   assertClean(page);
   await page.context().close();
 });
