@@ -614,7 +614,8 @@ const BATCH_TEXT = {
   loading: 'Loading…',
   error: 'We could not load the code batches: {detail}',
   none: 'No codes have been made yet.',
-  totals: '{letters} letter codes and {slips} meeting slips; {after} made after voting opened; {ballots} ballots so far.',
+  totals: '{letters} letter codes and {slips} meeting slips; {after} made after voting opened.',
+  totalsBallots: '{letters} letter codes and {slips} meeting slips; {after} made after voting opened; {ballots} ballots.',
   waitingTotal: '{count} codes are waiting for a commissioner’s approval and cannot be used yet.',
   colWhen: 'Made',
   colWho: 'By',
@@ -667,7 +668,7 @@ function batchesSection() {
     });
     replace(body,
       setting,
-      h('p', { id: 'code-totals' }, fill(T.totals, { letters: s.letters, slips: s.slips, after: s.after_opening, ballots: s.ballots })),
+      h('p', { id: 'code-totals' }, fill(s.ballots == null ? T.totals : T.totalsBallots, { letters: s.letters, slips: s.slips, after: s.after_opening, ballots: s.ballots })),
       s.awaiting_approval ? h('div', { class: 'notice notice--warning' }, h('p', {}, fill(T.waitingTotal, { count: s.awaiting_approval }))) : null,
       h('div', { class: 'table-wrap' }, h('table', { id: 'batches-table' },
         h('caption', { class: 'visually-hidden' }, T.table),

@@ -191,7 +191,9 @@ pub async fn summary(db: &Db, consultation: Uuid) -> Result<CodeSummary, AppErro
         .filter(voter_codes::Column::BatchId.is_null())
         .count(&db.read)
         .await?;
-    let (ballots, _) = super::ballots::change_marker(db, consultation).await?;
+    // The exact number only once voting has closed (while open: turnout in steps, elsewhere).
+    let closed = row.phase != Phase::Draft.as_str() && row.phase != Phase::Open.as_str();
+    let ballots = if closed { Some(super::ballots::change_marker(db, consultation).await?.0 as u64) } else { None };
     Ok(CodeSummary {
         approval_required: row.approve_late_codes,
         letters,
@@ -199,7 +201,7 @@ pub async fn summary(db: &Db, consultation: Uuid) -> Result<CodeSummary, AppErro
         after_opening,
         awaiting_approval,
         unrecorded,
-        ballots: ballots as u64,
+        ballots,
         batches,
     })
 }
