@@ -261,6 +261,8 @@ pub struct CodeSummary {
     pub awaiting_approval: u64,
     /// Codes made before batches were recorded (no maker known).
     pub unrecorded: u64,
+    /// People on the voter roll (0 without one, or once retention has deleted it).
+    pub roll: u64,
     /// Ballots stored: only once voting has closed. While it is open nobody, staff
     /// included, sees more than the turnout in steps (`voter-codes/stats`), so that nobody
     /// can tell when one person voted (docs/privacy.md).

@@ -46,6 +46,7 @@ pub struct Text {
     pub codes_by_letter: &'static str,
     pub codes_at_meetings: &'static str,
     pub codes_after_opening: &'static str,
+    pub roll_size: &'static str,
     pub by_channel: &'static str,
     pub by_area: &'static str,
     pub channel_names: [(&'static str, &'static str); 5],
@@ -123,6 +124,7 @@ pub const EN: Text = Text {
     codes_by_letter: "by letter",
     codes_at_meetings: "at meetings",
     codes_after_opening: "of them made after voting opened",
+    roll_size: "People on the voter roll",
     by_channel: "How people voted",
     by_area: "Where people live",
     channel_names: [
@@ -332,6 +334,7 @@ pub fn record(t: &Text, council: &Council, r: &Record<'_>) -> String {
             p {
                 (t.codes_given) ": " strong { (r.codes.letters + r.codes.slips) } " (" (r.codes.letters) " " (t.codes_by_letter) ", "
                 (r.codes.slips) " " (t.codes_at_meetings) "); " (r.codes.after_opening) " " (t.codes_after_opening) "."
+                @if r.codes.roll > 0 { " " (t.roll_size) ": " strong { (r.codes.roll) } "." }
             }
             div class="two-columns" {
                 div {

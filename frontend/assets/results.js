@@ -29,6 +29,7 @@ const TEXT = {
   ballots: 'Votes counted',
   codesUsed: '{used} of {issued} voter codes used.',
   codesGiven: 'Voter codes given out: {all} ({letters} by letter, {slips} at meetings); {late} of them made after voting opened.',
+  rollSize: ' People on the voter roll: {roll}.',
   savingsStat: 'Savings',
   target: 'Target: save {amount}.',
   noTarget: 'There was no savings target.',
@@ -159,7 +160,8 @@ function render(R) {
   // Every code given out, against which the votes can be read (numbers only).
   const K = R.codes;
   const codesGiven = K ? h('p', { class: 'muted', id: 'codes-given' }, fill(TEXT.codesGiven,
-    { all: K.letters + K.slips, letters: K.letters, slips: K.slips, late: K.after_opening })) : null;
+    { all: K.letters + K.slips, letters: K.letters, slips: K.slips, late: K.after_opening })
+    + (K.roll > 0 ? fill(TEXT.rollSize, { roll: K.roll }) : '')) : null;
 
   // Summary
   const target = budget.savings_target;

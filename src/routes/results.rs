@@ -48,6 +48,7 @@ pub async fn get_results(ctx: web::Data<AppContext>, id: web::Path<Uuid>, user: 
         "after_opening": codes.after_opening,
         "awaiting_approval": codes.awaiting_approval,
         "unrecorded": codes.unrecorded,
+        "roll": codes.roll,
         "batches": codes.batches.len(),
         "batches_after_opening": codes.batches.iter().filter(|b| b.after_opening).count(),
         "ballots": codes.ballots,

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{
     Db,
     audit::{self, Change},
-    entities::{code_batches, consultations, users, voter_codes},
+    entities::{code_batches, consultations, roll_entries, users, voter_codes},
 };
 use crate::{
     audit::Actor,
@@ -191,6 +191,7 @@ pub async fn summary(db: &Db, consultation: Uuid) -> Result<CodeSummary, AppErro
         .filter(voter_codes::Column::BatchId.is_null())
         .count(&db.read)
         .await?;
+    let roll = roll_entries::Entity::find().filter(roll_entries::Column::ConsultationId.eq(consultation)).count(&db.read).await?;
     // The exact number only once voting has closed (while open: turnout in steps, elsewhere).
     let closed = row.phase != Phase::Draft.as_str() && row.phase != Phase::Open.as_str();
     let ballots = if closed { Some(super::ballots::change_marker(db, consultation).await?.0 as u64) } else { None };
@@ -201,6 +202,7 @@ pub async fn summary(db: &Db, consultation: Uuid) -> Result<CodeSummary, AppErro
         after_opening,
         awaiting_approval,
         unrecorded,
+        roll,
         ballots,
         batches,
     })

@@ -248,6 +248,15 @@ async fn a_revoked_code_stops_and_its_ballot_leaves_the_count() {
     app.post_empty(&format!("/api/v1/consultations/{id}/close"), Some(&organiser)).await.ok(200);
     let cy = app.get(&format!("{}?reference=R3", roll_path(&id)), Some(&organiser)).await.ok(200)["id"].as_str().unwrap().to_owned();
     app.post(&format!("/api/v1/roll-entries/{cy}/revoke"), &json!({"reason": "late"}), Some(&organiser)).await.problem(409);
+    // The codes given out stand against the roll's size, in the results and the public record.
+    let results = app.get(&format!("/api/v1/consultations/{id}/results"), Some(&organiser)).await.ok(200).clone();
+    assert_eq!(results["codes"]["roll"], 3, "{}", results["codes"]);
+    assert_eq!(results["codes"]["ballots"], 3, "{}", results["codes"]);
+    let commissioner = app.commissioner().await;
+    app.post_empty(&format!("/api/v1/consultations/{id}/publish"), Some(&commissioner)).await.ok(200);
+    let page = app.get(&format!("/published/{id}"), None).await.text.clone();
+    assert!(page.contains("People on the voter roll: <strong>3</strong>."), "the roll's size is on the public record");
+    assert!(!page.contains("Ann Jones"), "no name on the public record");
 }
 
 /// Ballots stored, read from the database: while voting is open no answer gives the exact
