@@ -112,10 +112,13 @@ async fn behind_nginx(db: &TestDb, nginx: &Path) {
     let errors: Vec<String> =
         submissions.iter().filter(|s| s.acknowledged_receipt().is_none()).map(|s| format!("{:?}", s.outcome)).collect();
     eprintln!(
-        "rolling restart: {} ballots sent through the proxy, {} acknowledged, {} errors",
+        "rolling restart: {} ballots sent through the proxy, {} acknowledged, {} errors {:?}",
         submissions.len(),
         ledger.acknowledged.len(),
-        errors.len()
+        errors.len(),
+        // Printed before the ledger is checked, which may fail first: a rare run (one in
+        // several CI runs) has had two errors here, with one of those ballots stored.
+        &errors[..errors.len().min(3)]
     );
     let ballots = verify_against_ledger(&proxy, db, &setup, &ledger, "after a rolling restart behind nginx").await;
     assert_eq!(ballots, ledger.acknowledged.len(), "every acknowledged ballot stored exactly once");
