@@ -35,8 +35,8 @@ cleanup() {
   rm -rf "$TMP"
 }
 trap cleanup EXIT
-bounded() { local secs=$1; shift; timeout --signal=INT --kill-after=10 "$secs" "$@"; }
-value() { { grep "^RESULT kind=$2 " "$1" 2>/dev/null || true; } | tail -n1 | tr ' ' '\n' | sed -n "s/^$3=//p"; }
+# bounded, value, start_server, stop_server.
+source bench/lib.sh
 
 log "Build (release) of $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 cargo build --release -q -p pbvote -p pbvote-loadgen
@@ -45,21 +45,6 @@ LOADGEN=$TARGET_DIR/release/pbvote-loadgen
 SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 ORG=organiser@bench.example; COM=commissioner@bench.example; PASSWORD=bench-password-$$-long
 
-start_server() { # url log
-  local url=$1 out=$2 port=""
-  DATABASE_URL=$url PBVOTE_BIND=127.0.0.1:0 PBVOTE_SECRET=$SECRET PBVOTE_LOG=warn \
-    PBVOTE_CODE_FAILURE_LIMIT=1000000 PBVOTE_SIGN_IN_LIMIT=1000 "$PBVOTE" serve >"$out" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 300); do
-    port=$(sed -n 's|^pbvote listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$out")
-    [ -n "$port" ] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$out"; echo "pbvote did not start" >&2; exit 1; }
-    sleep 0.1
-  done
-  [ -n "$port" ] || { echo "pbvote did not say where it listens" >&2; exit 1; }
-  BASE=http://127.0.0.1:$port
-}
-stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
 sign_in() { # email
   bounded 30 curl -sf -H 'content-type: application/json' -d "{\"email\":\"$1\",\"password\":\"$PASSWORD\"}" "$BASE/api/v1/auth/sign-in" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'

@@ -43,8 +43,8 @@ PG_DATA=$TMP/pg/data
 RUN_AS=()
 [ "$(id -u)" = 0 ] && RUN_AS=(runuser -u postgres --)
 log() { printf '\n== %s (load %s)\n' "$*" "$(cut -d' ' -f1-3 /proc/loadavg)"; }
-bounded() { local secs=$1; shift; timeout --signal=INT --kill-after=10 "$secs" "$@"; }
-value() { { grep "^RESULT kind=$2 " "$1" 2>/dev/null || true; } | tail -n1 | tr ' ' '\n' | sed -n "s/^$3=//p"; }
+# bounded, value (and start_server / stop_server, unused here: two instances of its own).
+source bench/lib.sh
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   [ -d "$PG_DATA" ] && "${RUN_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -m immediate -w stop >/dev/null 2>&1 || true
