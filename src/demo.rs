@@ -156,8 +156,14 @@ pub async fn load(ctx: &AppContext) -> Result<Demo, AppError> {
     let earlier =
         demos.iter().filter(|c| c.id != consultation_id && matches!(c.phase, Phase::Closed | Phase::Published)).map(|c| c.id).collect();
     let codes: Vec<VoterCode> = (0..10).map(|_| VoterCode::generate()).collect();
-    storage::voter_codes::issue(&ctx.db, consultation_id, DEMO, codes.iter().map(|c| ctx.keys.new_code(consultation_id, c)).collect())
-        .await?;
+    storage::voter_codes::issue(
+        &ctx.db,
+        consultation_id,
+        DEMO,
+        codes.iter().map(|c| ctx.keys.new_code(consultation_id, c)).collect(),
+        None,
+    )
+    .await?;
     let mut accounts = Vec::new();
     for (email, role) in [("organiser@demo.example", Role::Organiser), ("commissioner@demo.example", Role::Commissioner)] {
         let email = parse(Email::parse(email))?;

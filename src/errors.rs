@@ -25,6 +25,9 @@
 //! - [`AppError::InvalidVoterCode`] (422): a voter code that was not issued for this
 //!   consultation. Kept apart so the page can put the message next to the code field and
 //!   so metrics can count guessing.
+//! - [`AppError::InvalidServiceUserCode`] (422): the same for a service-user code given
+//!   with a ballot (field `service_user_code`); counted against the client like a wrong
+//!   voter code.
 //! - [`AppError::RateLimited`] (429).
 //! - [`AppError::Unavailable`] (503): the database cannot be reached.
 //! - [`AppError::Internal`] (500): a bug or an unexpected failure. The detail is logged,
@@ -62,6 +65,8 @@ pub enum AppError {
     InvalidField { field: String, detail: String },
     #[error("invalid voter code")]
     InvalidVoterCode,
+    #[error("invalid service-user code")]
+    InvalidServiceUserCode,
     #[error("rate limited")]
     RateLimited { retry_after_seconds: u64 },
     #[error("service unavailable: {detail}")]

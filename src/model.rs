@@ -31,6 +31,11 @@ pub struct TallySettings {
     pub min_group: u32,
     /// Share of a service's users rejecting a cut that protects it (1 to 100).
     pub protect_threshold_percent: u32,
+    /// Whose "I use this" counts towards a service's protected say: `declared` (what
+    /// residents tick), `declared_or_verified` (that, and service-user codes), or `verified`
+    /// (service-user codes only). Service-user codes can be made only when it is not
+    /// `declared`.
+    pub service_users: crate::domain::ServiceUsers,
 }
 
 impl Default for TallySettings {
@@ -42,6 +47,7 @@ impl Default for TallySettings {
             max_weight: d.max_weight,
             min_group: d.min_group,
             protect_threshold_percent: d.protect_threshold_percent,
+            service_users: crate::domain::ServiceUsers::default(),
         }
     }
 }
@@ -219,8 +225,9 @@ pub struct ConsultationListItem {
 pub struct CodeBatch {
     pub id: Uuid,
     pub consultation_id: Uuid,
-    /// `letter` (residents' letters), `slip` (a meeting's admission slips) or `exchange` (a
-    /// slip given at a meeting's door for a letter).
+    /// `letter` (residents' letters), `roll` (letters for a voter roll), `slip` (a meeting's
+    /// admission slips), `exchange` (a slip given at a meeting's door for a letter) or
+    /// `service-user` (codes a service provider hands its users, given with a ballot).
     pub kind: String,
     /// The meeting of slips.
     pub meeting_id: Option<Uuid>,
@@ -236,6 +243,8 @@ pub struct CodeBatch {
     /// The commissioner who approved it.
     pub approved_by: Option<String>,
     pub approved_at: Option<DateTime<Utc>>,
+    /// The service a `service-user` batch verifies.
+    pub service: Option<String>,
 }
 
 impl CodeBatch {
@@ -255,6 +264,8 @@ pub struct CodeSummary {
     pub letters: u64,
     /// Admission slips made for meetings, and slips given for letters at the door.
     pub slips: u64,
+    /// Service-user codes made (they verify a ballot's service; they cast none).
+    pub service_user_codes: u64,
     /// Codes made after voting opened (letters and slips).
     pub after_opening: u64,
     /// Letter codes whose batch waits for approval (they cannot vote yet).
@@ -490,13 +501,19 @@ pub struct Update {
 pub struct CountedBallot {
     pub want: Vec<String>,
     pub dont_want: Vec<String>,
+    /// The services the resident ticked.
     pub uses: Vec<String>,
+    /// The services of the service-user codes given with it.
+    pub verified: Vec<String>,
     pub channel: pbvote_tally::Channel,
     pub area: Option<String>,
 }
 
 impl CountedBallot {
-    pub fn into_tally_ballot(self) -> pbvote_tally::Ballot {
-        pbvote_tally::Ballot { want: self.want, dont_want: self.dont_want, uses: self.uses, channel: Some(self.channel), area: self.area }
+    /// The counting rule's ballot: its `uses` are the services that count for it under the
+    /// consultation's `service_users` setting.
+    pub fn into_tally_ballot(self, service_users: crate::domain::ServiceUsers) -> pbvote_tally::Ballot {
+        let uses = service_users.counted_uses(&self.uses, &self.verified);
+        pbvote_tally::Ballot { want: self.want, dont_want: self.dont_want, uses, channel: Some(self.channel), area: self.area }
     }
 }

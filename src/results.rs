@@ -40,6 +40,59 @@ pub struct Counted {
     /// The ballots the file gives only as sums, whole: never published (see
     /// `tally::disclosure::Anonymised::pooled`).
     pooled: Vec<pbvote_tally::Ballot>,
+    /// Per service: how many ballots declared using it, were verified as using it, and count
+    /// as using it, before anything is withheld (shown through [`present`] only).
+    service_users: Vec<ServiceUserCount>,
+}
+
+/// Users of one service, as declared, as verified by service-user codes, and as counted
+/// under the consultation's `service_users` setting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ServiceUserCount {
+    id: String,
+    declared: u64,
+    verified: u64,
+    counted: u64,
+}
+
+fn service_user_counts(consultation: &Consultation, ballots: &[crate::model::CountedBallot]) -> Vec<ServiceUserCount> {
+    let setting = consultation.settings.service_users;
+    consultation
+        .services
+        .iter()
+        .map(|s| {
+            let mut count = ServiceUserCount { id: s.id.clone(), declared: 0, verified: 0, counted: 0 };
+            for b in ballots {
+                let declared = b.uses.contains(&s.id);
+                let verified = b.verified.contains(&s.id);
+                count.declared += u64::from(declared);
+                count.verified += u64::from(verified);
+                count.counted += u64::from(match setting {
+                    crate::domain::ServiceUsers::Declared => declared,
+                    crate::domain::ServiceUsers::DeclaredOrVerified => declared || verified,
+                    crate::domain::ServiceUsers::Verified => verified,
+                });
+            }
+            count
+        })
+        .collect()
+}
+
+/// The service users' block of the result: per service, declared, verified and counted
+/// users side by side. A number from 1 to `min_group - 1` is shown as `null` (the page says
+/// "fewer than `fewer_than`"): a handful of verified users of a small service must not be
+/// countable.
+fn service_users_block(consultation: &Consultation, counts: &[ServiceUserCount]) -> Value {
+    let m = u64::from(consultation.settings.min_group.max(1));
+    let shown = |n: u64| if n == 0 || n >= m { json!(n) } else { Value::Null };
+    let services: Vec<Value> = counts
+        .iter()
+        .map(|c| {
+            let name = consultation.services.iter().find(|s| s.id == c.id).map(|s| s.name.clone());
+            json!({"id": c.id, "name": name, "declared": shown(c.declared), "verified": shown(c.verified), "counted": shown(c.counted)})
+        })
+        .collect();
+    json!({"counted_as": consultation.settings.service_users, "fewer_than": m, "services": services})
 }
 
 /// Everything published about a closed consultation's ballots, as served.
@@ -196,10 +249,20 @@ async fn recount(ctx: &AppContext, id: Uuid) -> Result<Arc<Published>, AppError>
 /// documentation).
 pub fn count_ballots(frozen: &crate::app::FrozenPaper, ballots: Vec<crate::model::CountedBallot>) -> Result<Counted, AppError> {
     let c = &frozen.consultation;
-    let ballots = ballots.into_iter().map(|b| b.into_tally_ballot()).collect();
+    let service_users = service_user_counts(c, &ballots);
+    let ballots = ballots.into_iter().map(|b| b.into_tally_ballot(c.settings.service_users)).collect();
     let anonymised = pbvote_tally::disclosure::anonymise(&frozen.paper, ballots)
         .map_err(|e| AppError::internal(format!("a stored ballot does not fit the paper: {e}")))?;
-    let note = pbvote_tally::disclosure::note(c.settings.min_group, &anonymised);
+    let mut note = pbvote_tally::disclosure::note(c.settings.min_group, &anonymised);
+    match c.settings.service_users {
+        crate::domain::ServiceUsers::Declared => {}
+        crate::domain::ServiceUsers::DeclaredOrVerified => note.push_str(
+            " A ballot's uses are the services the resident said they use and the service of any service-user code given with it.",
+        ),
+        crate::domain::ServiceUsers::Verified => note.push_str(
+            " A ballot's uses are only the services of service-user codes given with it (verified users); services residents said they use without a code are not counted.",
+        ),
+    }
     let election = pbvote_tally::Election {
         currency: Some(c.currency.as_str().to_owned()),
         config: c.settings.tally_config(&c.budget),
@@ -218,7 +281,7 @@ pub fn count_ballots(frozen: &crate::app::FrozenPaper, ballots: Vec<crate::model
     }
     let currency = c.currency.clone();
     let result = count.result_with_money(&|minor| crate::domain::Currency::format(&currency, minor));
-    Ok(Counted { result, election: Arc::new(election), pooled: anonymised.pooled })
+    Ok(Counted { result, election: Arc::new(election), pooled: anonymised.pooled, service_users })
 }
 
 /// The result as the API shows it: the counting rule's output, each proposal joined with
@@ -247,6 +310,7 @@ pub fn present(consultation: &Consultation, counted: &Counted) -> Value {
         "note": counted.election.note,
         "fingerprint": counted.election.rules_fingerprint(),
         "closing_the_shortfall": closing_the_shortfall(result),
+        "service_users": service_users_block(consultation, &counted.service_users),
         "proposals": proposals,
     })
 }

@@ -19,6 +19,8 @@ pub struct BallotForm {
     pub dont_want: Vec<String>,
     pub uses: Vec<String>,
     pub area: Option<String>,
+    /// A service-user code given with the ballot, as typed (see `storage::ballots::verify_in`).
+    pub service_user_code: Option<String>,
     /// Cast on a phone in this meeting's hall (channel `meeting`); `None`: online.
     pub meeting: Option<Uuid>,
     /// The client's address, for the limit on wrong voter codes.
@@ -39,6 +41,13 @@ pub async fn cast_ballot(ctx: &AppContext, consultation: Uuid, form: BallotForm)
     let code = VoterCode::parse(&form.voter_code).field("voter_code")?;
     frozen.paper.check_ballot(&form.want, &form.dont_want, &form.uses).map_err(|e| AppError::invalid(e.field.as_str(), &e))?;
     let area = checked_area(&frozen.consultation, form.area.as_deref())?;
+    let service_user_code_hash = match form.service_user_code.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(_) if !frozen.consultation.settings.service_users.verifies() => {
+            return Err(AppError::invalid("service_user_code", "this consultation does not use service-user codes; leave the box empty"));
+        }
+        Some(raw) => Some(ctx.keys.code_lookup_hash(consultation, &VoterCode::parse(raw).field("service_user_code")?)),
+    };
     let uses = as_set(form.uses);
     let code_hash = ctx.keys.code_lookup_hash(consultation, &code);
     let voter_key = ctx.keys.voter_key(consultation, &code);
@@ -56,6 +65,7 @@ pub async fn cast_ballot(ctx: &AppContext, consultation: Uuid, form: BallotForm)
             channel: if form.meeting.is_some() { Channel::Meeting } else { Channel::Online },
             area,
             receipt_hash,
+            service_user_code_hash,
             meeting: form.meeting.map(|meeting| MeetingCast { meeting, join_hash: ctx.keys.join_hash(meeting, &code) }),
         },
     )
@@ -63,7 +73,7 @@ pub async fn cast_ballot(ctx: &AppContext, consultation: Uuid, form: BallotForm)
     match &stored {
         // Counted across instances; a failure that goes over the limit is refused as such,
         // and one that cannot be counted is an error.
-        Err(AppError::InvalidVoterCode) => attempt.failed().await?,
+        Err(AppError::InvalidVoterCode | AppError::InvalidServiceUserCode) => attempt.failed().await?,
         // A code's first ballot happens once per code, ever: it lets this client mistype one
         // more code in this window (a meeting hall behind one address is never blocked by
         // its mistypes, and a guesser without codes earns nothing).

@@ -110,6 +110,12 @@ const TEXT = {
   generating: 'Making codes…',
   codesNotNow: 'Voter codes can be made only while the consultation is a draft or open.',
   newCodesHeading: 'Your new voter codes ({count})',
+  newServiceCodesHeading: 'Your new service-user codes for {service} ({count})',
+  serviceCodesNote: 'Give these to the provider of {service}, to hand one to each person who uses it. A resident types one beside their own voter code: it is not a vote.',
+  codeKind: 'What kind of codes',
+  codeKindHint: 'Service-user codes let the users of a service prove it: a day centre or a library hands them out. They are not votes.',
+  codeKindVoter: 'Voter codes, for letters',
+  codeKindService: 'Service-user codes for {service}',
   onlyOnce: 'These codes are shown only once. Download them or print the letters now: the council keeps only a scrambled copy, so they can never be shown again.',
   downloadCsv: 'Download the codes (CSV spreadsheet)',
   printLetters: 'Print one letter per code',
@@ -531,6 +537,10 @@ function showProblem(err, fields, box) {
 
 // ---------- voter codes ----------
 
+function serviceName(id) {
+  return (C.services || []).find((s) => s.id === id)?.name || id;
+}
+
 function storedCodes() {
   try {
     const s = JSON.parse(sessionStorage.getItem(CODES_KEY) || 'null');
@@ -566,6 +576,10 @@ function codesSection() {
   let form = null;
   if (canMake) {
     const count = field({ id: 'code-count', label: TEXT.count, hint: TEXT.countHint, type: 'number', value: '100', attrs: { min: 1, max: 10000, step: 1, inputmode: 'numeric', class: 'input--short' } });
+    // Service-user codes only where the consultation verifies service users.
+    const verifies = C.settings?.service_users && C.settings.service_users !== 'declared' && (C.services || []).length;
+    const kind = verifies ? field({ id: 'code-kind', label: TEXT.codeKind, hint: TEXT.codeKindHint,
+      options: [['', TEXT.codeKindVoter], ...C.services.map((s) => [s.id, fill(TEXT.codeKindService, { service: s.name })])], value: '' }) : null;
     const error = h('div', { class: 'notice notice--error', hidden: true, tabindex: '-1' });
     const button = h('button', { type: 'submit', id: 'generate-button' }, TEXT.generate);
     form = h('form', { novalidate: true, id: 'codes-form', onsubmit: oneAtATime(async () => {
@@ -576,26 +590,31 @@ function codesSection() {
       if (!/^\d+$/.test(raw) || n < 1 || n > 10000) { setFieldError(count, TEXT.badCount); count.input.focus(); return; }
       button.textContent = TEXT.generating; // aria-disabled meanwhile (oneAtATime), so focus stays
       try {
-        const r = await api(`/consultations/${enc(C.id)}/voter-codes`, { method: 'POST', body: { count: n } });
-        sessionStorage.setItem(CODES_KEY, JSON.stringify({ consultation_id: C.id, title: C.title, ballot_url: r.ballot_url, codes: r.codes, links: r.links }));
+        const service = kind?.input.value || null;
+        const r = await api(`/consultations/${enc(C.id)}/voter-codes`, { method: 'POST', body: service ? { count: n, service } : { count: n } });
+        sessionStorage.setItem(CODES_KEY, JSON.stringify({ consultation_id: C.id, title: C.title, ballot_url: r.ballot_url, codes: r.codes, links: r.links, service }));
         await reload('#new-codes-heading'); // focus on the heading reads it out: no announcement as well
       } catch (err) {
         button.textContent = TEXT.generate;
         if (String(err.field || '') === 'count') { setFieldError(count, err.detail); count.input.focus(); return; }
+        if (kind && String(err.field || '') === 'service') { setFieldError(kind, err.detail); kind.input.focus(); return; }
         replace(error, h('p', {}, fill(TEXT.error, { detail: err.detail || err.message })));
         error.hidden = false;
         focusEl(error);
       }
-    }) }, error, count.wrap, h('div', { class: 'btn-row' }, button));
+    }) }, error, kind ? kind.wrap : null, count.wrap, h('div', { class: 'btn-row' }, button));
   }
   const panel = batch ? h('div', { class: 'notice notice--warning', id: 'new-codes' },
-    h('h3', { id: 'new-codes-heading', tabindex: '-1' }, fill(TEXT.newCodesHeading, { count: batch.codes.length })),
+    h('h3', { id: 'new-codes-heading', tabindex: '-1' }, batch.service
+      ? fill(TEXT.newServiceCodesHeading, { count: batch.codes.length, service: serviceName(batch.service) })
+      : fill(TEXT.newCodesHeading, { count: batch.codes.length })),
     h('p', {}, h('strong', {}, TEXT.onlyOnce)),
+    batch.service ? h('p', {}, fill(TEXT.serviceCodesNote, { service: serviceName(batch.service) })) : null,
     h('p', { class: 'small' }, fill(TEXT.ballotAddress, { url: batch.ballot_url })),
     h('ol', { class: 'codes-list', id: 'codes-list', tabindex: '0', 'aria-labelledby': 'new-codes-heading' }, batch.codes.map((c) => h('li', {}, c))),
     h('div', { class: 'btn-row' },
       h('button', { type: 'button', id: 'download-csv', onclick: () => downloadCsv(batch) }, TEXT.downloadCsv),
-      h('a', { class: 'btn btn--secondary', id: 'letters-link', href: `letters.html?c=${enc(C.id)}` }, TEXT.printLetters),
+      batch.service ? null : h('a', { class: 'btn btn--secondary', id: 'letters-link', href: `letters.html?c=${enc(C.id)}` }, TEXT.printLetters),
       h('button', { type: 'button', class: 'btn--link', onclick: () => { sessionStorage.removeItem(CODES_KEY); reload('#codes-heading'); } }, TEXT.forget))) : null;
   return h('section', { 'aria-labelledby': 'codes-heading' },
     h('h2', { id: 'codes-heading' }, TEXT.codesHeading),
@@ -616,13 +635,16 @@ const BATCH_TEXT = {
   none: 'No codes have been made yet.',
   totals: '{letters} letter codes and {slips} meeting slips; {after} made after voting opened.',
   totalsBallots: '{letters} letter codes and {slips} meeting slips; {after} made after voting opened; {ballots} ballots.',
+  totalsRoll: 'The voter roll has {roll} people.',
+  totalsServiceUsers: '{count} service-user codes were made for service providers (they show a voter uses a service; they are not votes).',
   waitingTotal: '{count} codes are waiting for a commissioner’s approval and cannot be used yet.',
   colWhen: 'Made',
   colWho: 'By',
   colWhat: 'What',
   colCount: 'How many',
   colState: 'Notes',
-  kind: { letter: 'Letters', slip: 'Meeting slips', exchange: 'Slip for a letter at the door' },
+  kind: { letter: 'Letters', roll: 'Letters for the voter roll', slip: 'Meeting slips', exchange: 'Slip for a letter at the door', 'service-user': 'Service-user codes' },
+  forService: 'for {service}',
   late: 'Made after voting opened',
   waiting: 'Waiting for a commissioner’s approval',
   approvedBy: 'Approved by {who}',
@@ -662,13 +684,15 @@ function batchesSection() {
       return h('tr', { 'data-batch': b.id, class: b.after_opening ? 'batch--late' : null },
         h('td', {}, formatDateTime(b.made_at)),
         h('td', { style: 'overflow-wrap:anywhere' }, b.made_by),
-        h('td', {}, T.kind[b.kind] || b.kind),
+        h('td', {}, T.kind[b.kind] || b.kind, b.service ? ` ${fill(T.forService, { service: serviceName(b.service) })}` : ''),
         h('td', { class: 'num' }, String(b.count)),
         h('td', {}, notes, approve ? h('div', { style: 'margin-top:0.25rem' }, approve) : null));
     });
     replace(body,
       setting,
-      h('p', { id: 'code-totals' }, fill(s.ballots == null ? T.totals : T.totalsBallots, { letters: s.letters, slips: s.slips, after: s.after_opening, ballots: s.ballots })),
+      h('p', { id: 'code-totals' }, fill(s.ballots == null ? T.totals : T.totalsBallots, { letters: s.letters, slips: s.slips, after: s.after_opening, ballots: s.ballots }),
+        s.roll ? ` ${fill(T.totalsRoll, { roll: s.roll })}` : '',
+        s.service_user_codes ? ` ${fill(T.totalsServiceUsers, { count: s.service_user_codes })}` : ''),
       s.awaiting_approval ? h('div', { class: 'notice notice--warning' }, h('p', {}, fill(T.waitingTotal, { count: s.awaiting_approval }))) : null,
       h('div', { class: 'table-wrap' }, h('table', { id: 'batches-table' },
         h('caption', { class: 'visually-hidden' }, T.table),

@@ -33,6 +33,13 @@ export const FORM_TEXT = {
   min_groupHint: 'At least 1. Usually 5.',
   protect_threshold_percent: 'Share of a service’s users who must reject a cut to protect it (%)',
   protect_threshold_percentHint: 'From 1 to 100. Usually 50.',
+  service_users: 'Whose “I use this service” counts',
+  service_usersHint: 'Service-user codes are cards a service (a day centre, a library) hands to its users; a resident types one beside their voter code. You can change this only before voting opens.',
+  service_usersOptions: {
+    declared: 'What residents tick on the ballot (no service-user codes)',
+    declared_or_verified: 'What residents tick, and service-user codes',
+    verified: 'Only service-user codes (ticks are shown in the results but give no protected say)',
+  },
   needTitle: 'Type a title.',
   badMoney: 'Type an amount in {unit}, like 800 or 1,200.50.',
   badNumber: 'Type a whole number from {min} to {max}.',
@@ -79,6 +86,8 @@ export function consultationForm(c, { submitText, onSubmit }) {
     opens_at: field({ id: 'opens_at', label: T.opensAt, type: 'datetime-local', value: toLocalInput(c?.opens_at) }),
     closes_at: field({ id: 'closes_at', label: T.closesAt, type: 'datetime-local', value: toLocalInput(c?.closes_at) }),
   };
+  fields.service_users = field({ id: 'service_users', label: T.service_users, hint: T.service_usersHint,
+    options: Object.entries(T.service_usersOptions), value: s.service_users || 'declared' });
   for (const [key, def, min, max] of SETTINGS) {
     fields[key] = field({ id: key, label: T[key], hint: T[`${key}Hint`], type: 'number', value: s[key] ?? def, attrs: { min, max, step: 1, inputmode: 'numeric', class: 'input--short' } });
   }
@@ -115,6 +124,7 @@ export function consultationForm(c, { submitText, onSubmit }) {
       if (!/^\d+$/.test(raw) || n < min || n > max) bad(key, fill(T.badNumber, { min, max }));
       settings[key] = n;
     }
+    settings.service_users = fields.service_users.input.value;
     const dates = {};
     for (const k of ['opens_at', 'closes_at']) {
       const raw = fields[k].input.value;
@@ -170,7 +180,7 @@ export function consultationForm(c, { submitText, onSubmit }) {
     h('p', { class: 'hint', id: 'dates-hint' }, T.datesHint, ' ', fill(T.datesZone, { zone: localTimeZone() })),
     h('div', { class: 'form-grid form-grid--2' }, F.opens_at.wrap, F.closes_at.wrap)),
   h('details', {}, h('summary', {}, T.settingsHeading),
-    h('div', {}, h('p', { class: 'hint' }, T.settingsHint), SETTINGS.map(([k]) => F[k].wrap))),
+    h('div', {}, h('p', { class: 'hint' }, T.settingsHint), SETTINGS.map(([k]) => F[k].wrap), F.service_users.wrap)),
   h('div', { class: 'btn-row' }, button));
 
   return { element, fields, read, showProblem, clear };

@@ -14,7 +14,8 @@ const TEXT = {
   start: 'Set up two-step sign-in',
   again: 'Set up a new phone',
   starting: 'Preparing…',
-  step1: '1. In your authenticator app, add an account and choose to type a key. Type this key:',
+  step1: '1. In your authenticator app, add an account and scan this QR code with it, or choose to type a key and type the key below.',
+  qrAlt: 'QR code for your authenticator app. If you cannot scan it, type the key below instead.',
   keyLabel: 'Key for the app',
   step2: 'Or, if the app can take a setup address, use this one:',
   addressLabel: 'Setup address',
@@ -86,6 +87,7 @@ function showSetup(setup, box, result) {
   }) }, code.wrap, h('div', { class: 'btn-row' }, button));
   replace(box,
     h('p', {}, TEXT.step1),
+    setup.qr ? h('img', { id: 'totp-qr', src: setup.qr, alt: TEXT.qrAlt, width: 200, height: 200, style: 'background:#fff;padding:8px' }) : null,
     h('div', { class: 'field' }, h('label', { for: 'totp-secret' }, TEXT.keyLabel),
       h('input', { id: 'totp-secret', type: 'text', readonly: true, value: setup.secret, spellcheck: 'false', class: 'letter-code' })),
     h('p', {}, TEXT.step2),

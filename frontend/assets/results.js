@@ -51,6 +51,18 @@ const TEXT = {
   shortfallProtected: 'Protected: it can be agreed only by a recorded decision of the commissioners.',
   fingerprint: 'Rules fingerprint: ',
   fingerprintHelp: 'A short code for the counting rules and the list of proposals. The ballot page showed the same code while people voted; the file of votes carries it too.',
+  usersHeading: 'Who uses each service',
+  usersIntro: {
+    declared: 'A service’s users are the people who ticked it on their ballot.',
+    declared_or_verified: 'A service’s users are the people who ticked it, and the people who gave a service-user code from that service with their vote.',
+    verified: 'Only people who gave a service-user code from a service with their vote count as its users. People who ticked a service without a code are shown, but did not get the protected say.',
+  },
+  usersCaption: 'Users of each service: said they use it, proved it with a service-user code, and counted',
+  usersService: 'Service',
+  usersDeclared: 'Said they use it',
+  usersVerified: 'Service-user code',
+  usersCounted: 'Counted as users',
+  fewerThan: 'fewer than {n}',
   howHeading: 'How the count works',
   how: [
     'Everyone could list what they want and what they don’t want, most important first. A first choice earns the most points, the next one a little fewer, and so on. Points from “want” lists count for a proposal and points from “don’t want” lists count against it. The score is the difference.',
@@ -197,6 +209,19 @@ function render(R) {
       threshold: settings.protect_threshold_percent ?? 50,
     }))));
 
+  // Declared, verified and counted users side by side, where codes were part of the ballot.
+  const U = R.service_users;
+  const usersTable = U && U.counted_as && U.counted_as !== 'declared' && (U.services || []).length
+    ? h('section', { class: 'panel', 'aria-labelledby': 'users-heading', id: 'service-users' },
+      h('h2', { id: 'users-heading' }, TEXT.usersHeading),
+      h('p', {}, TEXT.usersIntro[U.counted_as] || ''),
+      h('div', { class: 'table-wrap' }, h('table', { id: 'service-users-table' },
+        h('caption', {}, TEXT.usersCaption),
+        h('thead', {}, h('tr', {}, [TEXT.usersService, TEXT.usersDeclared, TEXT.usersVerified, TEXT.usersCounted].map((t, i) => h('th', { scope: 'col', class: i ? 'num' : null }, t)))),
+        h('tbody', {}, U.services.map((s) => h('tr', { 'data-service': s.id },
+          h('th', { scope: 'row' }, s.name || s.id),
+          ...['declared', 'verified', 'counted'].map((k) => h('td', { class: 'num' }, s[k] == null ? fill(TEXT.fewerThan, { n: U.fewer_than }) : String(s[k]))))))))) : null;
+
   // The per-ballot file exists only once voting has closed (the server answers 409 before).
   const canExport = C.phase === 'closed' || C.phase === 'published';
   const exportBtn = canExport ? h('button', { type: 'button', class: 'btn--secondary', id: 'export-button', onclick: () => download(C) }, TEXT.export) : null;
@@ -225,6 +250,7 @@ function render(R) {
         savingsStat, devStat, protStat)),
     shortfall,
     how,
+    usersTable,
     h('section', { 'aria-labelledby': 'legend-heading' },
       h('h2', { id: 'legend-heading', class: 'visually-hidden' }, TEXT.legend),
       h('ul', { class: 'legend' },

@@ -72,6 +72,12 @@ const TEXT = {
   aboutHeading: 'About you',
   usesLegend: 'Which of these services do you or someone you care for use?',
   usesHint: 'Tick all that apply. People who use a service get a fair say on cuts to it, even if they are few. Your answer is not linked to your name.',
+  usesHintVerified: 'Tick all that apply. Your answer is shown in the results, but on this ballot only people with a service-user code get the protected say on cuts to a service. Your answer is not linked to your name.',
+  serviceCodeLabel: 'Service-user code (optional)',
+  serviceCodeHint: 'If a service, such as a day centre or a library, gave you a service-user code, type it here. It shows that you use that service. It is not your voter code: leave this empty if you have none.',
+  serviceCodeShape: 'A service-user code has 12 letters and numbers, for example M2XD-K7QF-9PRT. Check it against the card your service gave you, or leave this empty.',
+  reviewServiceCode: 'Your service-user code',
+  errorServiceCode: 'There is a problem with your service-user code: {detail}',
   areaLabel: 'Your area (optional)',
   areaHint: 'This is only used to show how different areas voted.',
   areaNone: 'Prefer not to say',
@@ -377,7 +383,7 @@ function aboutForm() {
   if (svcs.length) {
     ui.usesFieldset = h('fieldset', { class: 'field', id: 'uses-fieldset', 'aria-describedby': 'uses-hint' },
       h('legend', {}, TEXT.usesLegend),
-      h('p', { class: 'hint', id: 'uses-hint' }, TEXT.usesHint),
+      h('p', { class: 'hint', id: 'uses-hint' }, C.settings?.service_users === 'verified' ? TEXT.usesHintVerified : TEXT.usesHint),
       ui.usesError,
       h('ul', { class: 'checkboxes' }, svcs.map((s) => {
         const cid = domId('uses-box', s.id); // not 'uses-': a service called "error" would be #uses-error
@@ -385,6 +391,13 @@ function aboutForm() {
         return h('li', {}, h('label', { class: 'check', for: cid }, box, h('span', {}, s.name, s.description ? h('span', { class: 'hint', style: 'display:block' }, s.description) : null)));
       })));
     parts.push(ui.usesFieldset);
+  }
+  // Service-user codes: only on a consultation that verifies service users. Not kept in the
+  // saved draft (like the voter code, it is a secret).
+  if (svcs.length && C.settings?.service_users && C.settings.service_users !== 'declared') {
+    ui.serviceCode = field({ id: 'service-user-code', label: TEXT.serviceCodeLabel, hint: TEXT.serviceCodeHint,
+      attrs: { class: 'input--code', autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false', inputmode: 'text' } });
+    parts.push(ui.serviceCode.wrap);
   }
   if ((C.areas || []).length) {
     ui.area = field({ id: 'area', label: TEXT.areaLabel, hint: TEXT.areaHint, options: [['', TEXT.areaNone], ...C.areas.map((a) => [a, a])], value: state.area });
@@ -563,6 +576,7 @@ function clearErrors() {
   showStep(ui.review.hidden ? 'choose' : 'review'); // no "Error:" in the title any more
   setFieldError(ui.code, '');
   if (ui.area) setFieldError(ui.area, '');
+  if (ui.serviceCode) setFieldError(ui.serviceCode, '');
 }
 
 async function toReview() {
@@ -570,6 +584,8 @@ async function toReview() {
   const code = normaliseCode(ui.code.input.value);
   if (!code) return showCodeError(TEXT.codeEmpty);
   if (code.length !== 12 || !/^[A-Z0-9]+$/.test(code)) return showCodeError(TEXT.codeShape);
+  const serviceCode = ui.serviceCode ? normaliseCode(ui.serviceCode.input.value) : '';
+  if (serviceCode && (serviceCode.length !== 12 || !/^[A-Z0-9]+$/.test(serviceCode))) return showServiceCodeError(TEXT.serviceCodeShape);
   // In the hall a typed code joins the meeting first (it counts as admitted), which also
   // tells the person at once if the code is wrong.
   if (hall && code !== joinedCode && !(await joinMeeting(ui.code.input.value))) return undefined;
@@ -580,6 +596,12 @@ function showCodeError(text) {
   showStep('choose', { error: true });
   setFieldError(ui.code, text);
   focusEl(ui.code.input);
+}
+
+function showServiceCodeError(text) {
+  showStep('choose', { error: true });
+  setFieldError(ui.serviceCode, text);
+  focusEl(ui.serviceCode.input);
 }
 
 /** Show one step of the ballot and name it in the page title. */
@@ -608,6 +630,7 @@ function showReview() {
       h('h3', {}, TEXT.reviewDont), list('dont'),
       services.size ? [h('h3', {}, TEXT.reviewUses), state.uses.length ? h('ul', {}, state.uses.map((s) => h('li', {}, services.get(s)?.name ?? s))) : h('p', {}, TEXT.reviewNoUses)] : null,
       (C.areas || []).length ? [h('h3', {}, TEXT.reviewArea), h('p', {}, state.area || TEXT.areaNone)] : null,
+      ui.serviceCode?.input.value.trim() ? [h('h3', {}, TEXT.reviewServiceCode), h('p', { class: 'code-text' }, ui.serviceCode.input.value.trim().toUpperCase())] : null,
       h('h3', {}, TEXT.reviewCode), h('p', { class: 'code-text' }, ui.code.input.value.trim().toUpperCase())),
     closedNow ? message('warning', TEXT.closedNoSend) : ui.reviewAgain,
     ui.waitToSend,
@@ -644,6 +667,7 @@ async function send(btn) {
   announce(TEXT.announceSending);
   const body = { voter_code: ui.code.input.value.trim(), want: [...state.want], dont_want: [...state.dont], uses: [...state.uses] };
   if (state.area) body.area = state.area;
+  if (ui.serviceCode?.input.value.trim()) body.service_user_code = ui.serviceCode.input.value.trim();
   const where = hall ? `/meetings/${encodeURIComponent(meetingId)}/ballots` : `/consultations/${encodeURIComponent(C.id)}/ballots`;
   let r;
   try {
@@ -676,6 +700,9 @@ async function showSendError(e) {
   }
   if (e.type === 'rate-limited') {
     return showCodeError(fill(TEXT.rateLimited, { seconds: e.retryAfter || 60 }));
+  }
+  if (f === 'service_user_code' && ui.serviceCode) {
+    return showServiceCodeError(fill(TEXT.errorServiceCode, { detail }));
   }
   if (e.type === 'invalid-field') {
     let target = null;

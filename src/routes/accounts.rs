@@ -238,8 +238,10 @@ pub async fn accept(ctx: web::Data<AppContext>, body: JsonBody<SetPasswordReques
 pub struct TotpSetup {
     /// The secret in base32, to type into the app.
     pub secret: String,
-    /// The same as an `otpauth://` address (what a QR code would hold).
+    /// The same as an `otpauth://` address.
     pub otpauth_url: String,
+    /// That address as a QR code for the app's camera: an SVG `data:` URI.
+    pub qr: String,
 }
 
 /// Start setting up two-step sign-in for yourself: a new secret, which takes effect once a
@@ -257,8 +259,9 @@ pub async fn totp_setup(ctx: web::Data<AppContext>, user: SignedIn) -> Result<Ht
     let me = user.user();
     let secret = totp::new_secret();
     storage::accounts::set_pending_totp(&ctx.db, me.id, ctx.keys.seal_totp(me.id, &secret)).await?;
-    let answer =
-        TotpSetup { secret: totp::base32(&secret), otpauth_url: totp::otpauth_url(&ctx.settings.council.name, &me.email, &secret) };
+    let otpauth_url = totp::otpauth_url(&ctx.settings.council.name, &me.email, &secret);
+    let qr = crate::qr::svg_data_uri(&otpauth_url)?;
+    let answer = TotpSetup { secret: totp::base32(&secret), otpauth_url, qr };
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(answer))
 }
 

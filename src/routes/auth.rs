@@ -226,19 +226,23 @@ pub async fn sign_in(ctx: web::Data<AppContext>, req: HttpRequest, body: JsonBod
         }
     };
     // Two-step sign-in: a right password also needs the app's code now. A missing code is
-    // not a failure (the console asks for it next); a wrong one counts like a wrong password.
+    // not a failure (the console asks for it next); a wrong one counts like a wrong password,
+    // and so does a code that already signed in (each code works once: its step is spent).
     let totp = match (&account, ok) {
         (Some(a), true) => match a.totp_secret.as_deref().map(|sealed| ctx.keys.open_totp(a.user.id, sealed)) {
             None => Ok(()),
             Some(None) => Err(AppError::internal("a two-step secret that does not open under this key")),
             Some(Some(secret)) => match body.totp.as_deref() {
                 None | Some("") => Err(AppError::TotpRequired { wrong: false }),
-                Some(code) if crate::security::totp::check(&secret, code) => Ok(()),
-                Some(_) => Err(AppError::TotpRequired { wrong: true }),
+                Some(code) => match crate::security::totp::matching_step(&secret, code) {
+                    Some(step) if storage::accounts::spend_totp_step(&ctx.db, a.user.id, step).await? => Ok(()),
+                    _ => Err(AppError::TotpRequired { wrong: true }),
+                },
             },
         },
         _ => Ok(()),
     };
+    let two_step = account.as_ref().is_some_and(|a| a.totp_secret.is_some());
     let user = match (account, ok, totp) {
         // A disabled account is refused like a wrong password (and not counted).
         (Some(account), true, _) if account.disabled => return Err(AppError::WrongCredentials),
@@ -262,7 +266,7 @@ pub async fn sign_in(ctx: web::Data<AppContext>, req: HttpRequest, body: JsonBod
         .ok()
         .and_then(|ttl| Utc::now().checked_add_signed(ttl))
         .ok_or_else(|| AppError::internal("PBVOTE_SESSION_HOURS is out of range"))?;
-    storage::accounts::create_session(&ctx.db, user.id, token.hash(), expires_at).await?;
+    storage::accounts::create_session(&ctx.db, user.id, token.hash(), expires_at, two_step).await?;
     // A new device token each time: the one sent (if it was this account's) stops working.
     let device_token = DeviceToken::generate();
     let device_token_expires_at = Utc::now() + chrono::Duration::days(DEVICE_TOKEN_DAYS);
@@ -294,9 +298,9 @@ async fn verify_in_background(password: String, hash: String) -> Result<bool, Ap
     )
 )]
 #[post("/api/v1/auth/sign-out")]
-pub async fn sign_out(ctx: web::Data<AppContext>, req: HttpRequest, _user: SignedIn) -> Result<HttpResponse, AppError> {
+pub async fn sign_out(ctx: web::Data<AppContext>, req: HttpRequest, user: SignedIn) -> Result<HttpResponse, AppError> {
     if let Some(token) = bearer_token(&req) {
-        storage::accounts::delete_session(&ctx.db, &token.hash()).await?;
+        storage::accounts::delete_session(&ctx.db, user.user().id, &token.hash()).await?;
     }
     Ok(HttpResponse::NoContent().finish())
 }

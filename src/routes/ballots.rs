@@ -36,6 +36,12 @@ pub struct BallotRequest {
     /// One of the consultation's `areas`, if it lists any.
     #[schema(max_length = 100)]
     pub area: Option<String>,
+    /// A service-user code a service provider (a day centre, a library) gave the resident:
+    /// the ballot then counts as a verified user of that service. Only on consultations
+    /// whose `settings.service_users` is not `declared`; each code counts with one ballot
+    /// (the same ballot may give it again when it changes its vote). Empty or absent: none.
+    #[schema(example = "M2XD-K7QF-9PRT", max_length = 40)]
+    pub service_user_code: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -91,6 +97,7 @@ pub async fn cast(
         dont_want: req.dont_want,
         uses: req.uses,
         area: req.area,
+        service_user_code: req.service_user_code,
         meeting: None,
         client: super::client_address(&http, ctx.settings.trusted_proxies),
     };

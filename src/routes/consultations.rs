@@ -57,6 +57,11 @@ pub struct SettingsRequest {
     /// θ: the percentage of a service's users rejecting a cut that protects it (default 50).
     #[schema(minimum = 1, maximum = 100)]
     pub protect_threshold_percent: Option<u32>,
+    /// Whose "I use this" counts towards a service's protected say: `declared` (default:
+    /// the services residents tick), `declared_or_verified` (those, and the service of a
+    /// service-user code given with the ballot), or `verified` (service-user codes only).
+    /// docs/tally.md, "Verified service users".
+    pub service_users: Option<crate::domain::ServiceUsers>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -140,6 +145,7 @@ fn settings_from(req: &SettingsRequest, base: &TallySettings) -> TallySettings {
         max_weight: req.max_weight.unwrap_or(base.max_weight),
         min_group: req.min_group.unwrap_or(base.min_group),
         protect_threshold_percent: req.protect_threshold_percent.unwrap_or(base.protect_threshold_percent),
+        service_users: req.service_users.unwrap_or(base.service_users),
     }
 }
 

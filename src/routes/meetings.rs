@@ -579,6 +579,7 @@ pub async fn cast(
         dont_want: req.dont_want,
         uses: req.uses,
         area: req.area,
+        service_user_code: req.service_user_code,
         meeting: Some(meeting.id),
         client: super::client_address(&http, ctx.settings.trusted_proxies),
     };

@@ -41,6 +41,9 @@ impl AppError {
             AppError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "The request is too large"),
             AppError::InvalidField { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-field", "A field is not valid"),
             AppError::InvalidVoterCode => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-voter-code", "Voter code not recognised"),
+            AppError::InvalidServiceUserCode => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid-service-user-code", "Service-user code not recognised")
+            }
             AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many attempts"),
             AppError::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Temporarily unavailable"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side"),
@@ -58,7 +61,7 @@ impl AppError {
                 Some("totp".to_owned()),
             ),
             AppError::TotpRequired { wrong: true } => {
-                ("the code from the authenticator app is not right; use the one it shows now".to_owned(), Some("totp".to_owned()))
+                ("the code from the authenticator app is not right, or was used already; use the one it shows now (each code works once)".to_owned(), Some("totp".to_owned()))
             }
             AppError::Forbidden { detail } | AppError::WrongPhase { detail } | AppError::Unavailable { detail } => (detail.clone(), None),
             AppError::NotFound { what } => (format!("no such {what}"), None),
@@ -70,6 +73,10 @@ impl AppError {
             AppError::InvalidVoterCode => (
                 "we do not recognise this voter code for this consultation; please check it against your letter".to_owned(),
                 Some("voter_code".to_owned()),
+            ),
+            AppError::InvalidServiceUserCode => (
+                "we do not recognise this service-user code for this consultation; please check it against the card your service gave you, or leave the box empty".to_owned(),
+                Some("service_user_code".to_owned()),
             ),
             AppError::RateLimited { retry_after_seconds } => (format!("please wait {retry_after_seconds} seconds and try again"), None),
             AppError::Internal(_) => ("the error has been logged; please try again later".to_owned(), None),

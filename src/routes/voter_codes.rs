@@ -21,6 +21,12 @@ pub struct IssueCodesRequest {
     /// How many codes to make (1 to 10,000).
     #[schema(example = 100, minimum = 1, maximum = 10000)]
     pub count: u32,
+    /// Make service-user codes for this service (one of the consultation's service ids)
+    /// instead of voting codes: a provider hands them to the service's users, who give one
+    /// with their ballot to count as a verified user. Needs `settings.service_users` other
+    /// than `declared`. Absent: voting codes for letters.
+    #[schema(example = "day-centre", max_length = 40)]
+    pub service: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -38,7 +44,8 @@ pub struct IssuedCodes {
     /// The codes, shown this once only.
     pub codes: Vec<String>,
     /// Each code's short link (`{base}/go#K7QFM2XD9PRT`), in the order of `codes`: it opens
-    /// the ballot with the code filled in. Their QR codes come from `POST /api/v1/qr`.
+    /// the ballot with the code filled in. Their QR codes come from `POST /api/v1/qr`. None
+    /// for service-user codes.
     pub links: Vec<String>,
     /// The batch's record: who made it, when, whether after voting opened, and whether its
     /// codes wait for a commissioner's approval (`needs_approval` and no `approved_at`).
@@ -136,7 +143,8 @@ pub async fn issue(
     let id = *id;
     let codes: Vec<VoterCode> = (0..count).map(|_| VoterCode::generate()).collect();
     let hashes = codes.iter().map(|c| ctx.keys.new_code(id, c)).collect();
-    let batch = storage::voter_codes::issue(&ctx.db, id, user.actor(), hashes).await?;
+    let service = body.0.service.as_deref().map(str::trim);
+    let batch = storage::voter_codes::issue(&ctx.db, id, user.actor(), hashes, service).await?;
     let url = ballot_url(&ctx, &req, id);
     let shown: Vec<String> = codes.iter().map(VoterCode::display).collect();
     let base = public_base(&ctx, &req);
@@ -156,7 +164,7 @@ pub async fn issue(
         count,
         ballot_url: url,
         codes: shown,
-        links: codes.iter().map(|c| crate::meetings::code_link(&base, c)).collect(),
+        links: if batch.service.is_some() { Vec::new() } else { codes.iter().map(|c| crate::meetings::code_link(&base, c)).collect() },
         batch,
     }))
 }

@@ -41,6 +41,20 @@ pub fn check(secret: &[u8], code: &str) -> bool {
     code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) && totp(secret).and_then(|t| t.check_current(&code).ok()).unwrap_or(false)
 }
 
+/// The time step (Unix time / 30) whose code `code` is: now, or one step before or after.
+/// Sign-in spends it (`storage::accounts::spend_totp_step`), so a code works once.
+pub fn matching_step(secret: &[u8], code: &str) -> Option<i64> {
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // No skew here: each step is tried on its own (the check compares in constant time).
+    let exact = TOTP::new(Algorithm::SHA1, 6, 0, 30, secret.to_vec()).ok()?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    let step = (now / 30) as i64;
+    [step - 1, step, step + 1].into_iter().find(|s| *s >= 0 && exact.check(&code, (*s as u64) * 30))
+}
+
 /// The code now (for tests and the demo).
 pub fn current(secret: &[u8]) -> Option<String> {
     totp(secret)?.generate_current().ok()
@@ -59,6 +73,10 @@ mod tests {
         let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 500_000) % 1_000_000);
         assert!(!check(&secret, &wrong));
         assert!(!check(&secret, "12345"));
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 / 30;
+        let step = matching_step(&secret, &code).expect("the code now has a step");
+        assert!((now - 1..=now).contains(&step), "{step} against {now}");
+        assert_eq!(matching_step(&secret, &wrong), None);
         assert_eq!(base32(&secret).len(), 32);
         assert!(otpauth_url("pbvote", "ann@council.example", &secret).starts_with("otpauth://totp/pbvote:ann@council.example?secret="));
     }

@@ -1,7 +1,7 @@
 //! Staff accounts (admins, organisers, commissioners, officers), and their sign-in sessions.
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::Expr,
 };
 use uuid::Uuid;
@@ -282,10 +282,29 @@ pub async fn confirm_totp(db: &Db, id: Uuid, sealed: String) -> Result<User, App
     Ok(user)
 }
 
-pub async fn create_session(db: &Db, user: Uuid, token_hash: String, expires_at: DateTime<Utc>) -> Result<(), AppError> {
-    sessions::ActiveModel { token_hash: Set(token_hash), user_id: Set(user), created_at: Set(Utc::now()), expires_at: Set(expires_at) }
-        .insert(&db.write)
+/// Spend an authenticator code's time step for a sign-in: true if it is later than the last
+/// one spent (the database decides, so two sign-ins racing with one code cannot both pass).
+pub async fn spend_totp_step(db: &Db, id: Uuid, step: i64) -> Result<bool, AppError> {
+    let spent = users::Entity::update_many()
+        .col_expr(users::Column::TotpLastStep, Expr::value(Some(step)))
+        .filter(users::Column::Id.eq(id))
+        .filter(Condition::any().add(users::Column::TotpLastStep.is_null()).add(users::Column::TotpLastStep.lt(step)))
+        .exec(&db.write)
         .await?;
+    Ok(spent.rows_affected == 1)
+}
+
+/// A new session for a signed-in account, recorded in the audit record (`auth.sign-in`,
+/// with whether two-step sign-in was used) in the same transaction. Failed sign-ins are not
+/// recorded there: anyone can make them (they are counted by the rate limits instead).
+pub async fn create_session(db: &Db, user: Uuid, token_hash: String, expires_at: DateTime<Utc>, two_step: bool) -> Result<(), AppError> {
+    let txn = db.begin_write().await?;
+    sessions::ActiveModel { token_hash: Set(token_hash), user_id: Set(user), created_at: Set(Utc::now()), expires_at: Set(expires_at) }
+        .insert(&txn)
+        .await?;
+    let change = Change::new(Actor::Staff(user), "auth.sign-in", format!("account:{user}"));
+    audit::append(&txn, change.after(serde_json::json!({"two_step": two_step, "expires_at": expires_at}))).await?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -300,8 +319,14 @@ pub async fn session_user(db: &Db, token_hash: &str, now: DateTime<Utc>) -> Resu
     }
 }
 
-pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), AppError> {
-    sessions::Entity::delete_by_id(token_hash.to_owned()).exec(&db.write).await?;
+/// End a session (signing out), recorded in the audit record (`auth.sign-out`).
+pub async fn delete_session(db: &Db, user: Uuid, token_hash: &str) -> Result<(), AppError> {
+    let txn = db.begin_write().await?;
+    let gone = sessions::Entity::delete_by_id(token_hash.to_owned()).exec(&txn).await?;
+    if gone.rows_affected == 1 {
+        audit::append(&txn, Change::new(Actor::Staff(user), "auth.sign-out", format!("account:{user}"))).await?;
+    }
+    txn.commit().await?;
     Ok(())
 }
 

@@ -27,6 +27,9 @@ pub struct BallotToStore {
     /// Cast on a phone in a meeting's hall: which meeting, and the keyed hash that records
     /// the code as admitted to it.
     pub meeting: Option<MeetingCast>,
+    /// The lookup hash of a service-user code given with the ballot: the ballot then counts
+    /// as a verified user of that code's service (see [`verify_in`]).
+    pub service_user_code_hash: Option<String>,
 }
 
 /// A ballot cast at a meeting (see [`BallotToStore::meeting`]).
@@ -78,8 +81,8 @@ pub(super) async fn cast_now(
     voter_key: &str,
     ballot: BallotToStore,
 ) -> Result<Stored, AppError> {
-    // The one-statement path knows online ballots with letters only.
-    if db.kind() == crate::config::DatabaseKind::Postgres && ballot.meeting.is_none() {
+    // The one-statement path knows online ballots with letters only, and no service-user code.
+    if db.kind() == crate::config::DatabaseKind::Postgres && ballot.meeting.is_none() && ballot.service_user_code_hash.is_none() {
         return cast_pg(db, consultation, code_hash, voter_key, ballot).await;
     }
     cast_txn(db, consultation, code_hash, voter_key, ballot).await
@@ -167,6 +170,10 @@ fn ballot_key_for<'a>(code: &'a voter_codes::Model, voter_key: &'a str, meeting:
         }
         ("slip", Some(_)) => Ok(code.ballot_key.as_deref().unwrap_or(voter_key)),
         ("held", _) => Err(AppError::invalid("voter_code", super::meetings::HELD)),
+        ("service", _) => Err(AppError::invalid(
+            "voter_code",
+            "this is a service-user code: it shows you use a service, but it is not a vote. Put the code from your voting letter here, and this one in the box for a service-user code",
+        )),
         ("revoked", _) => Err(AppError::invalid("voter_code", super::meetings::REVOKED)),
         (_, _) if code.exchanged_at.is_some() => Err(AppError::invalid(
             "voter_code",
@@ -198,7 +205,11 @@ pub(super) async fn cast_in(
         super::meetings::record_join(txn, cast.meeting, &cast.join_hash, &code.kind).await?;
         super::notify::in_transaction(txn, cast.meeting).await?;
     }
-    let version = upsert_in(txn, consultation, key, ballot, ballot.meeting.as_ref().map(|m| m.meeting), now).await?;
+    let verified = match &ballot.service_user_code_hash {
+        Some(hash) => Some(verify_in(txn, consultation, key, hash).await?),
+        None => None,
+    };
+    let version = upsert_in(txn, consultation, key, ballot, ballot.meeting.as_ref().map(|m| m.meeting), verified.as_deref(), now).await?;
     if !code.used {
         voter_codes::Entity::update_many()
             .col_expr(voter_codes::Column::Used, Expr::value(true))
@@ -210,13 +221,72 @@ pub(super) async fn cast_in(
     Ok(version)
 }
 
+/// Check a service-user code given with the ballot whose key is `key`, and spend it. Returns
+/// the services the ballot is then verified for: those it already had (a replacement keeps
+/// them) and this code's. A code verifies one ballot only; the database decides that (the
+/// code is spent by a conditional update inside the ballot's transaction), so two ballots
+/// racing with one code cannot both be verified. The same ballot may give its code again
+/// (a resident who changes their vote and types it once more).
+async fn verify_in(txn: &DatabaseTransaction, consultation: Uuid, key: &str, code_hash: &str) -> Result<Vec<String>, AppError> {
+    let code = voter_codes::Entity::find_by_id(code_hash.to_owned())
+        .one(txn)
+        .await?
+        .filter(|c| c.consultation_id == consultation)
+        .ok_or(AppError::InvalidServiceUserCode)?;
+    let service = match (code.kind.as_str(), code.service) {
+        ("service", Some(service)) => service,
+        ("held", Some(_)) => return Err(AppError::invalid("service_user_code", super::meetings::HELD)),
+        ("revoked", _) => return Err(AppError::invalid("service_user_code", super::meetings::REVOKED)),
+        _ => {
+            return Err(AppError::invalid(
+                "service_user_code",
+                "this is a voting code, not a service-user code: put it in the box for your voting code",
+            ));
+        }
+    };
+    let earlier: Option<String> = ballots::Entity::find()
+        .select_only()
+        .column(ballots::Column::Verified)
+        .filter(ballots::Column::ConsultationId.eq(consultation))
+        .filter(ballots::Column::VoterKey.eq(key))
+        .into_tuple()
+        .one(txn)
+        .await?;
+    let mut verified = match earlier {
+        Some(list) => from_json_list(&list)?,
+        None => Vec::new(),
+    };
+    if verified.contains(&service) {
+        // This ballot was verified for this service before (by this code or another one of
+        // the same service): nothing to spend.
+        return Ok(verified);
+    }
+    let spent = voter_codes::Entity::update_many()
+        .col_expr(voter_codes::Column::Used, Expr::value(true))
+        .filter(voter_codes::Column::CodeHash.eq(code_hash))
+        .filter(voter_codes::Column::Used.eq(false))
+        .exec(txn)
+        .await?;
+    if spent.rows_affected != 1 {
+        return Err(AppError::conflict(
+            Some("service_user_code"),
+            "this service-user code has already been given with another ballot; each one counts once. Leave the box empty to vote without it",
+        ));
+    }
+    verified.push(service);
+    verified.sort_unstable();
+    Ok(verified)
+}
+
 /// Insert the ballot with key `key`, or replace the one that has it. Returns its version.
+/// `verified`: the services it is verified for, to store; `None` keeps a replaced ballot's.
 pub(super) async fn upsert_in(
     txn: &DatabaseTransaction,
     consultation: Uuid,
     key: &str,
     ballot: &BallotToStore,
     meeting: Option<Uuid>,
+    verified: Option<&[String]>,
     now: DateTime<Utc>,
 ) -> Result<i32, AppError> {
     let row = ballots::ActiveModel {
@@ -226,6 +296,7 @@ pub(super) async fn upsert_in(
         want: Set(to_json_list(&ballot.want)),
         dont_want: Set(to_json_list(&ballot.dont_want)),
         uses: Set(to_json_list(&ballot.uses)),
+        verified: Set(to_json_list(verified.unwrap_or_default())),
         channel: Set(channel_str(ballot.channel).to_owned()),
         area: Set(ballot.area.clone()),
         meeting_id: Set(meeting),
@@ -233,18 +304,22 @@ pub(super) async fn upsert_in(
         created_at: Set(now),
         updated_at: Set(now),
     };
+    let mut replace = vec![
+        ballots::Column::Want,
+        ballots::Column::DontWant,
+        ballots::Column::Uses,
+        ballots::Column::Channel,
+        ballots::Column::Area,
+        ballots::Column::MeetingId,
+        ballots::Column::UpdatedAt,
+    ];
+    if verified.is_some() {
+        replace.push(ballots::Column::Verified);
+    }
     let stored = ballots::Entity::insert(row)
         .on_conflict(
             OnConflict::columns([ballots::Column::ConsultationId, ballots::Column::VoterKey])
-                .update_columns([
-                    ballots::Column::Want,
-                    ballots::Column::DontWant,
-                    ballots::Column::Uses,
-                    ballots::Column::Channel,
-                    ballots::Column::Area,
-                    ballots::Column::MeetingId,
-                    ballots::Column::UpdatedAt,
-                ])
+                .update_columns(replace)
                 .value(ballots::Column::Version, Expr::col((ballots::Entity, ballots::Column::Version)).add(1))
                 .to_owned(),
         )
@@ -261,11 +336,14 @@ pub async fn counted(db: &Db, consultation: Uuid) -> Result<Vec<CountedBallot>, 
 
 /// The stored text of the counted ballots, to decode with [`decode_counted`] (which is
 /// CPU work: run it off the async threads for a large consultation).
-pub struct CountedRows(Vec<(String, String, String, String, Option<String>, i32)>);
+pub struct CountedRows(Vec<CountedRow>);
+
+/// (want, dont_want, uses, verified, channel, area, version), as stored.
+type CountedRow = (String, String, String, String, String, Option<String>, i32);
 
 impl CountedRows {
-    /// Rows of (want, dont_want, uses, channel, area, version) read elsewhere.
-    pub(super) fn from_rows(rows: Vec<(String, String, String, String, Option<String>, i32)>) -> Self {
+    /// Rows read elsewhere.
+    pub(super) fn from_rows(rows: Vec<CountedRow>) -> Self {
         CountedRows(rows)
     }
 }
@@ -276,6 +354,7 @@ pub async fn counted_rows(db: &Db, consultation: Uuid) -> Result<CountedRows, Ap
         .column(ballots::Column::Want)
         .column(ballots::Column::DontWant)
         .column(ballots::Column::Uses)
+        .column(ballots::Column::Verified)
         .column(ballots::Column::Channel)
         .column(ballots::Column::Area)
         .column(ballots::Column::Version)
@@ -289,15 +368,16 @@ pub async fn counted_rows(db: &Db, consultation: Uuid) -> Result<CountedRows, Ap
 /// The ballots, and the [`change_marker`] of exactly these rows (read by the same
 /// statement, so it says what was counted even if more ballots arrived meanwhile).
 pub fn decode_counted(rows: CountedRows) -> Result<(Vec<CountedBallot>, (i64, i64)), AppError> {
-    let marker = (rows.0.len() as i64, rows.0.iter().map(|row| i64::from(row.5)).sum());
+    let marker = (rows.0.len() as i64, rows.0.iter().map(|row| i64::from(row.6)).sum());
     let ballots = rows
         .0
         .into_iter()
-        .map(|(want, dont_want, uses, channel, area, _version)| {
+        .map(|(want, dont_want, uses, verified, channel, area, _version)| {
             Ok(CountedBallot {
                 want: from_json_list(&want)?,
                 dont_want: from_json_list(&dont_want)?,
                 uses: from_json_list(&uses)?,
+                verified: from_json_list(&verified)?,
                 channel: parse_channel(&channel),
                 area,
             })

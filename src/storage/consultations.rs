@@ -19,7 +19,7 @@ use super::{
 };
 use crate::{
     audit::Actor,
-    domain::{Amount, BoundedText, Currency, Phase, ProposalKind, ShortId, Title},
+    domain::{Amount, BoundedText, Currency, Phase, ProposalKind, ServiceUsers, ShortId, Title},
     errors::AppError,
     model::{Budget, Consultation, ConsultationListItem, Population, Proposal, Service, TallySettings},
 };
@@ -108,6 +108,7 @@ fn assemble_fields(
             max_weight: setting(row.max_weight),
             min_group: setting(row.min_group),
             protect_threshold_percent: setting(row.protect_threshold_percent),
+            service_users: ServiceUsers::parse(&row.service_users).map_err(|e| AppError::internal(format!("stored service_users: {e}")))?,
         },
         areas: from_json_list(&row.areas)?,
         opens_at: row.opens_at,
@@ -177,6 +178,7 @@ fn fields_active_model(fields: &ConsultationFields, row: &mut consultations::Act
     row.max_weight = Set(fields.settings.max_weight.min(i32::MAX as u32) as i32);
     row.min_group = Set(fields.settings.min_group.min(i32::MAX as u32) as i32);
     row.protect_threshold_percent = Set(fields.settings.protect_threshold_percent as i32);
+    row.service_users = Set(fields.settings.service_users.as_str().to_owned());
     row.areas = Set(to_json_list(&fields.areas));
     row.opens_at = Set(fields.opens_at);
     row.closes_at = Set(fields.closes_at);

@@ -218,12 +218,13 @@ RETURNING voter_key, version
 "#;
 
 async fn write_batch_pg(db: &Db, batch: Vec<Job>) {
-    // The one statement knows online ballots with letters only; meeting ballots are written
-    // one by one (a hall's pace is far below a batch's).
-    let (meeting, batch): (Vec<Job>, Vec<Job>) = batch.into_iter().partition(|job| job.ballot.meeting.is_some());
-    if !meeting.is_empty() {
+    // The one statement knows online ballots with letters only; meeting ballots, and ballots
+    // given with a service-user code, are written one by one (few, and slower anyway).
+    let (singles, batch): (Vec<Job>, Vec<Job>) =
+        batch.into_iter().partition(|job| job.ballot.meeting.is_some() || job.ballot.service_user_code_hash.is_some());
+    if !singles.is_empty() {
         let db = db.clone();
-        tokio::spawn(async move { one_by_one(&db, meeting).await });
+        tokio::spawn(async move { one_by_one(&db, singles).await });
     }
     if batch.is_empty() {
         return;

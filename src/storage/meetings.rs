@@ -413,10 +413,19 @@ pub async fn issue_slips(db: &Db, meeting: Uuid, slips: Vec<NewCode>, by: &User)
     let m = lock_in_phase(&txn, meeting, &[MeetingPhase::Planned, MeetingPhase::Voting], "have slips printed").await?;
     let count = slips.len();
     let after_opening = consultation_open(&txn, m.consultation_id).await?;
-    let batch =
-        super::voter_codes::new_batch(&txn, m.consultation_id, "slip", Some(meeting), count, Actor::Staff(by.id), after_opening, false)
-            .await?;
-    super::voter_codes::insert_in(&txn, m.consultation_id, slips, "slip", Some(meeting), None, batch).await?;
+    let batch = super::voter_codes::new_batch(
+        &txn,
+        m.consultation_id,
+        "slip",
+        Some(meeting),
+        count,
+        Actor::Staff(by.id),
+        after_opening,
+        false,
+        None,
+    )
+    .await?;
+    super::voter_codes::insert_in(&txn, m.consultation_id, slips, "slip", Some(meeting), None, None, batch).await?;
     record(&txn, meeting, Some(by.id), "slips-printed", json!({"count": count})).await?;
     commit_change(db, txn, meeting).await
 }
@@ -441,10 +450,20 @@ pub async fn exchange(db: &Db, meeting: Uuid, letter_hash: &str, letter_key: &st
         .exec(&txn)
         .await?;
     let after_opening = consultation_open(&txn, m.consultation_id).await?;
-    let batch =
-        super::voter_codes::new_batch(&txn, m.consultation_id, "exchange", Some(meeting), 1, Actor::Staff(by.id), after_opening, false)
-            .await?;
-    super::voter_codes::insert_in(&txn, m.consultation_id, vec![slip], "slip", Some(meeting), Some(letter_key.to_owned()), batch).await?;
+    let batch = super::voter_codes::new_batch(
+        &txn,
+        m.consultation_id,
+        "exchange",
+        Some(meeting),
+        1,
+        Actor::Staff(by.id),
+        after_opening,
+        false,
+        None,
+    )
+    .await?;
+    super::voter_codes::insert_in(&txn, m.consultation_id, vec![slip], "slip", Some(meeting), Some(letter_key.to_owned()), None, batch)
+        .await?;
     record(&txn, meeting, Some(by.id), "letter-exchanged", json!({})).await?;
     commit_change(db, txn, meeting).await?;
     Ok(())
@@ -537,6 +556,7 @@ async fn meeting_ballots(txn: &DatabaseTransaction, meeting: Uuid) -> Result<Vec
         .column(ballot_rows::Column::Want)
         .column(ballot_rows::Column::DontWant)
         .column(ballot_rows::Column::Uses)
+        .column(ballot_rows::Column::Verified)
         .column(ballot_rows::Column::Channel)
         .column(ballot_rows::Column::Area)
         .column(ballot_rows::Column::Version)

@@ -208,8 +208,10 @@ pub async fn enter(
             area: ballot.area,
             receipt_hash: String::new(),
             meeting: None,
+            service_user_code_hash: None,
         };
-        ballots::upsert_in(&txn, m.consultation_id, &key.ballot_key, &stored, Some(meeting), now).await?;
+        // A paper ballot carries no service-user code: it keeps what its ballot had.
+        ballots::upsert_in(&txn, m.consultation_id, &key.ballot_key, &stored, Some(meeting), None, now).await?;
         if let Some(slip) = &key.slip_hash {
             voter_codes::Entity::update_many()
                 .col_expr(voter_codes::Column::Used, Expr::value(true))

@@ -120,7 +120,7 @@ pub async fn revoke(
     let mut batch = None;
     if let Some(new) = replacement {
         let new_hash = new.code_hash.clone();
-        let id = letters_in(&txn, consultation, by, "roll", vec![new]).await?;
+        let id = letters_in(&txn, consultation, by, "roll", None, vec![new]).await?;
         roll_entries::Entity::update_many()
             .col_expr(roll_entries::Column::CodeHash, Expr::value(new_hash))
             .col_expr(roll_entries::Column::BatchId, Expr::value(id))
@@ -174,7 +174,7 @@ pub async fn import(db: &Db, consultation: Uuid, by: Actor, people: Vec<(RollRow
         })
         .collect();
     let codes = people.into_iter().map(|(_, code)| code).collect();
-    let batch = letters_in(&txn, consultation, by, "roll", codes).await?;
+    let batch = letters_in(&txn, consultation, by, "roll", None, codes).await?;
     // Chunks keep each statement under SQLite's bound-parameter limit.
     for chunk in entries.chunks(500) {
         let chunk = chunk.iter().cloned().map(|mut e| {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{
     Db,
     audit::{self, Change},
-    entities::{code_batches, consultations, roll_entries, users, voter_codes},
+    entities::{code_batches, consultations, roll_entries, services, users, voter_codes},
 };
 use crate::{
     audit::Actor,
@@ -30,25 +30,55 @@ pub struct NewCode {
 /// with the batch's record (who, when, how many) and its audit entry. A batch made after
 /// voting opened is flagged; on a consultation that asks for approval its codes are held
 /// (`kind = 'held'`: they cannot vote) until a commissioner approves it.
-pub async fn issue(db: &Db, consultation: Uuid, by: Actor, codes: Vec<NewCode>) -> Result<CodeBatch, AppError> {
+///
+/// With `service`: service-user codes for that service instead (batch and codes of kind
+/// `service-user`), which a provider hands to the service's users to give with their
+/// ballot; only on a consultation whose `service_users` setting verifies.
+pub async fn issue(db: &Db, consultation: Uuid, by: Actor, codes: Vec<NewCode>, service: Option<&str>) -> Result<CodeBatch, AppError> {
     let txn = db.begin_write().await?;
-    let batch = letters_in(&txn, consultation, by, "letter", codes).await?;
+    if let Some(service) = service {
+        check_service_users(&txn, consultation, service).await?;
+    }
+    let kind = if service.is_some() { "service-user" } else { "letter" };
+    let batch = letters_in(&txn, consultation, by, kind, service, codes).await?;
     let made = batch_in(&txn, batch).await?;
     let change = Change::new(by, "voter-codes.issue", format!("code-batch:{batch}")).consultation(consultation);
-    let after = serde_json::json!({"batch": batch, "kind": "letter", "count": made.count, "after_opening": made.after_opening, "needs_approval": made.needs_approval});
+    let after = serde_json::json!({"batch": batch, "kind": kind, "service": service, "count": made.count, "after_opening": made.after_opening, "needs_approval": made.needs_approval});
     audit::append(&txn, change.after(after)).await?;
     txn.commit().await?;
     Ok(made)
 }
 
-/// Inside a transaction: store letter codes (`kind` of batch `letter` or `roll`) for a
-/// consultation that is a draft or open, with their batch; held for approval when made
-/// after opening on a consultation that asks for it. Returns the batch's id.
+/// Service-user codes need a consultation that verifies service users, and one of its services.
+async fn check_service_users(txn: &DatabaseTransaction, consultation: Uuid, service: &str) -> Result<(), AppError> {
+    let row = consultations::Entity::find_by_id(consultation).one(txn).await?.ok_or_else(|| AppError::not_found("consultation"))?;
+    if !crate::domain::ServiceUsers::parse(&row.service_users).is_ok_and(|s| s.verifies()) {
+        return Err(AppError::conflict(
+            Some("service"),
+            "this consultation counts service users as they declare themselves: set settings.service_users to declared_or_verified or verified (while it is a draft) to make service-user codes",
+        ));
+    }
+    let known = services::Entity::find()
+        .filter(services::Column::ConsultationId.eq(consultation))
+        .filter(services::Column::Code.eq(service))
+        .count(txn)
+        .await?;
+    if known == 0 {
+        return Err(AppError::invalid("service", format!("{service:?} is not one of this consultation's services")));
+    }
+    Ok(())
+}
+
+/// Inside a transaction: store letter codes (`kind` of batch `letter` or `roll`), or
+/// service-user codes (`service-user`, with their `service`), for a consultation that is a
+/// draft or open, with their batch; held for approval when made after opening on a
+/// consultation that asks for it. Returns the batch's id.
 pub(super) async fn letters_in(
     txn: &DatabaseTransaction,
     consultation: Uuid,
     by: Actor,
     kind: &str,
+    service: Option<&str>,
     codes: Vec<NewCode>,
 ) -> Result<Uuid, AppError> {
     let row = consultations::Entity::find_by_id(consultation).one(txn).await?.ok_or_else(|| AppError::not_found("consultation"))?;
@@ -57,8 +87,14 @@ pub(super) async fn letters_in(
     }
     let after_opening = row.phase == Phase::Open.as_str();
     let needs_approval = after_opening && row.approve_late_codes;
-    let batch = new_batch(txn, consultation, kind, None, codes.len(), by, after_opening, needs_approval).await?;
-    insert_in(txn, consultation, codes, if needs_approval { "held" } else { "letter" }, None, None, batch).await?;
+    let batch = new_batch(txn, consultation, kind, None, codes.len(), by, after_opening, needs_approval, service).await?;
+    let code_kind = match (needs_approval, service) {
+        (true, _) => "held",
+        // `service`, not `service-user`: the column holds 8 characters.
+        (false, Some(_)) => "service",
+        (false, None) => "letter",
+    };
+    insert_in(txn, consultation, codes, code_kind, None, None, service, batch).await?;
     Ok(batch)
 }
 
@@ -78,6 +114,7 @@ pub(super) async fn new_batch<C: ConnectionTrait>(
     by: Actor,
     after_opening: bool,
     needs_approval: bool,
+    service: Option<&str>,
 ) -> Result<Uuid, AppError> {
     let id = Uuid::new_v4();
     code_batches::Entity::insert(code_batches::ActiveModel {
@@ -95,14 +132,17 @@ pub(super) async fn new_batch<C: ConnectionTrait>(
         needs_approval: Set(needs_approval),
         approved_by: Set(None),
         approved_at: Set(None),
+        service: Set(service.map(str::to_owned)),
     })
     .exec_without_returning(conn)
     .await?;
     Ok(id)
 }
 
-/// Insert codes of one kind (`letter`, `held` or `slip`, with its meeting and, for a slip a
-/// letter was exchanged for, the letter's ballot key) and their batch, inside a transaction.
+/// Insert codes of one kind (`letter`, `held`, `service-user` with its service, or `slip`
+/// with its meeting and, for a slip a letter was exchanged for, the letter's ballot key) and
+/// their batch, inside a transaction.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn insert_in(
     txn: &DatabaseTransaction,
     consultation: Uuid,
@@ -110,6 +150,7 @@ pub(super) async fn insert_in(
     kind: &str,
     meeting: Option<Uuid>,
     ballot_key: Option<String>,
+    service: Option<&str>,
     batch: Uuid,
 ) -> Result<(), AppError> {
     let now = Utc::now();
@@ -124,8 +165,11 @@ pub(super) async fn insert_in(
             meeting_id: Set(meeting),
             ballot_key: Set(ballot_key.clone()),
             exchanged_at: Set(None),
-            link_hash: Set(Some(code.link_hash.clone())),
+            // A service-user code has no short link: a link opens the ballot with its code in
+            // the voting-code box, where a service-user code does not belong.
+            link_hash: Set(if service.is_some() { None } else { Some(code.link_hash.clone()) }),
             batch_id: Set(Some(batch)),
+            service: Set(service.map(str::to_owned)),
         }))
         .exec(txn)
         .await?;
@@ -163,6 +207,7 @@ async fn to_batches<C: ConnectionTrait>(conn: &C, rows: Vec<code_batches::Model>
             needs_approval: r.needs_approval,
             approved_by: name(r.approved_by),
             approved_at: r.approved_at,
+            service: r.service,
         })
         .collect())
 }
@@ -183,6 +228,7 @@ pub async fn summary(db: &Db, consultation: Uuid) -> Result<CodeSummary, AppErro
     let batches = to_batches(&db.read, rows).await?;
     let sum = |f: &dyn Fn(&CodeBatch) -> bool| batches.iter().filter(|b| f(b)).map(|b| u64::from(b.count)).sum::<u64>();
     let letters = sum(&|b| b.kind == "letter" || b.kind == "roll");
+    let service_user_codes = sum(&|b| b.kind == "service-user");
     let slips = sum(&|b| b.kind == "slip" || b.kind == "exchange");
     let after_opening = sum(&|b| b.after_opening);
     let awaiting_approval = sum(&|b| b.waiting());
@@ -199,6 +245,7 @@ pub async fn summary(db: &Db, consultation: Uuid) -> Result<CodeSummary, AppErro
         approval_required: row.approve_late_codes,
         letters,
         slips,
+        service_user_codes,
         after_opening,
         awaiting_approval,
         unrecorded,
@@ -246,8 +293,9 @@ pub async fn approve(db: &Db, batch: Uuid, by: Actor) -> Result<CodeBatch, AppEr
     if approved.rows_affected != 1 {
         return Err(AppError::conflict(None, "this batch is already approved"));
     }
+    // Held letters become letters; held service-user codes, service-user codes.
     voter_codes::Entity::update_many()
-        .col_expr(voter_codes::Column::Kind, Expr::value("letter"))
+        .col_expr(voter_codes::Column::Kind, Expr::value(if row.service.is_some() { "service" } else { "letter" }))
         .filter(voter_codes::Column::BatchId.eq(batch))
         .filter(voter_codes::Column::Kind.eq("held"))
         .exec(&txn)
@@ -282,6 +330,7 @@ pub async fn stats(db: &Db, consultation: Uuid) -> Result<(u64, u64), AppError> 
     let issued = voter_codes::Entity::find()
         .filter(voter_codes::Column::ConsultationId.eq(consultation))
         .filter(voter_codes::Column::Kind.is_in(["letter", "held"]))
+        .filter(voter_codes::Column::Service.is_null())
         .count(&db.read)
         .await?;
     let (ballots, _) = super::ballots::change_marker(db, consultation).await?;

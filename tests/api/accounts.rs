@@ -46,7 +46,7 @@ async fn staff_routes_refuse_missing_wrong_and_expired_tokens() {
     let me = app.get("/api/v1/auth/me", Some(&token)).await.ok(200).clone();
     let user_id = uuid::Uuid::parse_str(me["id"].as_str().unwrap()).unwrap();
     let expired = SessionToken::generate();
-    storage::accounts::create_session(&app.db, user_id, expired.hash(), Utc::now() - Duration::minutes(1)).await.unwrap();
+    storage::accounts::create_session(&app.db, user_id, expired.hash(), Utc::now() - Duration::minutes(1), false).await.unwrap();
     app.get("/api/v1/manage/consultations", Some(expired.expose())).await.problem(401);
     app.post("/api/v1/consultations", &json!({"title": "x"}), Some(expired.expose())).await.problem(401);
     // The live one still works.

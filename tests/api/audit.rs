@@ -84,6 +84,20 @@ async fn staff_actions_are_recorded_in_order_and_ballots_are_not() {
     let (status, said) = verify_command(&app);
     assert_eq!(status, 0, "{said}");
     assert!(said.contains(&format!("audit record intact: {} entries checked", entries.len())), "{said}");
+    // Sign-ins and sign-outs are staff actions too (a failed one is not: anyone can make it).
+    let signed_in = |email: &str| entries.iter().filter(|e| e["action"] == "auth.sign-in" && e["actor"] == email).count();
+    assert_eq!(signed_in(&me), 1, "{entries:?}");
+    app.post("/api/v1/auth/sign-in", &json!({"email": me, "password": "wrong password, long enough"}), None).await.problem(401);
+    app.post_empty("/api/v1/auth/sign-out", Some(&organiser)).await.ok(204);
+    let later = audit(&app, &admin).await;
+    let out: Vec<&Value> = later.iter().filter(|e| e["action"] == "auth.sign-out").collect();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0]["actor"], me.as_str());
+    assert_eq!(
+        later.iter().filter(|e| e["action"] == "auth.sign-in" && e["actor"] == me.as_str()).count(),
+        1,
+        "a failed sign-in is not recorded"
+    );
 }
 
 /// An action that fails leaves no entry: the entry is in the action's transaction.
@@ -229,5 +243,6 @@ async fn ten_thousand_entries_verify() {
     app.create_consultation(&organiser, &worked_example()).await;
     let (status, said) = verify_command(&app);
     assert_eq!(status, 0, "{said}");
-    assert!(said.contains(&format!("intact: {} entries checked", N + 2)), "{said}");
+    // The organiser's account, their sign-in, and the consultation.
+    assert!(said.contains(&format!("intact: {} entries checked", N + 3)), "{said}");
 }

@@ -17,6 +17,7 @@ mod review;
 mod roles;
 mod rolls;
 mod secrecy;
+mod service_users;
 mod slow_clients;
 mod staff_accounts;
 mod staff_auth;

@@ -72,7 +72,8 @@ async fn the_documented_bounds_are_the_bounds_the_server_keeps() {
     let app = spawn_app().await;
     let token = app.organiser().await;
     let doc = app.get("/api/v1/openapi.json", None).await.ok(200).clone();
-    let draft = app.create_consultation(&token, &json!({"title": "Bounds"})).await;
+    // Service-user codes on: `IssueCodesRequest.service` names the longest service id probed.
+    let draft = app.create_consultation(&token, &json!({"title": "Bounds", "settings": {"service_users": "declared_or_verified"}})).await;
     let (proposals, services, codes) = (
         format!("/api/v1/consultations/{draft}/proposals"),
         format!("/api/v1/consultations/{draft}/services"),

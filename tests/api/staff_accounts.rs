@@ -141,6 +141,7 @@ async fn two_step_sign_in_needs_the_apps_code() {
     let setup = app.post_empty("/api/v1/auth/totp/setup", Some(&session)).await.ok(200).clone();
     let secret = setup["secret"].as_str().unwrap();
     assert!(setup["otpauth_url"].as_str().unwrap().starts_with("otpauth://totp/"));
+    assert!(setup["qr"].as_str().unwrap().starts_with("data:image/svg+xml"), "{}", setup["qr"]);
     // Not on until a code is confirmed.
     sign_in(&app, email, "tess's long password").await.ok(200);
     let wrong = format!("{:06}", (code_now(secret).parse::<u32>().unwrap() + 500_000) % 1_000_000);
@@ -159,8 +160,12 @@ async fn two_step_sign_in_needs_the_apps_code() {
     // A wrong password with a right code is still a wrong password.
     let code = code_now(secret);
     app.post(SIGN_IN, &json!({"email": email, "password": "not her password", "totp": code}), None).await.problem(401);
-    let good = app.post(SIGN_IN, &json!({"email": email, "password": "tess's long password", "totp": code_now(secret)}), None).await;
+    let used = code_now(secret);
+    let good = app.post(SIGN_IN, &json!({"email": email, "password": "tess's long password", "totp": used}), None).await;
     assert_eq!(good.ok(200)["user"]["totp"], true);
+    // Each code works once: seen over a shoulder, it cannot sign in again within its window.
+    let replayed = app.post(SIGN_IN, &json!({"email": email, "password": "tess's long password", "totp": used}), None).await;
+    assert!(replayed.problem_field(401, "totp")["detail"].as_str().unwrap().contains("used already"));
 }
 
 #[tokio::test]

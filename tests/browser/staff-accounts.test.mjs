@@ -99,6 +99,10 @@ test('an admin invites an officer, who sets a password and signs in with two-ste
   await page.locator('#start-two-step').click();
   await page.locator('#totp-secret').waitFor();
   const secret = await page.locator('#totp-secret').inputValue();
+  // A QR code of the setup address for the app's camera, described for screen readers.
+  assert.match(await page.locator('#totp-qr').getAttribute('src'), /^data:image\/svg\+xml;base64,/);
+  assert.match(await page.locator('#totp-qr').getAttribute('alt'), /type the key below/);
+  assert.ok(await page.locator('#totp-qr').evaluate((img) => img.complete && img.naturalWidth > 0), 'the QR code draws');
   assert.match(secret, /^[A-Z2-7]{32}$/);
   assert.equal((await active(page)).id, 'totp-code', 'focus is on the code field');
   await checkAxe(page, 'two-step set-up');

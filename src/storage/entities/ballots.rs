@@ -12,6 +12,8 @@ pub struct Model {
     pub want: String,
     pub dont_want: String,
     pub uses: String,
+    /// JSON array of the services verified by service-user codes given with this ballot.
+    pub verified: String,
     pub channel: String,
     pub area: Option<String>,
     /// The meeting a meeting or paper ballot was cast at.

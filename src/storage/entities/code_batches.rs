@@ -6,7 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub consultation_id: Uuid,
-    /// letter | slip | exchange
+    /// letter | roll | slip | exchange | service-user
     pub kind: String,
     pub meeting_id: Option<Uuid>,
     pub count: i32,
@@ -17,6 +17,8 @@ pub struct Model {
     pub needs_approval: bool,
     pub approved_by: Option<Uuid>,
     pub approved_at: Option<DateTimeUtc>,
+    /// A batch of service-user codes: the service they verify.
+    pub service: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

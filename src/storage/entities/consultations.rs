@@ -29,6 +29,8 @@ pub struct Model {
     pub service_population: String,
     /// Letters made after voting opened work only once a commissioner approves their batch.
     pub approve_late_codes: bool,
+    /// Whose "I use this" counts: declared | declared_or_verified | verified.
+    pub service_users: String,
     /// When the result was published (retention counts from it).
     pub published_at: Option<DateTimeUtc>,
 }

@@ -15,6 +15,8 @@ pub struct Model {
     pub totp_secret: Option<String>,
     /// A secret being set up, until its first code is confirmed.
     pub totp_pending: Option<String>,
+    /// The time step (Unix time / 30) of the last code that signed in: only later ones work.
+    pub totp_last_step: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,7 +9,8 @@ pub struct Model {
     pub consultation_id: Uuid,
     pub used: bool,
     pub issued_at: DateTimeUtc,
-    /// letter | slip | held (a letter whose batch waits for a commissioner's approval)
+    /// letter | slip | service (a service-user code: given with a ballot, not a ballot of its
+    /// own) | held (a letter or service-user code whose batch waits for a commissioner's approval) | revoked
     pub kind: String,
     /// A slip's meeting.
     pub meeting_id: Option<Uuid>,
@@ -22,6 +23,8 @@ pub struct Model {
     pub link_hash: Option<String>,
     /// The batch it was made in (none for codes made before batches were recorded).
     pub batch_id: Option<Uuid>,
+    /// A service-user code (or one held for approval): the service it verifies.
+    pub service: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
