@@ -47,6 +47,11 @@ pub struct Text {
     pub codes_at_meetings: &'static str,
     pub codes_after_opening: &'static str,
     pub roll_size: &'static str,
+    pub service_users: &'static str,
+    pub service_users_verified: &'static str,
+    pub service_users_both: &'static str,
+    pub service_users_row: &'static str,
+    pub fewer_than: &'static str,
     pub by_channel: &'static str,
     pub by_area: &'static str,
     pub channel_names: [(&'static str, &'static str); 5],
@@ -125,6 +130,11 @@ pub const EN: Text = Text {
     codes_at_meetings: "at meetings",
     codes_after_opening: "of them made after voting opened",
     roll_size: "People on the voter roll",
+    service_users: "Who counted as a service's users",
+    service_users_verified: "Only people who gave a service-user code from a service (handed out by its provider) with their vote counted as its users. People who ticked a service without a code are shown, but did not get the protected say.",
+    service_users_both: "People who ticked a service, and people who gave a service-user code from it with their vote, counted as its users.",
+    service_users_row: "{declared} said they use it, {verified} gave a service-user code, {counted} counted as users",
+    fewer_than: "fewer than {n}",
     by_channel: "How people voted",
     by_area: "Where people live",
     channel_names: [
@@ -335,6 +345,15 @@ pub fn record(t: &Text, council: &Council, r: &Record<'_>) -> String {
                 (t.codes_given) ": " strong { (r.codes.letters + r.codes.slips) } " (" (r.codes.letters) " " (t.codes_by_letter) ", "
                 (r.codes.slips) " " (t.codes_at_meetings) "); " (r.codes.after_opening) " " (t.codes_after_opening) "."
                 @if r.codes.roll > 0 { " " (t.roll_size) ": " strong { (r.codes.roll) } "." }
+            }
+            @if let Some(users) = r.result["service_users"].as_object().filter(|u| u.get("counted_as").and_then(Value::as_str).is_some_and(|s| s != "declared")) {
+                h3 { (t.service_users) }
+                p { (if users.get("counted_as").and_then(Value::as_str) == Some("verified") { t.service_users_verified } else { t.service_users_both }) }
+                ul id="service-users" { @for s in users.get("services").and_then(Value::as_array).into_iter().flatten() {
+                    @let shown = |v: &Value| v.as_u64().map_or_else(|| t.fewer_than.replace("{n}", &min_group.to_string()), |n| n.to_string());
+                    li { strong { (s["name"].as_str().or(s["id"].as_str()).unwrap_or("")) } ": "
+                        (t.service_users_row.replace("{declared}", &shown(&s["declared"])).replace("{verified}", &shown(&s["verified"])).replace("{counted}", &shown(&s["counted"]))) }
+                } }
             }
             div class="two-columns" {
                 div {

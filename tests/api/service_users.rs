@@ -64,6 +64,15 @@ async fn only_verified_users_protect_a_service_when_the_organiser_says_so() {
     assert_eq!(proposal(&verified, "S1")["users"], 5);
     assert_eq!(proposal(&verified, "S1")["protected"], true, "{verified}");
     assert!(verified["note"].as_str().unwrap().contains("verified users"), "{}", verified["note"]);
+    // The public record says who counted, with the numbers side by side.
+    let id = verified["consultation"]["id"].as_str().unwrap().to_owned();
+    let commissioner = app.commissioner().await;
+    let decision = json!({"proposal": "S1", "decision": "reject", "reason": "Its verified users rejected it."});
+    app.post(&format!("/api/v1/consultations/{id}/decisions"), &decision, Some(&commissioner)).await.ok(201);
+    app.post_empty(&format!("/api/v1/consultations/{id}/publish"), Some(&commissioner)).await.ok(200);
+    let page = app.get(&format!("/published/{id}"), None).await;
+    assert!(page.text.contains("Only people who gave a service-user code"), "{}", page.text);
+    assert!(page.text.contains("6 said they use it, 5 gave a service-user code, 5 counted as users"), "{}", page.text);
 
     // Declared or verified: 11 users, 5 of them reject S1 (under half): not protected.
     let both = day_centre_vote(&app, "declared_or_verified").await;
