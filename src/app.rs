@@ -25,6 +25,8 @@ pub struct AppContext {
     pub keys: Keys,
     pub settings: Arc<Settings>,
     pub limiter: RateLimiter,
+    /// Sends residents' codes by e-mail; `None` when e-mail is not set up.
+    pub mailer: Option<crate::mail::Mailer>,
     pub results: ResultCache,
     /// The meetings this instance's projectors and phones follow.
     pub meetings: MeetingHub,
@@ -52,7 +54,13 @@ impl AppContext {
         let keys = Keys::new(settings.secret.clone());
         let meetings = MeetingHub::start(&db);
         let (stop, stopping) = tokio::sync::watch::channel(false);
+        // `Settings::check` has built it once already, so this does not fail.
+        let mailer = settings
+            .mail
+            .as_ref()
+            .and_then(|mail| crate::mail::Mailer::new(mail).map_err(|e| tracing::error!(error = %e, "e-mail is not set up")).ok());
         AppContext {
+            mailer,
             stopping,
             stop: Arc::new(stop),
             limiter: RateLimiter::new(db.clone(), keys.clone(), settings.limits.clone()),

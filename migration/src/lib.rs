@@ -16,6 +16,7 @@ mod m20261203_000008_code_batches;
 mod m20261203_000009_accounts;
 mod m20261203_000010_rolls;
 mod m20261203_000011_published_at;
+mod m20261203_000013_self_registration;
 
 pub struct Migrator;
 
@@ -34,6 +35,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000009_accounts::Migration),
             Box::new(m20261203_000010_rolls::Migration),
             Box::new(m20261203_000011_published_at::Migration),
+            // 000012 is being written beside this one; it goes before this line at merge.
+            Box::new(m20261203_000013_self_registration::Migration),
         ]
     }
 }

@@ -184,6 +184,7 @@ pub async fn summary(db: &Db, consultation: Uuid) -> Result<CodeSummary, AppErro
     let sum = |f: &dyn Fn(&CodeBatch) -> bool| batches.iter().filter(|b| f(b)).map(|b| u64::from(b.count)).sum::<u64>();
     let letters = sum(&|b| b.kind == "letter" || b.kind == "roll");
     let slips = sum(&|b| b.kind == "slip" || b.kind == "exchange");
+    let email = sum(&|b| b.kind == super::registrations::EMAIL_BATCH);
     let after_opening = sum(&|b| b.after_opening);
     let awaiting_approval = sum(&|b| b.waiting());
     let unrecorded = voter_codes::Entity::find()
@@ -203,6 +204,7 @@ pub async fn summary(db: &Db, consultation: Uuid) -> Result<CodeSummary, AppErro
         awaiting_approval,
         unrecorded,
         roll,
+        email,
         ballots,
         batches,
     })

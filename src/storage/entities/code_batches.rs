@@ -6,7 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub consultation_id: Uuid,
-    /// letter | slip | exchange
+    /// letter | roll | slip | exchange | e-mail
     pub kind: String,
     pub meeting_id: Option<Uuid>,
     pub count: i32,

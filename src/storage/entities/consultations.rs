@@ -31,6 +31,8 @@ pub struct Model {
     pub approve_late_codes: bool,
     /// When the result was published (retention counts from it).
     pub published_at: Option<DateTimeUtc>,
+    /// Residents may ask for a code by e-mail (`registrations`).
+    pub self_registration: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
