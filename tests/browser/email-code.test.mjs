@@ -2,7 +2,7 @@
 // reads it from the mail (a local SMTP sink stands in for the mail server), and votes with it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, url, tabTo, active, assertClean, checkAxe, screenshot, signInApi, ok, workedExample, ORGANISER } from './lib.mjs';
+import { launch, newPage, url, tabTo, active, assertClean, checkAxe, screenshot, signInApi, ok, workedExample, useSession, ORGANISER } from './lib.mjs';
 import { startSink, codeIn } from './smtp-sink.mjs';
 
 let browser;
@@ -30,7 +30,21 @@ test('a resident asks for a code by e-mail by keyboard, gets one, and votes with
   await page.locator('[data-proposal]').first().waitFor();
   assert.equal(await page.locator('#email-section').count(), 0, 'no e-mail form while the consultation does not allow it');
 
-  await ok('PUT', `/consultations/${id}/self-registration`, { token, body: { enabled: true } });
+  // The organiser turns it on in the console, by keyboard.
+  const console_ = await newPage(browser, { width: 1280, height: 900 });
+  await useSession(console_, ORGANISER);
+  await console_.goto(url(`console/consultation.html?c=${id}`));
+  await console_.locator('#self-registration').waitFor();
+  assert.equal(await console_.locator('#self-registration').isChecked(), false);
+  await tabTo(console_, '#self-registration');
+  await console_.keyboard.press('Space');
+  await press(console_, '#self-registration-save', 'Enter');
+  await console_.waitForFunction(() => document.getElementById('self-registration-status')?.textContent === 'Setting saved.');
+  await checkAxe(console_, 'console with the e-mail setting');
+  assertClean(console_);
+  await console_.close();
+  assert.equal((await ok('GET', `/consultations/${id}`)).self_registration, true);
+
   await page.reload();
   await page.locator('#email-section').waitFor();
   assert.equal(await page.locator('#email-heading').textContent(), 'No code? Get one by e-mail');
