@@ -40,7 +40,8 @@ pub struct AppContext {
 /// A consultation that is open, closed or published together with its checked ballot
 /// paper. Its services and proposals can no longer change (edits are for drafts only), so
 /// caching it is safe on every instance; only the phase moves on, and the ballot
-/// transaction checks that afresh.
+/// transaction checks that afresh. (So does `self_registration`, which an organiser may change
+/// while voting is open: read it from the database, never from here.)
 pub struct FrozenPaper {
     pub consultation: Consultation,
     pub paper: pbvote_tally::BallotPaper,

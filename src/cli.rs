@@ -158,8 +158,9 @@ pub struct ServeArgs {
     /// without it can only set it up (true or false).
     #[arg(long, env = "PBVOTE_REQUIRE_TOTP_FOR_ADMINS", default_value_t = false, action = clap::ArgAction::Set)]
     pub require_totp_for_admins: bool,
-    /// Delete the voter rolls (names, addresses, references) of consultations published this
-    /// many days ago (1 to 3650), keeping the anonymised ballots and the published record.
+    /// Delete the voter rolls (names, addresses, references) and the hashes of residents'
+    /// e-mail addresses of consultations published this many days ago (1 to 3650), keeping
+    /// the anonymised ballots and the published record.
     /// Unset: keep them. Checked every 10 minutes (and by `pbvote retention apply`).
     #[arg(long, env = "PBVOTE_RETENTION_DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub retention_days: Option<u32>,
@@ -205,8 +206,9 @@ pub enum AuditCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum RetentionCommand {
-    /// Delete now the voter rolls of consultations published at least DAYS days ago (what
-    /// `pbvote serve` does every 10 minutes when PBVOTE_RETENTION_DAYS is set).
+    /// Delete now the voter rolls, and the hashes of residents' e-mail addresses, of
+    /// consultations published at least DAYS days ago (what `pbvote serve` does every 10
+    /// minutes when PBVOTE_RETENTION_DAYS is set).
     Apply {
         /// Days after publishing (1 to 3650).
         #[arg(long, env = "PBVOTE_RETENTION_DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]

@@ -90,8 +90,9 @@ pub struct Settings {
     /// `PBVOTE_REQUIRE_TOTP_FOR_ADMINS`: an admin without two-step sign-in may do nothing
     /// but set it up.
     pub require_totp_for_admins: bool,
-    /// `PBVOTE_RETENTION_DAYS`: delete voter rolls this many days after a consultation is
-    /// published (checked every 10 minutes); `None` keeps them.
+    /// `PBVOTE_RETENTION_DAYS`: delete voter rolls and the hashes of residents' e-mail
+    /// addresses this many days after a consultation is published (checked every 10
+    /// minutes); `None` keeps them.
     pub retention_days: Option<u32>,
     /// `PBVOTE_SMTP_URL` and `PBVOTE_MAIL_FROM`: how residents who register themselves get
     /// their code by e-mail. `None`: e-mail is not set up, and no consultation can turn
