@@ -118,9 +118,11 @@ pub async fn record(db: &Db, consultation: Uuid, email_hash: &str, code: NewCode
     .await;
     match inserted.map_err(AppError::from) {
         Ok(_) => {}
-        // Another request for the same address got there first.
+        // Another request for the same address got there first. (PostgreSQL refuses every
+        // further statement in a transaction after an error: end it, then read.)
         Err(AppError::Conflict { .. }) => {
-            let on = registered_on(&txn, consultation, email_hash).await?.unwrap_or(today);
+            txn.rollback().await?;
+            let on = registered_on(&db.read, consultation, email_hash).await?.unwrap_or(today);
             return Err(already(on));
         }
         Err(other) => return Err(other),

@@ -282,3 +282,32 @@ async fn retention_deletes_the_email_hashes() {
     let purge = audit["entries"].as_array().unwrap().iter().find(|e| e["action"] == "retention.delete-roll").expect("recorded").clone();
     assert_eq!(purge["after"]["email_addresses_deleted"], 2);
 }
+
+/// Requests for one address at the same moment: the unique index lets one code be stored.
+/// Each that passed the first check may have e-mailed a code; only the stored one votes.
+#[tokio::test]
+async fn simultaneous_requests_for_one_address_store_one_code() {
+    let sink = SmtpSink::start().await;
+    let app = app_mailing_to(sink.port).await;
+    let (_, id) = open_with_self_registration(&app).await;
+    let path = register_path(&id);
+    let bodies: Vec<Value> = (0..8).map(|i| json!({"email": if i % 2 == 0 { "Cy@Example.org" } else { "cy@example.org" }})).collect();
+    let answers = futures::future::join_all(bodies.iter().map(|body| app.post(&path, body, None))).await;
+    let created = answers.iter().filter(|a| a.status == 201).count();
+    assert_eq!(created, 1, "{:?}", answers.iter().map(|a| (a.status, a.text.clone())).collect::<Vec<_>>());
+    for refused in answers.iter().filter(|a| a.status != 201) {
+        refused.problem_field(409, "email");
+    }
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM registrations").await, 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM voter_codes").await, 1);
+    let mut voted = 0;
+    for mail in sink.mails() {
+        let cast = app.cast(&id, &json!({"voter_code": mail.code().unwrap(), "want": ["S1"]})).await;
+        if cast.status == 201 {
+            voted += 1;
+        } else {
+            cast.problem(422);
+        }
+    }
+    assert_eq!(voted, 1, "one code votes, however many mails went");
+}
