@@ -257,6 +257,9 @@ async fn retention_deletes_the_email_hashes() {
     }
     app.post_empty(&format!("/api/v1/consultations/{id}/close"), Some(&organiser)).await.ok(200);
     app.post_empty(&format!("/api/v1/consultations/{id}/publish"), Some(&organiser)).await.ok(200);
+    let page = app.get(&format!("/published/{id}"), None).await.text.clone();
+    assert!(page.contains("2 by e-mail"), "the public record counts the codes sent by e-mail");
+    assert!(!page.to_lowercase().contains("ann@example.org"));
     let apply = || {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_pbvote"))
             .env("DATABASE_URL", &app.database_url)
