@@ -314,3 +314,17 @@ async fn simultaneous_requests_for_one_address_store_one_code() {
     }
     assert_eq!(voted, 1, "one code votes, however many mails went");
 }
+
+/// A mail server that refuses the address for good: the resident is told to check it
+/// (`422` naming `email`), and nothing is kept.
+#[tokio::test]
+async fn an_address_the_mail_server_refuses_is_named_and_nothing_is_kept() {
+    let sink = SmtpSink::refusing_recipients().await;
+    let app = app_mailing_to(sink.port).await;
+    let (_, id) = open_with_self_registration(&app).await;
+    let refused = app.post(&register_path(&id), &json!({"email": "nobody@example.org"}), None).await;
+    assert!(refused.problem_field(422, "email")["detail"].as_str().unwrap().contains("could not deliver"), "{}", refused.text);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM registrations").await, 0);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM voter_codes").await, 0);
+    assert!(sink.mails().is_empty());
+}

@@ -69,13 +69,23 @@ impl SmtpSink {
 
     /// A sink on a given port (one a test kept free for it).
     pub async fn on(port: u16) -> SmtpSink {
+        SmtpSink::serving(port, false).await
+    }
+
+    /// A sink that refuses every recipient for good (`550 no such user`), as a mail server
+    /// does for an address it has no mailbox for.
+    pub async fn refusing_recipients() -> SmtpSink {
+        SmtpSink::serving(0, true).await
+    }
+
+    async fn serving(port: u16, refuse: bool) -> SmtpSink {
         let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("the sink listens");
         let port = listener.local_addr().unwrap().port();
         let mails = Arc::new(Mutex::new(Vec::new()));
         let kept = mails.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(serve(stream, kept.clone()));
+                tokio::spawn(serve(stream, kept.clone(), refuse));
             }
         });
         SmtpSink { port, mails, task }
@@ -106,7 +116,7 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-async fn serve(stream: TcpStream, mails: Arc<Mutex<Vec<Mail>>>) {
+async fn serve(stream: TcpStream, mails: Arc<Mutex<Vec<Mail>>>, refuse: bool) {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
     if write.write_all(b"220 sink.test ESMTP test sink\r\n").await.is_err() {
@@ -130,6 +140,8 @@ async fn serve(stream: TcpStream, mails: Arc<Mutex<Vec<Mail>>>) {
             from = command[command.len() - rest.len()..].trim().trim_start_matches('<').split('>').next().unwrap_or("").to_owned();
             to.clear();
             b"250 OK\r\n"
+        } else if upper.starts_with("RCPT TO:") && refuse {
+            b"550 5.1.1 no such user here\r\n"
         } else if let Some(rest) = upper.strip_prefix("RCPT TO:") {
             to.push(command[command.len() - rest.len()..].trim().trim_start_matches('<').split('>').next().unwrap_or("").to_owned());
             b"250 OK\r\n"
