@@ -25,6 +25,8 @@ pub struct AppContext {
     pub keys: Keys,
     pub settings: Arc<Settings>,
     pub limiter: RateLimiter,
+    /// Sends residents' codes by e-mail; `None` when e-mail is not set up.
+    pub mailer: Option<crate::mail::Mailer>,
     pub results: ResultCache,
     /// The meetings this instance's projectors and phones follow.
     pub meetings: MeetingHub,
@@ -38,7 +40,8 @@ pub struct AppContext {
 /// A consultation that is open, closed or published together with its checked ballot
 /// paper. Its services and proposals can no longer change (edits are for drafts only), so
 /// caching it is safe on every instance; only the phase moves on, and the ballot
-/// transaction checks that afresh.
+/// transaction checks that afresh. (So does `self_registration`, which an organiser may change
+/// while voting is open: read it from the database, never from here.)
 pub struct FrozenPaper {
     pub consultation: Consultation,
     pub paper: pbvote_tally::BallotPaper,
@@ -52,7 +55,13 @@ impl AppContext {
         let keys = Keys::new(settings.secret.clone());
         let meetings = MeetingHub::start(&db);
         let (stop, stopping) = tokio::sync::watch::channel(false);
+        // `Settings::check` has built it once already, so this does not fail.
+        let mailer = settings
+            .mail
+            .as_ref()
+            .and_then(|mail| crate::mail::Mailer::new(mail).map_err(|e| tracing::error!(error = %e, "e-mail is not set up")).ok());
         AppContext {
+            mailer,
             stopping,
             stop: Arc::new(stop),
             limiter: RateLimiter::new(db.clone(), keys.clone(), settings.limits.clone()),

@@ -158,11 +158,26 @@ pub struct ServeArgs {
     /// without it can only set it up (true or false).
     #[arg(long, env = "PBVOTE_REQUIRE_TOTP_FOR_ADMINS", default_value_t = false, action = clap::ArgAction::Set)]
     pub require_totp_for_admins: bool,
-    /// Delete the voter rolls (names, addresses, references) of consultations published this
-    /// many days ago (1 to 3650), keeping the anonymised ballots and the published record.
+    /// Delete the voter rolls (names, addresses, references) and the hashes of residents'
+    /// e-mail addresses of consultations published this many days ago (1 to 3650), keeping
+    /// the anonymised ballots and the published record.
     /// Unset: keep them. Checked every 10 minutes (and by `pbvote retention apply`).
     #[arg(long, env = "PBVOTE_RETENTION_DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub retention_days: Option<u32>,
+    /// The mail server for residents who ask for a code by e-mail: smtps://user:password@host
+    /// (TLS, port 465), smtp://user:password@host:587 (STARTTLS when offered; ?tls=required
+    /// insists, ?tls=none never tries). Unset: e-mail is not set up and self-registration
+    /// cannot be turned on.
+    #[arg(long, env = "PBVOTE_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Whom those e-mails are from, e.g. "Riverside Council <vote@riverside.gov.uk>" (needed
+    /// with PBVOTE_SMTP_URL).
+    #[arg(long, env = "PBVOTE_MAIL_FROM")]
+    pub mail_from: Option<String>,
+    /// Requests for a code by e-mail allowed from one client address (IPv6: one /64) per
+    /// hour, all instances together.
+    #[arg(long, env = "PBVOTE_REGISTRATION_LIMIT", default_value_t = crate::rate_limit::DEFAULT_REGISTRATION_LIMIT, value_parser = clap::value_parser!(u32).range(1..=MAX_LIMIT))]
+    pub registration_limit: u32,
 }
 
 /// The largest value the rate-limit settings take.
@@ -191,8 +206,9 @@ pub enum AuditCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum RetentionCommand {
-    /// Delete now the voter rolls of consultations published at least DAYS days ago (what
-    /// `pbvote serve` does every 10 minutes when PBVOTE_RETENTION_DAYS is set).
+    /// Delete now the voter rolls, and the hashes of residents' e-mail addresses, of
+    /// consultations published at least DAYS days ago (what `pbvote serve` does every 10
+    /// minutes when PBVOTE_RETENTION_DAYS is set).
     Apply {
         /// Days after publishing (1 to 3650).
         #[arg(long, env = "PBVOTE_RETENTION_DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
@@ -289,7 +305,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = Db::connect(&database).await?;
             db.migrate().await?;
             let deleted = storage::rolls::purge_published(&db, chrono::Utc::now(), days).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("retention: deleted {deleted} people from the voter rolls of consultations published at least {days} days ago");
+            println!(
+                "retention: deleted {} people from the voter rolls, and {} e-mail addresses of residents who asked for a code, of consultations published at least {days} days ago",
+                deleted.people, deleted.email_addresses
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Backup { file } => {
@@ -337,7 +356,13 @@ async fn serve(mut database: DatabaseSettings, args: ServeArgs) -> anyhow::Resul
         None => crate::security::load_or_create_key_file(&args.key_file)?,
     };
     let metrics_token = args.metrics_token.map(|t| Secret::named("PBVOTE_METRICS_TOKEN", t.into_bytes())).transpose()?;
-    use crate::rate_limit::{CODE_FAILURE_WINDOW_SECONDS, Limit, Limits, SIGN_IN_WINDOW_SECONDS};
+    let mail = match (args.smtp_url.filter(|u| !u.is_empty()), args.mail_from.filter(|f| !f.is_empty())) {
+        (Some(url), Some(from)) => Some(crate::config::MailSettings::new(&url, &from)?),
+        (None, None) => None,
+        (Some(_), None) => anyhow::bail!("PBVOTE_SMTP_URL is set but PBVOTE_MAIL_FROM is not: say whom the e-mails are from"),
+        (None, Some(_)) => anyhow::bail!("PBVOTE_MAIL_FROM is set but PBVOTE_SMTP_URL is not: say which mail server sends them"),
+    };
+    use crate::rate_limit::{CODE_FAILURE_WINDOW_SECONDS, Limit, Limits, REGISTRATION_WINDOW_SECONDS, SIGN_IN_WINDOW_SECONDS};
     let settings = Settings {
         database,
         bind: args.bind,
@@ -357,11 +382,13 @@ async fn serve(mut database: DatabaseSettings, args: ServeArgs) -> anyhow::Resul
                 window_seconds: SIGN_IN_WINDOW_SECONDS,
             },
             sign_ins_per_client: Limit { max: args.sign_in_limit.saturating_mul(5), window_seconds: SIGN_IN_WINDOW_SECONDS },
+            registrations_per_client: Limit { max: args.registration_limit, window_seconds: REGISTRATION_WINDOW_SECONDS },
         },
         metrics_token,
         council,
         require_totp_for_admins: args.require_totp_for_admins,
         retention_days: args.retention_days,
+        mail,
     };
     let bind_host = settings.bind_addr()?.ip();
     let app = Application::build(settings).await?;

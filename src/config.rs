@@ -90,9 +90,52 @@ pub struct Settings {
     /// `PBVOTE_REQUIRE_TOTP_FOR_ADMINS`: an admin without two-step sign-in may do nothing
     /// but set it up.
     pub require_totp_for_admins: bool,
-    /// `PBVOTE_RETENTION_DAYS`: delete voter rolls this many days after a consultation is
-    /// published (checked every 10 minutes); `None` keeps them.
+    /// `PBVOTE_RETENTION_DAYS`: delete voter rolls and the hashes of residents' e-mail
+    /// addresses this many days after a consultation is published (checked every 10
+    /// minutes); `None` keeps them.
     pub retention_days: Option<u32>,
+    /// `PBVOTE_SMTP_URL` and `PBVOTE_MAIL_FROM`: how residents who register themselves get
+    /// their code by e-mail. `None`: e-mail is not set up, and no consultation can turn
+    /// self-registration on.
+    pub mail: Option<MailSettings>,
+}
+
+/// Where e-mail goes out (`PBVOTE_SMTP_URL`, which may hold a password) and whom it is from
+/// (`PBVOTE_MAIL_FROM`). Checked at start-up by `mail::Mailer::new`.
+#[derive(Clone)]
+pub struct MailSettings {
+    pub smtp_url: SmtpUrl,
+    pub from: String,
+}
+
+impl MailSettings {
+    pub fn new(smtp_url: &str, from: &str) -> anyhow::Result<Self> {
+        anyhow::ensure!(!smtp_url.trim().is_empty(), "PBVOTE_SMTP_URL is empty");
+        anyhow::ensure!(!from.trim().is_empty(), "PBVOTE_MAIL_FROM is empty");
+        Ok(MailSettings { smtp_url: SmtpUrl(smtp_url.trim().to_owned()), from: from.trim().to_owned() })
+    }
+}
+
+impl std::fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailSettings").field("smtp_url", &self.smtp_url).field("from", &self.from).finish()
+    }
+}
+
+/// An SMTP URL, which may hold a password: never shown in logs or `Debug` output.
+#[derive(Clone)]
+pub struct SmtpUrl(String);
+
+impl SmtpUrl {
+    pub fn expose_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SmtpUrl(…)")
+    }
 }
 
 /// The council every page names, with its logo, privacy notice and contact.
@@ -151,6 +194,7 @@ impl Settings {
             council: Council::default(),
             require_totp_for_admins: false,
             retention_days: None,
+            mail: None,
         })
     }
 
@@ -179,6 +223,9 @@ impl Settings {
             "PBVOTE_BODY_TIMEOUT_SECONDS must be 1 to {MAX_BODY_TIMEOUT_SECONDS}"
         );
         anyhow::ensure!(self.trusted_proxies <= 10, "PBVOTE_TRUST_PROXY must be at most 10 proxies");
+        if let Some(mail) = &self.mail {
+            crate::mail::Mailer::new(mail)?;
+        }
         self.limits.check()
     }
 

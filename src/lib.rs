@@ -21,6 +21,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod errors;
+pub mod mail;
 pub mod meetings;
 pub mod metrics;
 pub mod model;

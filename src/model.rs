@@ -130,6 +130,9 @@ pub struct Consultation {
     /// (`Election::rules_fingerprint`). It cannot change once voting opens; the ballot page,
     /// the results, the public record and the file of ballots all show it.
     pub fingerprint: String,
+    /// Residents may ask for a voter code by e-mail, one per address (organisers turn it on
+    /// with `PUT …/self-registration`, in draft or while voting is open).
+    pub self_registration: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -274,6 +277,8 @@ pub struct CodeSummary {
     pub unrecorded: u64,
     /// People on the voter roll (0 without one, or once retention has deleted it).
     pub roll: u64,
+    /// Codes residents asked for by e-mail (one per address; batch kind `e-mail`).
+    pub email: u64,
     /// Ballots stored: only once voting has closed. While it is open nobody, staff
     /// included, sees more than the turnout in steps (`voter-codes/stats`), so that nobody
     /// can tell when one person voted (docs/privacy.md).

@@ -44,6 +44,7 @@ pub struct Text {
     pub ballots_counted: &'static str,
     pub codes_given: &'static str,
     pub codes_by_letter: &'static str,
+    pub codes_by_email: &'static str,
     pub codes_at_meetings: &'static str,
     pub codes_after_opening: &'static str,
     pub roll_size: &'static str,
@@ -127,6 +128,7 @@ pub const EN: Text = Text {
     ballots_counted: "Votes counted",
     codes_given: "Voter codes given out",
     codes_by_letter: "by letter",
+    codes_by_email: "by e-mail",
     codes_at_meetings: "at meetings",
     codes_after_opening: "of them made after voting opened",
     roll_size: "People on the voter roll",
@@ -342,7 +344,8 @@ pub fn record(t: &Text, council: &Council, r: &Record<'_>) -> String {
             h2 id="you-said" { (t.you_said) }
             p class="big" { (t.ballots_counted) ": " strong { (r.result["summary"]["ballots"]) } }
             p {
-                (t.codes_given) ": " strong { (r.codes.letters + r.codes.slips) } " (" (r.codes.letters) " " (t.codes_by_letter) ", "
+                (t.codes_given) ": " strong { (r.codes.letters + r.codes.email + r.codes.slips) } " (" (r.codes.letters) " " (t.codes_by_letter) ", "
+                @if r.codes.email > 0 { (r.codes.email) " " (t.codes_by_email) ", " }
                 (r.codes.slips) " " (t.codes_at_meetings) "); " (r.codes.after_opening) " " (t.codes_after_opening) "."
                 @if r.codes.roll > 0 { " " (t.roll_size) ": " strong { (r.codes.roll) } "." }
             }

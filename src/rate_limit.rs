@@ -66,6 +66,8 @@ pub struct Limits {
     pub sign_in_failures_per_email: Limit,
     /// Sign-in attempts of any kind from one client.
     pub sign_ins_per_client: Limit,
+    /// Requests for a voter code by e-mail from one client (each may send one e-mail).
+    pub registrations_per_client: Limit,
 }
 
 /// Wrong voter codes a client may send per window, beyond one per first ballot it casts
@@ -83,6 +85,12 @@ pub const CODE_FAILURE_WINDOW_SECONDS: i64 = 600;
 pub const DEFAULT_SIGN_IN_LIMIT: u32 = 10;
 /// The window of the sign-in limits: 5 minutes.
 pub const SIGN_IN_WINDOW_SECONDS: i64 = 300;
+/// Requests for a voter code by e-mail from one client address per window
+/// (`PBVOTE_REGISTRATION_LIMIT`): each may send one e-mail, so this bounds the mail one
+/// address can make pbvote send, while a library's public computers still serve a queue.
+pub const DEFAULT_REGISTRATION_LIMIT: u32 = 30;
+/// The window of the limit on registrations: an hour.
+pub const REGISTRATION_WINDOW_SECONDS: i64 = 3600;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -91,6 +99,7 @@ impl Default for Limits {
             sign_in_failures_per_email_and_client: Limit { max: DEFAULT_SIGN_IN_LIMIT, window_seconds: SIGN_IN_WINDOW_SECONDS },
             sign_in_failures_per_email: Limit { max: DEFAULT_SIGN_IN_LIMIT * 10, window_seconds: SIGN_IN_WINDOW_SECONDS },
             sign_ins_per_client: Limit { max: DEFAULT_SIGN_IN_LIMIT * 5, window_seconds: SIGN_IN_WINDOW_SECONDS },
+            registrations_per_client: Limit { max: DEFAULT_REGISTRATION_LIMIT, window_seconds: REGISTRATION_WINDOW_SECONDS },
         }
     }
 }
@@ -102,6 +111,7 @@ impl Limits {
             ("sign_in_failures_per_email_and_client", self.sign_in_failures_per_email_and_client),
             ("sign_in_failures_per_email", self.sign_in_failures_per_email),
             ("sign_ins_per_client", self.sign_ins_per_client),
+            ("registrations_per_client", self.registrations_per_client),
         ] {
             anyhow::ensure!(limit.max >= 1, "the rate limit {name} must allow at least 1 event");
             anyhow::ensure!(

@@ -159,7 +159,7 @@ fn spawn_housekeeping(db: Db, retention_days: Option<u32>) {
             if let Some(days) = retention_days
                 && let Err(e) = crate::storage::rolls::purge_published(&db, now, days).await
             {
-                tracing::warn!(error = %e, "could not delete voter rolls past their retention period");
+                tracing::warn!(error = %e, "could not delete voter rolls and e-mail registrations past their retention period");
             }
             if let Err(e) = crate::storage::rate_limits::purge(&db, now.timestamp() - 86_400).await {
                 tracing::warn!(error = %e, "could not purge old rate-limit counters");

@@ -199,3 +199,41 @@ fn out_of_range_numeric_settings_are_refused_at_start() {
         );
     }
 }
+
+/// E-mail settings that cannot work are refused at start, naming the setting: an SMTP URL
+/// without a sender (or the other way round), a URL that is not SMTP, a sender that is not an
+/// address, a registration limit of 0.
+#[test]
+fn mail_settings_that_cannot_work_are_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+    let cases: [(&[(&str, &str)], &str); 5] = [
+        (&[("PBVOTE_SMTP_URL", "smtp://127.0.0.1:25")], "PBVOTE_MAIL_FROM"),
+        (&[("PBVOTE_MAIL_FROM", "vote@council.example")], "PBVOTE_SMTP_URL"),
+        (&[("PBVOTE_SMTP_URL", "ftp://127.0.0.1"), ("PBVOTE_MAIL_FROM", "vote@council.example")], "PBVOTE_SMTP_URL"),
+        (&[("PBVOTE_SMTP_URL", "smtp://127.0.0.1:25"), ("PBVOTE_MAIL_FROM", "the council")], "PBVOTE_MAIL_FROM"),
+        (&[("PBVOTE_REGISTRATION_LIMIT", "0")], "registration-limit"),
+    ];
+    for (settings, named) in cases {
+        let mut cmd = pbvote();
+        cmd.env("DATABASE_URL", &url).env("PBVOTE_BIND", "127.0.0.1:0").env("PBVOTE_KEY_FILE", dir.path().join("pbvote.key"));
+        for (k, v) in settings {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.arg("serve").stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+        let started = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() && started.elapsed() < std::time::Duration::from_secs(10) {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("{settings:?} was accepted: the server started");
+        }
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{settings:?}: {stderr}");
+        assert!(stderr.contains(named), "{settings:?} names {named}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{settings:?}: {stderr}");
+    }
+}

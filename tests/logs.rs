@@ -3,8 +3,12 @@
 //! - a client cannot add fields of its own to a log line through a header (the User-Agent
 //!   is not logged, and what is logged from the request is escaped);
 //! - a refused ballot's log line names the problem, never the ballot's contents, beside the
-//!   client's address.
+//!   client's address;
+//! - a resident's e-mail address (asking for a code by e-mail) is never logged, whether the
+//!   mail goes, cannot go, or the address is refused.
 mod common;
+#[path = "api/smtp_sink.rs"]
+mod smtp_sink;
 
 use std::time::Duration;
 
@@ -54,6 +58,46 @@ async fn clients_cannot_write_into_the_log_and_refused_ballots_are_not_logged() 
     let refusals: Vec<&str> = log.lines().filter(|l| l.contains("/ballots") && l.contains("invalid-field")).collect();
     assert_eq!(refusals.len(), 3, "each refused ballot has a log line naming the problem:\n{log}");
     assert!(log.lines().any(|l| l.contains("not-found") && l.contains("404")), "the 404 is logged:\n{log}");
+}
+
+#[tokio::test]
+async fn residents_email_addresses_are_not_logged() {
+    let db = TestDb::sqlite();
+    let port = smtp_sink::free_port();
+    let smtp = smtp_sink::url_for(port);
+    let settings =
+        [("PBVOTE_LOG", "debug"), ("PBVOTE_LOG_FORMAT", "text"), ("PBVOTE_SMTP_URL", &smtp), ("PBVOTE_MAIL_FROM", "vote@council.example")];
+    let server = Server::spawn_with(&db.url, 0, &settings).ready().await;
+    let api = Api::new(&server);
+    let setup = set_up_consultation(&db.url, &api, 1).await;
+    let switched = api
+        .client
+        .put(api.url(&format!("/api/v1/consultations/{}/self-registration", setup.consultation)))
+        .bearer_auth(&setup.organiser)
+        .json(&json!({"enabled": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(switched.status().as_u16(), 200);
+    let register = |email: &'static str| {
+        let request =
+            api.client.post(api.url(&format!("/api/v1/consultations/{}/registrations", setup.consultation))).json(&json!({"email": email}));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    // The mail server is down, then up; the address again; a refused one.
+    assert_eq!(register("Leak.Probe@Example.ORG").await, 503);
+    let sink = smtp_sink::SmtpSink::on(port).await;
+    assert_eq!(register("Leak.Probe@Example.ORG").await, 201);
+    assert_eq!(register("leak.probe@example.org").await, 409);
+    assert_eq!(register("leak probe@example.org").await, 422);
+    assert_eq!(sink.mails().len(), 1);
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let log = without_colours(&server.log()).to_lowercase();
+    assert!(log.contains("an e-mail could not be sent"), "the failure is logged, by its kind:\n{log}");
+    let leaked: Vec<&str> =
+        log.lines().filter(|l| l.contains("leak.probe") || l.contains("leak probe") || l.contains("leak%20probe")).collect();
+    assert!(leaked.is_empty(), "a resident's e-mail address is in the log: {leaked:#?}");
 }
 
 /// The log without its terminal colour codes (`ESC [ … m`).

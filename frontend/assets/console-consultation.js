@@ -637,13 +637,15 @@ const BATCH_TEXT = {
   totalsBallots: '{letters} letter codes and {slips} meeting slips; {after} made after voting opened; {ballots} ballots.',
   totalsRoll: 'The voter roll has {roll} people.',
   totalsServiceUsers: '{count} service-user codes were made for service providers (they show a voter uses a service; they are not votes).',
+  totalsEmail: '{letters} letter codes, {email} codes sent by e-mail and {slips} meeting slips; {after} made after voting opened.',
+  totalsEmailBallots: '{letters} letter codes, {email} codes sent by e-mail and {slips} meeting slips; {after} made after voting opened; {ballots} ballots.',
   waitingTotal: '{count} codes are waiting for a commissioner’s approval and cannot be used yet.',
   colWhen: 'Made',
   colWho: 'By',
   colWhat: 'What',
   colCount: 'How many',
   colState: 'Notes',
-  kind: { letter: 'Letters', roll: 'Letters for the voter roll', slip: 'Meeting slips', exchange: 'Slip for a letter at the door', 'service-user': 'Service-user codes' },
+  kind: { letter: 'Letters', roll: 'Letters for the voter roll', 'e-mail': 'Codes residents asked for by e-mail', slip: 'Meeting slips', exchange: 'Slip for a letter at the door', 'service-user': 'Service-user codes' },
   forService: 'for {service}',
   late: 'Made after voting opened',
   waiting: 'Waiting for a commissioner’s approval',
@@ -657,6 +659,13 @@ const BATCH_TEXT = {
   settingOff: 'Codes made after voting opens work at once (they are still marked).',
   save: 'Save this setting',
   saved: 'Setting saved.',
+  selfHeading: 'Codes by e-mail',
+  selfSetting: 'Residents may ask for a voter code by e-mail',
+  selfHint: 'The ballot page then offers “No code? Get one by e-mail”. Each e-mail address gets one code; pbvote keeps only a scrambled copy of the address. You can change this until voting closes. An e-mail address is not a person: if each person must have exactly one vote, use letters or a voter roll instead.',
+  selfOn: 'Residents may ask for a voter code by e-mail.',
+  selfOff: 'Residents cannot ask for a voter code by e-mail.',
+  selfSave: 'Save',
+  selfError: 'We could not save this setting: {detail}',
   table: 'Code batches, oldest first',
 };
 
@@ -664,7 +673,8 @@ function batchesSection() {
   const T = BATCH_TEXT;
   const body = h('div', { id: 'code-batches' }, h('p', { role: 'status' }, T.loading));
   const load = () => api(`/consultations/${enc(C.id)}/code-batches`).then((s) => {
-    const setting = C.phase === 'draft' && user.role === 'organiser' ? approvalSetting(s.approval_required) : h('p', { id: 'approval-setting' }, s.approval_required ? T.settingOn : T.settingOff);
+    const approval = C.phase === 'draft' && user.role === 'organiser' ? approvalSetting(s.approval_required) : h('p', { id: 'approval-setting' }, s.approval_required ? T.settingOn : T.settingOff);
+    const setting = [approval, selfRegistrationSetting()];
     if (!s.batches.length) { replace(body, setting, h('p', {}, T.none)); return; }
     const rows = s.batches.map((b) => {
       const waiting = b.needs_approval && !b.approved_at;
@@ -690,7 +700,7 @@ function batchesSection() {
     });
     replace(body,
       setting,
-      h('p', { id: 'code-totals' }, fill(s.ballots == null ? T.totals : T.totalsBallots, { letters: s.letters, slips: s.slips, after: s.after_opening, ballots: s.ballots }),
+      h('p', { id: 'code-totals' }, fill(s.email ? (s.ballots == null ? T.totalsEmail : T.totalsEmailBallots) : (s.ballots == null ? T.totals : T.totalsBallots), { letters: s.letters, email: s.email, slips: s.slips, after: s.after_opening, ballots: s.ballots }),
         s.roll ? ` ${fill(T.totalsRoll, { roll: s.roll })}` : '',
         s.service_user_codes ? ` ${fill(T.totalsServiceUsers, { count: s.service_user_codes })}` : ''),
       s.awaiting_approval ? h('div', { class: 'notice notice--warning' }, h('p', {}, fill(T.waitingTotal, { count: s.awaiting_approval }))) : null,
@@ -704,6 +714,31 @@ function batchesSection() {
     h('h2', { id: 'batches-heading' }, T.heading),
     h('p', {}, T.intro),
     body);
+}
+
+/** Whether residents may ask for a code by e-mail: organisers change it in draft and while voting is open. */
+function selfRegistrationSetting() {
+  const T = BATCH_TEXT;
+  const canChange = (C.phase === 'draft' || C.phase === 'open') && user.role === 'organiser';
+  if (!canChange) return h('p', { id: 'self-registration-setting' }, C.self_registration ? T.selfOn : T.selfOff);
+  const box = h('input', { type: 'checkbox', id: 'self-registration', checked: !!C.self_registration, 'aria-describedby': 'self-registration-hint' });
+  const status = h('p', { role: 'status', id: 'self-registration-status' });
+  return h('form', { id: 'self-registration-form', novalidate: true, onsubmit: oneAtATime(async () => {
+    try {
+      const updated = await api(`/consultations/${enc(C.id)}/self-registration`, { method: 'PUT', body: { enabled: box.checked } });
+      C.self_registration = updated.self_registration;
+      status.textContent = T.saved;
+    } catch (e) {
+      box.checked = !!C.self_registration;
+      status.textContent = fill(T.selfError, { detail: e.detail || e.message });
+    }
+  }) },
+  h('h3', {}, T.selfHeading),
+  h('div', { class: 'field' },
+    h('ul', { class: 'checkboxes' }, h('li', {}, box, ' ', h('label', { for: 'self-registration' }, T.selfSetting))),
+    h('p', { class: 'hint', id: 'self-registration-hint' }, T.selfHint)),
+  h('div', { class: 'btn-row' }, h('button', { type: 'submit', class: 'btn--secondary', id: 'self-registration-save' }, T.selfSave)),
+  status);
 }
 
 function approvalSetting(required) {

@@ -29,6 +29,7 @@ const TEXT = {
   ballots: 'Votes counted',
   codesUsed: '{used} of {issued} voter codes used.',
   codesGiven: 'Voter codes given out: {all} ({letters} by letter, {slips} at meetings); {late} of them made after voting opened.',
+  codesGivenEmail: 'Voter codes given out: {all} ({letters} by letter, {email} by e-mail, {slips} at meetings); {late} of them made after voting opened.',
   rollSize: ' People on the voter roll: {roll}.',
   savingsStat: 'Savings',
   target: 'Target: save {amount}.',
@@ -171,8 +172,8 @@ function render(R) {
   const codesLine = h('p', { class: 'muted', id: 'codes-used', hidden: true });
   // Every code given out, against which the votes can be read (numbers only).
   const K = R.codes;
-  const codesGiven = K ? h('p', { class: 'muted', id: 'codes-given' }, fill(TEXT.codesGiven,
-    { all: K.letters + K.slips, letters: K.letters, slips: K.slips, late: K.after_opening })
+  const codesGiven = K ? h('p', { class: 'muted', id: 'codes-given' }, fill(K.email ? TEXT.codesGivenEmail : TEXT.codesGiven,
+    { all: K.letters + (K.email || 0) + K.slips, letters: K.letters, email: K.email || 0, slips: K.slips, late: K.after_opening })
     + (K.roll > 0 ? fill(TEXT.rollSize, { roll: K.roll }) : '')) : null;
 
   // Summary

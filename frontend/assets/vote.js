@@ -88,6 +88,17 @@ const TEXT = {
   codeShape: 'A voter code has 12 letters and numbers, for example K7QF-M2XD-9PRT. Check it against your letter.',
   codeInvalid: 'We don’t recognise this voter code for this consultation. Check it against your letter: it has 12 letters and numbers, for example K7QF-M2XD-9PRT.',
   rateLimited: 'Too many tries with a wrong code. Please wait {seconds} seconds and try again.',
+  emailHeading: 'No code? Get one by e-mail',
+  emailIntro: 'If you have not had a letter with a voter code, we can e-mail you one. Each e-mail address gets one code.',
+  emailLabel: 'Your e-mail address',
+  emailHint: 'For example name@example.org. We keep only a scrambled copy of it, to make sure each address gets one code, and delete that after the results are published.',
+  emailSend: 'E-mail me a code',
+  emailSending: 'Sending your code…',
+  emailEmpty: 'Type your e-mail address.',
+  emailShape: 'Type an e-mail address such as name@example.org.',
+  emailSent: 'We have e-mailed a voter code to {email}. It should arrive in a few minutes: look in your spam or junk folder too. Then type the code above.',
+  emailRateLimited: 'Too many requests from here. Please wait {minutes} minutes and try again.',
+  emailError: 'We could not send your code: {detail}',
   review: 'Review my choices',
   reviewHeading: 'Check your vote before you send it',
   reviewWant: 'What you want',
@@ -336,7 +347,8 @@ function render() {
         section('savings-heading', TEXT.savingsHeading, TEXT.savingsIntro, savings),
         section('dev-heading', TEXT.devHeading, TEXT.devIntro, devs)),
       choices),
-    aboutForm());
+    aboutForm(),
+    C.self_registration && !hall ? emailForm() : null);
 
   refresh();
   if (hall) showHallPhase();
@@ -413,6 +425,43 @@ function aboutForm() {
     h('section', { 'aria-labelledby': 'code-heading' }, h('h2', { id: 'code-heading' }, TEXT.codeHeading), ui.code.wrap),
     h('div', { class: 'btn-row' }, h('button', { type: 'submit', id: 'review-button' }, TEXT.review)));
   return form;
+}
+
+/** "No code? Get one by e-mail": a form of its own (forms cannot nest), after the ballot's. */
+function emailForm() {
+  ui.email = field({ id: 'email', label: TEXT.emailLabel, hint: TEXT.emailHint, type: 'email',
+    attrs: { autocomplete: 'email', spellcheck: 'false', inputmode: 'email' } });
+  ui.emailSent = h('p', { id: 'email-sent', class: 'notice notice--success', hidden: true, tabindex: '-1' });
+  const form = h('form', { id: 'email-form', novalidate: true, onsubmit: oneAtATime(askForCode) },
+    ui.email.wrap,
+    h('div', { class: 'btn-row' }, h('button', { type: 'submit', id: 'email-button', class: 'btn--secondary' }, TEXT.emailSend)));
+  return h('section', { 'aria-labelledby': 'email-heading', id: 'email-section' },
+    h('h2', { id: 'email-heading' }, TEXT.emailHeading),
+    h('p', {}, TEXT.emailIntro),
+    ui.emailSent,
+    form);
+}
+
+async function askForCode() {
+  const email = ui.email.input.value.trim();
+  setFieldError(ui.email, '');
+  ui.emailSent.hidden = true;
+  const wrong = (text) => { setFieldError(ui.email, text); focusEl(ui.email.input); };
+  if (!email) return wrong(TEXT.emailEmpty);
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) return wrong(TEXT.emailShape);
+  announce(TEXT.emailSending);
+  try {
+    await api(`/consultations/${encodeURIComponent(C.id)}/registrations`, { method: 'POST', body: { email }, auth: false, timeout: 30000 });
+  } catch (e) {
+    quiet();
+    if (e.type === 'rate-limited') return wrong(fill(TEXT.emailRateLimited, { minutes: Math.ceil((e.retryAfter || 3600) / 60) }));
+    return wrong(String(e.field || '') === 'email' ? (e.detail || e.message) : fill(TEXT.emailError, { detail: e.detail || e.message }));
+  }
+  quiet();
+  ui.emailSent.textContent = fill(TEXT.emailSent, { email });
+  ui.emailSent.hidden = false;
+  focusEl(ui.emailSent);
+  return undefined;
 }
 
 function onUsesChange() {

@@ -17,6 +17,7 @@ mod m20261203_000009_accounts;
 mod m20261203_000010_rolls;
 mod m20261203_000011_published_at;
 mod m20261203_000012_service_users;
+mod m20261203_000013_self_registration;
 mod m20261203_000014_totp_last_step;
 
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_rolls::Migration),
             Box::new(m20261203_000011_published_at::Migration),
             Box::new(m20261203_000012_service_users::Migration),
+            Box::new(m20261203_000013_self_registration::Migration),
             Box::new(m20261203_000014_totp_last_step::Migration),
         ]
     }

@@ -2,6 +2,7 @@
 //! it cannot hold a bad value. Each `parse` returns a [`ParseError`](crate::errors::ParseError)
 //! in plain English; the caller adds the field name.
 mod account;
+mod email_address;
 mod meeting;
 mod money;
 mod phase;
@@ -12,6 +13,7 @@ mod text;
 mod voter_code;
 
 pub use account::{Email, Password, Role};
+pub use email_address::EmailAddress;
 pub use meeting::{JoinCode, MeetingPhase, PaperSerial};
 pub use money::{Amount, Currency};
 pub use phase::Phase;

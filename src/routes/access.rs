@@ -78,6 +78,8 @@ pub static RULES: &[Rule] = &[
     rule("GET", "/api/v1/consultations/{id}/code-batches", Roles(REVIEWERS), "see who made which codes"),
     rule("PUT", "/api/v1/consultations/{id}/code-approval", Roles(ORGANISER), "change the consultation's settings"),
     rule("POST", "/api/v1/code-batches/{batch}/approve", Roles(COMMISSIONER), "approve codes made after voting opened"),
+    rule("PUT", "/api/v1/consultations/{id}/self-registration", Roles(ORGANISER), "change the consultation's settings"),
+    rule("POST", "/api/v1/consultations/{id}/registrations", Anyone, "ask for a voter code by e-mail"),
     rule("POST", "/api/v1/consultations/{id}/roll", Roles(ORGANISER), "import voter rolls"),
     rule("GET", "/api/v1/consultations/{id}/roll", Roles(ORGANISER), "look people up on the roll"),
     rule("POST", "/api/v1/roll-entries/{entry}/revoke", Roles(ORGANISER), "revoke voter codes"),

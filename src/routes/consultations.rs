@@ -220,6 +220,7 @@ fn preview(fields: &ConsultationFields, services: Vec<crate::model::Service>, pr
         proposals,
         population: Default::default(),
         fingerprint: String::new(),
+        self_registration: false,
         created_at: Utc::now(),
         updated_at: Utc::now(),
     }

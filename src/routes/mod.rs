@@ -23,6 +23,7 @@ mod observability;
 mod openapi;
 mod problem;
 mod public;
+mod registrations;
 mod results;
 mod review;
 mod rolls;
@@ -98,6 +99,8 @@ api_routes!(
     voter_codes::batches,
     voter_codes::code_approval,
     voter_codes::approve,
+    registrations::set,
+    registrations::register,
     rolls::import,
     rolls::find,
     rolls::revoke,

@@ -49,6 +49,7 @@ pub async fn get_results(ctx: web::Data<AppContext>, id: web::Path<Uuid>, user: 
         "awaiting_approval": codes.awaiting_approval,
         "unrecorded": codes.unrecorded,
         "roll": codes.roll,
+        "email": codes.email,
         "batches": codes.batches.len(),
         "batches_after_opening": codes.batches.iter().filter(|b| b.after_opening).count(),
         "ballots": codes.ballots,

@@ -74,6 +74,14 @@ impl Keys {
         self.mac("pbvote/receipt/v1", &[receipt.as_str().as_bytes()])
     }
 
+    /// What `registrations.email_hash` holds for a resident's e-mail address (its
+    /// normalised form, `EmailAddress::normalised`): keyed and per consultation, so the
+    /// database holds no address, and the same address in two consultations cannot be
+    /// matched. The unique index on it is what allows one code per address.
+    pub fn registration_hash(&self, consultation: Uuid, email: &crate::domain::EmailAddress) -> String {
+        self.mac("pbvote/registration/email/v1", &[consultation.as_bytes(), email.normalised().as_bytes()])
+    }
+
     /// The stored name of a rate-limit counter: `kind:` and a keyed hash of what is counted
     /// (an e-mail address, a client address), so the name has a fixed length (at most
     /// `kind.len() + 65` characters) and the table holds neither addresses nor e-mails.

@@ -134,6 +134,7 @@ fn assemble_fields(
                 .map_err(|e| AppError::internal(format!("stored service population: {e}")))?,
         },
         fingerprint: String::new(),
+        self_registration: row.self_registration,
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
@@ -614,4 +615,35 @@ pub async fn set_population(db: &Db, id: Uuid, by: Actor, population: &Populatio
 
 fn to_json(map: &std::collections::BTreeMap<String, u64>) -> String {
     serde_json::to_string(map).unwrap_or_else(|_| "{}".into())
+}
+
+/// Turn residents' self-registration by e-mail on or off, in draft or while voting is open.
+/// Turning it on the first time records the consultation's one batch of kind `e-mail`,
+/// made by the organiser who turned it on, whose count grows as residents register. In one
+/// transaction with the audit entry.
+pub async fn set_self_registration(db: &Db, id: Uuid, by: Actor, enabled: bool) -> Result<Consultation, AppError> {
+    let txn = db.begin_write().await?;
+    let row = consultations::Entity::find_by_id(id).one(&txn).await?.ok_or_else(|| AppError::not_found("consultation"))?;
+    if row.phase != Phase::Draft.as_str() && row.phase != Phase::Open.as_str() {
+        return Err(AppError::wrong_phase(format!(
+            "self-registration can be changed only before voting closes; the consultation is {}",
+            row.phase
+        )));
+    }
+    consultations::Entity::update_many()
+        .col_expr(consultations::Column::SelfRegistration, Expr::value(enabled))
+        .col_expr(consultations::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(consultations::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    let batch = if enabled { Some(super::registrations::email_batch_in(&txn, id, by).await?) } else { None };
+    let change = Change::new(by, "consultation.self-registration", format!("consultation:{id}")).consultation(id);
+    let (before, after) = (
+        serde_json::json!({"self_registration": row.self_registration}),
+        serde_json::json!({"self_registration": enabled, "batch": batch}),
+    );
+    audit::append(&txn, change.before(before).after(after)).await?;
+    let after = load(&txn, id).await?;
+    txn.commit().await?;
+    Ok(after)
 }

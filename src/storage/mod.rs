@@ -24,6 +24,7 @@ pub mod notify;
 pub mod paper;
 pub mod rate_limits;
 pub mod receipts;
+pub mod registrations;
 pub mod review;
 pub mod rolls;
 pub mod voter_codes;

@@ -194,29 +194,42 @@ pub async fn import(db: &Db, consultation: Uuid, by: Actor, people: Vec<(RollRow
     Ok(made)
 }
 
-/// Retention: delete the voter rolls (names, addresses, references, areas) of every
-/// consultation published at least `days` days before `now`, keeping the anonymised ballots,
-/// the codes' hashes and the published record. One transaction per consultation, each with
-/// its audit entry. Returns how many people were deleted.
-pub async fn purge_published(db: &Db, now: chrono::DateTime<Utc>, days: u32) -> Result<u64, AppError> {
+/// What retention deleted.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Purged {
+    /// People on voter rolls (names, addresses, references, areas).
+    pub people: u64,
+    /// Residents' e-mail addresses (their keyed hashes) kept to allow one code per address.
+    pub email_addresses: u64,
+}
+
+/// Retention: delete the voter rolls (names, addresses, references, areas) and the
+/// registrations by e-mail (the addresses' keyed hashes) of every consultation published at
+/// least `days` days before `now`, keeping the anonymised ballots, the codes' hashes and the
+/// published record. One transaction per consultation, each with its audit entry (how many,
+/// never who).
+pub async fn purge_published(db: &Db, now: chrono::DateTime<Utc>, days: u32) -> Result<Purged, AppError> {
     let cutoff = now - chrono::Duration::days(i64::from(days));
     let published = consultations::Entity::find().filter(consultations::Column::Phase.eq(Phase::Published.as_str())).all(&db.read).await?;
-    let mut deleted = 0;
+    let mut purged = Purged::default();
     for c in published.into_iter().filter(|c| c.published_at.unwrap_or(c.updated_at) <= cutoff) {
         let txn = db.begin_write().await?;
-        let gone =
+        let people =
             roll_entries::Entity::delete_many().filter(roll_entries::Column::ConsultationId.eq(c.id)).exec(&txn).await?.rows_affected;
-        if gone > 0 {
+        let email_addresses = super::registrations::delete_in(&txn, c.id).await?;
+        if people > 0 || email_addresses > 0 {
             let change = Change::new(Actor::Command("pbvote (retention)"), "retention.delete-roll", format!("consultation:{}", c.id))
                 .consultation(c.id);
-            audit::append(&txn, change.after(serde_json::json!({"people_deleted": gone, "retention_days": days}))).await?;
+            let after = serde_json::json!({"people_deleted": people, "email_addresses_deleted": email_addresses, "retention_days": days});
+            audit::append(&txn, change.after(after)).await?;
         }
         txn.commit().await?;
-        deleted += gone;
+        purged.people += people;
+        purged.email_addresses += email_addresses;
     }
     // secure_delete has zeroed the rows in the database; empty the log of them too.
-    if deleted > 0 && !super::wal_checkpoint::now(db).await {
+    if purged != Purged::default() && !super::wal_checkpoint::now(db).await {
         tracing::warn!("the voter rolls were deleted, but the write-ahead log could not be emptied yet; it will be at the next checkpoint");
     }
-    Ok(deleted)
+    Ok(purged)
 }

@@ -230,6 +230,7 @@ pub async fn summary(db: &Db, consultation: Uuid) -> Result<CodeSummary, AppErro
     let letters = sum(&|b| b.kind == "letter" || b.kind == "roll");
     let service_user_codes = sum(&|b| b.kind == "service-user");
     let slips = sum(&|b| b.kind == "slip" || b.kind == "exchange");
+    let email = sum(&|b| b.kind == super::registrations::EMAIL_BATCH);
     let after_opening = sum(&|b| b.after_opening);
     let awaiting_approval = sum(&|b| b.waiting());
     let unrecorded = voter_codes::Entity::find()
@@ -250,6 +251,7 @@ pub async fn summary(db: &Db, consultation: Uuid) -> Result<CodeSummary, AppErro
         awaiting_approval,
         unrecorded,
         roll,
+        email,
         ballots,
         batches,
     })

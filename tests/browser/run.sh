@@ -98,6 +98,12 @@ export PBVOTE_ADMIN_EMAIL="admin@example.test"
 export PBVOTE_ADMIN_PASSWORD="admin-password-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 printf '%s' "$PBVOTE_ADMIN_PASSWORD" | "$BIN" user add --email "$PBVOTE_ADMIN_EMAIL" --role admin --password-stdin >&2
 
+# E-mail for residents who ask for a code (email-code.test.mjs runs the SMTP sink on this port).
+PBVOTE_SMTP_SINK_PORT="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+export PBVOTE_SMTP_SINK_PORT
+export PBVOTE_SMTP_URL="smtp://127.0.0.1:$PBVOTE_SMTP_SINK_PORT?tls=none"
+export PBVOTE_MAIL_FROM="Browser Test Council <vote@example.test>"
+
 log "starting the server"
 "$BIN" serve --demo >"$WORK/server.out" 2>"$WORK/server.err" &
 SERVER_PID=$!

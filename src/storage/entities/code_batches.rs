@@ -6,7 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub consultation_id: Uuid,
-    /// letter | roll | slip | exchange | service-user
+    /// letter | roll | slip | exchange | service-user | e-mail
     pub kind: String,
     pub meeting_id: Option<Uuid>,
     pub count: i32,

@@ -33,6 +33,8 @@ pub struct Model {
     pub service_users: String,
     /// When the result was published (retention counts from it).
     pub published_at: Option<DateTimeUtc>,
+    /// Residents may ask for a code by e-mail (`registrations`).
+    pub self_registration: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

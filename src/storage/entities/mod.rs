@@ -18,6 +18,7 @@ pub mod paper_entries;
 pub mod proposals;
 pub mod rate_limits;
 pub mod receipts;
+pub mod registrations;
 pub mod roll_entries;
 pub mod services;
 pub mod sessions;
