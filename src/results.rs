@@ -67,11 +67,7 @@ fn service_user_counts(consultation: &Consultation, ballots: &[crate::model::Cou
                 let verified = b.verified.contains(&s.id);
                 count.declared += u64::from(declared);
                 count.verified += u64::from(verified);
-                count.counted += u64::from(match setting {
-                    crate::domain::ServiceUsers::Declared => declared,
-                    crate::domain::ServiceUsers::DeclaredOrVerified => declared || verified,
-                    crate::domain::ServiceUsers::Verified => verified,
-                });
+                count.counted += u64::from(setting.counts(declared, verified));
             }
             count
         })

@@ -40,14 +40,21 @@ impl ServiceUsers {
         self != ServiceUsers::Declared
     }
 
+    /// Whether a ballot counts as using a service it `declared` (ticked) and/or had `verified`
+    /// (by a service-user code).
+    pub fn counts(self, declared: bool, verified: bool) -> bool {
+        match self {
+            ServiceUsers::Declared => declared,
+            ServiceUsers::DeclaredOrVerified => declared || verified,
+            ServiceUsers::Verified => verified,
+        }
+    }
+
     /// The services a ballot counts as using: `declared` are those ticked, `verified` those
     /// of the service-user codes given with it. A set, sorted.
     pub fn counted_uses(self, declared: &[String], verified: &[String]) -> Vec<String> {
-        let mut uses: Vec<String> = match self {
-            ServiceUsers::Declared => declared.to_vec(),
-            ServiceUsers::DeclaredOrVerified => declared.iter().chain(verified).cloned().collect(),
-            ServiceUsers::Verified => verified.to_vec(),
-        };
+        let mut uses: Vec<String> =
+            declared.iter().chain(verified).filter(|s| self.counts(declared.contains(s), verified.contains(s))).cloned().collect();
         uses.sort_unstable();
         uses.dedup();
         uses

@@ -209,6 +209,19 @@ impl TestApp {
         self.post_empty(&format!("/api/v1/consultations/{id}/open"), Some(token)).await.ok(200);
     }
 
+    /// `pbvote retention apply --days {days}` on this app's database: what it printed. It must
+    /// succeed.
+    pub fn apply_retention(&self, days: u32) -> String {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_pbvote"))
+            .env("DATABASE_URL", &self.database_url)
+            .env("PBVOTE_LOG", "warn")
+            .args(["retention", "apply", "--days", &days.to_string()])
+            .output()
+            .expect("pbvote runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     pub async fn issue_codes(&self, token: &str, id: &str, count: u32) -> Vec<String> {
         let response = self.post(&format!("/api/v1/consultations/{id}/voter-codes"), &json!({"count": count}), Some(token)).await;
         response.ok(201)["codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect()

@@ -260,16 +260,7 @@ async fn retention_deletes_the_email_hashes() {
     let page = app.get(&format!("/published/{id}"), None).await.text.clone();
     assert!(page.contains("2 by e-mail"), "the public record counts the codes sent by e-mail");
     assert!(!page.to_lowercase().contains("ann@example.org"));
-    let apply = || {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_pbvote"))
-            .env("DATABASE_URL", &app.database_url)
-            .env("PBVOTE_LOG", "warn")
-            .args(["retention", "apply", "--days", "30"])
-            .output()
-            .expect("pbvote runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let apply = || app.apply_retention(30);
     assert!(apply().contains("and 0 e-mail addresses"), "just published: kept");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM registrations").await, 2);
     let conn = sea_orm::Database::connect(&app.database_url).await.unwrap();

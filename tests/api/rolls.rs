@@ -285,16 +285,7 @@ async fn rolls_are_deleted_after_the_retention_period_and_the_result_is_kept() {
     app.post_empty(&format!("/api/v1/consultations/{id}/close"), Some(&organiser)).await.ok(200);
     app.post_empty(&format!("/api/v1/consultations/{id}/publish"), Some(&organiser)).await.ok(200);
     let before = app.get(&format!("/api/v1/consultations/{id}/results"), None).await.ok(200).clone();
-    let apply = || {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_pbvote"))
-            .env("DATABASE_URL", &app.database_url)
-            .env("PBVOTE_LOG", "warn")
-            .args(["retention", "apply", "--days", "30"])
-            .output()
-            .expect("pbvote runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let apply = || app.apply_retention(30);
     assert!(apply().contains("deleted 0 people"), "just published: kept");
     app.get(&format!("{}?reference=R1", roll_path(&id)), Some(&organiser)).await.ok(200);
     let conn = sea_orm::Database::connect(&app.database_url).await.unwrap();
